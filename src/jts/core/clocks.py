@@ -1,0 +1,39 @@
+"""Clock implementations: the wall clock for live trading, a settable one for simulations."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+
+from jts.domain.timestamps import ns_to_dt
+
+
+class LiveClock:
+    """UTC wall-clock time."""
+
+    def timestamp_ns(self) -> int:
+        return time.time_ns()
+
+    def utc_now(self) -> datetime:
+        return ns_to_dt(self.timestamp_ns())
+
+
+class SimClock:
+    """Time that moves only when the simulation moves it, and never backwards."""
+
+    def __init__(self, start_ns: int = 0) -> None:
+        self._now = start_ns
+
+    def timestamp_ns(self) -> int:
+        return self._now
+
+    def utc_now(self) -> datetime:
+        return ns_to_dt(self._now)
+
+    def set_time(self, ts: int) -> None:
+        if ts < self._now:
+            raise ValueError(f"SimClock cannot go back from {self._now} to {ts}")
+        self._now = ts
+
+    def advance(self, nanos: int) -> None:
+        self.set_time(self._now + nanos)

@@ -1,0 +1,120 @@
+"""Orders and their state machine.
+
+::
+
+    NEW ──> SUBMITTED ──> ACCEPTED ──> PARTIALLY_FILLED ──> FILLED
+     │          │            │               │
+     │          ├────────────┴───────────────┴──> CANCELED | EXPIRED
+     ├──────────┴──> REJECTED
+     └ (any sent state) ──> UNKNOWN ──> (whatever the venue says it became)
+
+UNKNOWN is the honest answer to a timeout or a dropped connection: it is not a
+rejection, and it is resolved by asking the venue, never by sending again.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from dataclasses import field
+from decimal import Decimal
+
+from jts.domain.enums import OrderStatus
+from jts.domain.enums import OrderType
+from jts.domain.enums import Side
+from jts.domain.enums import TimeInForce
+from jts.domain.errors import InvalidOrder
+from jts.domain.errors import InvalidStateTransition
+from jts.domain.fills import Fill
+
+S = OrderStatus
+_SENT_OUTCOMES = frozenset({S.PARTIALLY_FILLED, S.FILLED, S.CANCELED, S.EXPIRED, S.UNKNOWN})
+TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
+    S.NEW: frozenset({S.SUBMITTED, S.REJECTED, S.CANCELED}),
+    S.SUBMITTED: frozenset({S.ACCEPTED, S.REJECTED}) | _SENT_OUTCOMES,
+    S.ACCEPTED: _SENT_OUTCOMES,
+    S.PARTIALLY_FILLED: _SENT_OUTCOMES,
+    S.UNKNOWN: frozenset({S.ACCEPTED, S.REJECTED}) | _SENT_OUTCOMES - {S.UNKNOWN},
+    S.FILLED: frozenset(),
+    S.CANCELED: frozenset(),
+    S.REJECTED: frozenset(),
+    S.EXPIRED: frozenset(),
+}
+
+
+def new_order_id() -> str:
+    return str(uuid.uuid4())
+
+
+def new_client_order_id(prefix: str = "JTS") -> str:
+    """A venue-safe id (letters and digits, 32 chars) chosen before the order is sent."""
+    return f"{prefix}{uuid.uuid4().hex[: 32 - len(prefix)]}".upper()
+
+
+@dataclass(slots=True)
+class Order:
+    """An order through its whole life; mutate it only through its methods."""
+
+    instrument_id: str
+    side: Side
+    order_type: OrderType
+    quantity: Decimal
+    price: Decimal | None
+    created_ts: int
+    broker: str
+    strategy_id: str | None = None
+    signal_id: str | None = None
+    time_in_force: TimeInForce = TimeInForce.DAY
+    order_id: str = field(default_factory=new_order_id)
+    client_order_id: str = field(default_factory=new_client_order_id)
+    status: OrderStatus = OrderStatus.NEW
+    filled_quantity: Decimal = Decimal(0)
+    avg_fill_price: Decimal | None = None
+    venue_order_id: str | None = None
+    reason: str | None = None
+    updated_ts: int = 0
+
+    def __post_init__(self) -> None:
+        if self.quantity <= 0:
+            raise InvalidOrder(f"order quantity must be positive, got {self.quantity}")
+        if self.order_type is OrderType.LIMIT and (self.price is None or self.price <= 0):
+            raise InvalidOrder("a limit order needs a positive price")
+        if self.order_type is OrderType.MARKET and self.price is not None:
+            raise InvalidOrder("a market order carries no price")
+        if self.updated_ts == 0:
+            self.updated_ts = self.created_ts
+
+    @property
+    def leaves_quantity(self) -> Decimal:
+        return self.quantity - self.filled_quantity
+
+    @property
+    def is_open(self) -> bool:
+        return self.status.is_open
+
+    def can_transition(self, target: OrderStatus) -> bool:
+        return target in TRANSITIONS[self.status]
+
+    def transition(self, target: OrderStatus, ts: int, reason: str | None = None) -> OrderStatus:
+        """Move to ``target``; returns the previous status. Illegal moves raise."""
+        if target not in TRANSITIONS[self.status]:
+            raise InvalidStateTransition(self.order_id, self.status.value, target.value)
+        previous = self.status
+        self.status = target
+        self.updated_ts = ts
+        if reason is not None:
+            self.reason = reason
+        return previous
+
+    def apply_fill(self, fill: Fill) -> OrderStatus:
+        """Account for ``fill``; returns the previous status."""
+        if fill.quantity > self.leaves_quantity:
+            raise InvalidOrder(
+                f"order {self.order_id}: fill of {fill.quantity} exceeds "
+                f"remaining {self.leaves_quantity}"
+            )
+        notional = (self.avg_fill_price or Decimal(0)) * self.filled_quantity
+        self.filled_quantity += fill.quantity
+        self.avg_fill_price = (notional + fill.price * fill.quantity) / self.filled_quantity
+        target = S.FILLED if self.leaves_quantity == 0 else S.PARTIALLY_FILLED
+        return self.transition(target, fill.ts)

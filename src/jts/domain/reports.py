@@ -1,0 +1,69 @@
+"""What a venue tells us: execution reports, order status reports and account state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from dataclasses import field
+from decimal import Decimal
+
+from jts.domain.enums import OrderStatus
+from jts.domain.enums import Side
+from jts.domain.fills import Fill
+from jts.domain.market import Bar
+from jts.domain.market import Tick
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionReport:
+    """A change the venue made to one of our orders.
+
+    ``status`` is the order's state after the change; a report with a ``fill``
+    is an execution (PARTIALLY_FILLED or FILLED).
+    """
+
+    client_order_id: str
+    status: OrderStatus
+    ts: int
+    venue_order_id: str | None = None
+    reason: str | None = None
+    fill: Fill | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderStatusReport:
+    """An order as the venue sees it, for queries and reconciliation."""
+
+    client_order_id: str | None
+    venue_order_id: str
+    instrument_id: str
+    side: Side
+    quantity: Decimal
+    price: Decimal | None
+    filled_quantity: Decimal
+    avg_fill_price: Decimal | None
+    status: OrderStatus
+    ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class AccountState:
+    """Cash and holdings at the venue."""
+
+    account: str
+    currency: str
+    cash: Decimal
+    reserved_cash: Decimal
+    positions: dict[str, Decimal] = field(default_factory=dict)
+
+    @property
+    def available_cash(self) -> Decimal:
+        return self.cash - self.reserved_cash
+
+
+@dataclass(frozen=True, slots=True)
+class MarketDataBatch:
+    """Everything a feed learned at one instant ``ts`` (UTC ns, when it became known)."""
+
+    ts: int
+    bars: tuple[Bar, ...] = ()
+    ticks: tuple[Tick, ...] = ()

@@ -1,0 +1,29 @@
+"""Ports: the Protocols business code depends on; adapters implement them."""
+
+from jts.ports.brokers import ExecutionClient
+from jts.ports.brokers import MarketDataClient
+from jts.ports.brokers import ReportHandler
+from jts.ports.bus import Handler
+from jts.ports.bus import MessageBus
+from jts.ports.calendar import TradingCalendar
+from jts.ports.clock import Clock
+from jts.ports.storage import BarStore
+from jts.ports.storage import FillRepository
+from jts.ports.storage import OrderRepository
+from jts.ports.storage import PositionRepository
+from jts.ports.storage import StrategyRepository
+
+__all__ = [
+    "BarStore",
+    "Clock",
+    "ExecutionClient",
+    "FillRepository",
+    "Handler",
+    "MarketDataClient",
+    "MessageBus",
+    "OrderRepository",
+    "PositionRepository",
+    "ReportHandler",
+    "StrategyRepository",
+    "TradingCalendar",
+]

@@ -1,0 +1,79 @@
+"""The two ports every venue implements: market data and execution."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from collections.abc import Awaitable
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Protocol
+
+from jts.domain.fills import Fill
+from jts.domain.instruments import Instrument
+from jts.domain.market import Bar
+from jts.domain.market import Timeframe
+from jts.domain.orders import Order
+from jts.domain.reports import AccountState
+from jts.domain.reports import ExecutionReport
+from jts.domain.reports import MarketDataBatch
+from jts.domain.reports import OrderStatusReport
+
+ReportHandler = Callable[[ExecutionReport], Awaitable[None]]
+
+
+class MarketDataClient(Protocol):
+    venue: str
+
+    async def connect(self) -> None: ...
+
+    async def disconnect(self) -> None: ...
+
+    async def instruments(self) -> list[Instrument]:
+        """Every instrument this client can give data for."""
+        ...
+
+    async def latest_price(self, instrument_id: str) -> Decimal | None:
+        """The last traded price, or None if nothing traded yet."""
+        ...
+
+    async def historical_bars(
+        self, instrument_id: str, start_ns: int, end_ns: int, timeframe: Timeframe
+    ) -> list[Bar]:
+        """Bars with ``start_ns <= ts < end_ns``, oldest first."""
+        ...
+
+    def stream(self) -> AsyncIterator[MarketDataBatch]:
+        """Live data, one batch per instant, until the feed ends or is disconnected."""
+        ...
+
+
+class ExecutionClient(Protocol):
+    venue: str
+
+    async def connect(self) -> None: ...
+
+    async def disconnect(self) -> None: ...
+
+    def set_report_handler(self, handler: ReportHandler) -> None:
+        """Where the client delivers execution reports (acks, rejects, fills, expiries)."""
+        ...
+
+    async def submit_order(self, order: Order) -> None:
+        """Send ``order``; the outcome arrives as execution reports.
+
+        Raises a BrokerError subclass when the venue could not be asked; the
+        caller then marks the order UNKNOWN and reconciles, it never resends blindly.
+        """
+        ...
+
+    async def cancel_order(self, order: Order) -> None: ...
+
+    async def query_order(self, client_order_id: str) -> OrderStatusReport | None: ...
+
+    async def open_orders(self) -> list[OrderStatusReport]: ...
+
+    async def fills(self, since_ns: int) -> list[Fill]:
+        """Executions since ``since_ns``, for reconciliation."""
+        ...
+
+    async def account(self) -> AccountState: ...

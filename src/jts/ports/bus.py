@@ -1,0 +1,40 @@
+"""The message bus: topics of ARCHITECTURE.md, at-least-once, ordered per key."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from collections.abc import Callable
+from typing import Protocol
+
+from jts.domain.events import Event
+
+Handler = Callable[[Event], Awaitable[None]]
+
+
+class MessageBus(Protocol):
+    async def start(self) -> None:
+        """Open connections and start delivering to subscribers."""
+        ...
+
+    async def stop(self) -> None:
+        """Deliver what is in hand, then close; nothing is dropped silently."""
+        ...
+
+    async def publish(self, topic: str, event: Event) -> None:
+        """Publish ``event`` on ``topic``, keyed by ``event.key``.
+
+        May wait when consumers are behind (back-pressure); never grows without bound.
+        """
+        ...
+
+    def subscribe(self, topic: str, handler: Handler, *, group: str) -> None:
+        """Deliver every event on ``topic`` to ``handler`` once per consumer ``group``.
+
+        Events with the same key arrive in publish order; an ``event_id`` already
+        handled by the group is not handled again.
+        """
+        ...
+
+    async def drain(self) -> None:
+        """Wait until every event published so far has been handled."""
+        ...

@@ -1,0 +1,99 @@
+"""Repositories and the bar store: what services need from persistence, no more."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from jts.domain.enums import OrderStatus
+from jts.domain.fills import Fill
+from jts.domain.market import Bar
+from jts.domain.market import Timeframe
+from jts.domain.orders import Order
+from jts.domain.positions import Position
+from jts.domain.strategies import StrategyRecord
+
+
+class OrderRepository(Protocol):
+    async def add(self, order: Order) -> None:
+        """Persist a NEW order and its first audit entry, in one transaction."""
+        ...
+
+    async def save_transition(
+        self,
+        order: Order,
+        previous: OrderStatus,
+        *,
+        reason: str | None = None,
+        fill: Fill | None = None,
+    ) -> bool:
+        """Persist ``order``'s new state, its audit entry and ``fill`` together.
+
+        Returns False (and writes nothing) when ``fill`` was already recorded, so a
+        replayed execution report is harmless.
+        """
+        ...
+
+    async def get(self, order_id: str) -> Order | None: ...
+
+    async def get_by_client_id(self, client_order_id: str) -> Order | None: ...
+
+    async def list(
+        self,
+        *,
+        statuses: Sequence[OrderStatus] | None = None,
+        instrument_id: str | None = None,
+        limit: int | None = None,
+    ) -> list[Order]:
+        """Orders newest first, optionally filtered."""
+        ...
+
+    async def audit_trail(self, order_id: str) -> list[tuple[OrderStatus | None, OrderStatus, int]]:
+        """Every recorded transition of an order: (from, to, ts)."""
+        ...
+
+
+class FillRepository(Protocol):
+    async def list(self, *, order_id: str | None = None) -> list[Fill]: ...
+
+
+class PositionRepository(Protocol):
+    async def upsert(self, position: Position) -> None: ...
+
+    async def list(self, account: str = "default") -> list[Position]: ...
+
+
+class StrategyRepository(Protocol):
+    async def upsert(self, record: StrategyRecord) -> StrategyRecord:
+        """Insert or update by name; returns the stored record (with its id)."""
+        ...
+
+    async def list(self) -> list[StrategyRecord]: ...
+
+
+class BarStore(Protocol):
+    """Time-series store of bars (ClickHouse ``market_data``: one-minute bars)."""
+
+    async def write_bars(self, bars: Sequence[Bar]) -> int:
+        """Store bars in batches; returns how many were new (duplicates are skipped)."""
+        ...
+
+    async def read_bars(
+        self,
+        instrument_id: str,
+        start_ns: int,
+        end_ns: int,
+        timeframe: Timeframe = Timeframe.M1,
+    ) -> list[Bar]:
+        """Bars with ``start_ns <= ts < end_ns`` ordered by time, aggregated to ``timeframe``."""
+        ...
+
+    async def latest_bars(self, instrument_ids: Sequence[str] | None = None) -> dict[str, Bar]:
+        """The most recent one-minute bar of each instrument."""
+        ...
+
+    async def instruments(self) -> list[str]:
+        """Every instrument that has bars."""
+        ...
+
+    async def close(self) -> None: ...
