@@ -1,0 +1,187 @@
+"""Settings: ``JTS_*`` environment variables over an optional TOML file over defaults.
+
+Every default is the embedded way to run: SQLite and the in-process ClickHouse
+engine under ``data_dir``, the in-process bus, the paper venue and the seeded
+simulated feed. Nested fields use ``__``: ``JTS_PAPER__STARTING_CASH=50000000``.
+The TOML file is ``jts.toml`` in the working directory, or ``JTS_CONFIG_FILE``.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from typing import Literal
+
+from pydantic import BaseModel
+from pydantic import ConfigDict
+from pydantic import Field
+from pydantic import ValidationError
+from pydantic import field_validator
+from pydantic import model_validator
+from pydantic_settings import BaseSettings
+from pydantic_settings import PydanticBaseSettingsSource
+from pydantic_settings import SettingsConfigDict
+from pydantic_settings import TomlConfigSettingsSource
+
+from jts.domain.enums import OrderType
+from jts.domain.errors import ConfigurationError
+from jts.domain.instruments import InstrumentId
+
+ENV_PREFIX = "JTS_"
+DEFAULT_CONFIG_FILE = "jts.toml"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class BusSettings(_Section):
+    queue_size: int = Field(1024, ge=1, description="Events buffered per consumer lane.")
+    lanes: int = Field(4, ge=1, le=64, description="Parallel lanes per consumer group.")
+
+
+class PaperSettings(_Section):
+    account: str = "paper"
+    starting_cash: Decimal = Field(Decimal(100_000_000), gt=0)
+    currency: str = "KRW"
+    commission_rate: Decimal = Field(Decimal("0.00015"), ge=0, lt=Decimal("0.01"))
+    participation_rate: Decimal = Field(Decimal("0.10"), gt=0, le=1)
+    allow_short: bool = False
+
+
+class FeedSettings(_Section):
+    """The seeded simulated KRX feed used by ``jts demo`` and ``jts run``."""
+
+    symbols: tuple[str, ...] = ()
+    seed: int = 7
+    start_date: date = date(2026, 11, 2)
+    sessions: int = Field(3, ge=1, le=2_000)
+    # Simulated minutes per wall-clock second in ``jts run``; 0 runs as fast as possible.
+    speed: float = Field(60.0, ge=0)
+
+    @field_validator("symbols")
+    @classmethod
+    def _ids(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for symbol in value:
+            InstrumentId.parse(symbol)
+        return value
+
+
+class StrategySettings(_Section):
+    name: str = "sma_cross"
+    id: str = "sma-cross-5-20"
+    params: dict[str, Any] = Field(default_factory=lambda: {"fast": 5, "slow": 20})
+
+
+class ExecutionSettings(_Section):
+    order_type: OrderType = OrderType.LIMIT
+    notional_per_order: Decimal = Field(Decimal(10_000_000), gt=0)
+    limit_offset_ticks: int = Field(1, ge=0, le=20)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+        frozen=True,
+    )
+
+    data_dir: Path = Path(".jts")
+    database_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite file.")
+    clickhouse_url: str | None = Field(None, description="ClickHouse server URL; default chDB.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
+    log_json: bool = False
+    bus: BusSettings = BusSettings()
+    paper: PaperSettings = PaperSettings()
+    feed: FeedSettings = FeedSettings()
+    strategy: StrategySettings = StrategySettings()
+    execution: ExecutionSettings = ExecutionSettings()
+
+    @field_validator("database_url")
+    @classmethod
+    def _db_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("sqlite", "postgresql", "postgres")):
+            raise ValueError("must be a sqlite:/// or postgresql:// URL")
+        return value
+
+    @field_validator("clickhouse_url")
+    @classmethod
+    def _ch_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://", "chdb://")):
+            raise ValueError("must be an http(s):// ClickHouse URL or chdb:// path")
+        return value
+
+    @model_validator(mode="after")
+    def _fill_urls(self) -> Settings:
+        if self.database_url is None:
+            url = f"sqlite:///{(self.data_dir / 'jts.db').resolve()}"
+            object.__setattr__(self, "database_url", url)
+        return self
+
+    @property
+    def sql_url(self) -> str:
+        assert self.database_url is not None
+        return self.database_url
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        path = os.environ.get(f"{ENV_PREFIX}CONFIG_FILE", DEFAULT_CONFIG_FILE)
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=Path(path))
+        return (init_settings, env_settings, toml, file_secret_settings)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Load and validate settings; a bad one raises ConfigurationError naming it."""
+    path = os.environ.get(f"{ENV_PREFIX}CONFIG_FILE")
+    if path is not None and not Path(path).is_file():
+        raise ConfigurationError(f"{ENV_PREFIX}CONFIG_FILE={path}: no such file")
+    _check_unknown_env()
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigurationError(_describe(exc)) from None
+    except ValueError as exc:  # TOML syntax errors surface as ValueError subclasses
+        raise ConfigurationError(f"cannot read settings: {exc}") from None
+
+
+# Variables with the prefix that are not settings (the file pointer, test harness knobs).
+_NOT_SETTINGS = ("CONFIG_FILE", "TEST_", "PG_")
+
+
+def _check_unknown_env() -> None:
+    """A misspelt ``JTS_`` variable would otherwise be ignored silently: refuse it."""
+    known = {name.upper() for name in Settings.model_fields}
+    for variable in os.environ:
+        if not variable.startswith(ENV_PREFIX):
+            continue
+        rest = variable[len(ENV_PREFIX) :]
+        if rest.startswith(_NOT_SETTINGS):
+            continue
+        if rest.split("__", 1)[0] not in known:
+            raise ConfigurationError(
+                f"unknown setting {variable}; known: "
+                + ", ".join(ENV_PREFIX + k for k in sorted(known))
+            )
+
+
+def _describe(exc: ValidationError) -> str:
+    lines = ["invalid settings:"]
+    for error in exc.errors():
+        loc = [str(part) for part in error["loc"]]
+        dotted = ".".join(loc)
+        env = ENV_PREFIX + "__".join(part.upper() for part in loc)
+        value = error.get("input")
+        shown = "" if isinstance(value, dict) else f" (got {value!r})"
+        lines.append(f"  {dotted} [env {env}]: {error['msg']}{shown}")
+    return "\n".join(lines)

@@ -1,0 +1,57 @@
+"""Reconciliation: what the venue says about an order we are unsure of.
+
+The venue is the truth. Fills it reports that we have not recorded become
+fill reports (recording is idempotent on the fill id), then its status. An
+order the venue has never heard of was not placed: it is closed with that
+reason, never resent.
+"""
+
+from __future__ import annotations
+
+from jts.domain.enums import OrderStatus
+from jts.domain.errors import BrokerError
+from jts.domain.orders import Order
+from jts.domain.reports import ExecutionReport
+from jts.ports import ExecutionClient
+
+_NOT_FOUND_REASON = "venue has no record of the order (found by reconciliation)"
+
+
+async def reconcile_order(order: Order, client: ExecutionClient, now: int) -> list[ExecutionReport]:
+    """Reports that bring ``order`` to the venue's view; empty when the venue can't be asked."""
+    try:
+        venue = await client.query_order(order.client_order_id)
+        fills = [
+            f
+            for f in await client.fills(order.created_ts)
+            if f.client_order_id == order.client_order_id
+        ]
+    except BrokerError:
+        return []
+    reports: list[ExecutionReport] = []
+    if venue is None and not fills:
+        status = (
+            OrderStatus.REJECTED
+            if order.status in (OrderStatus.SUBMITTED, OrderStatus.UNKNOWN)
+            else OrderStatus.CANCELED
+        )
+        return [ExecutionReport(order.client_order_id, status, now, reason=_NOT_FOUND_REASON)]
+    if order.status is OrderStatus.UNKNOWN or order.status is OrderStatus.SUBMITTED:
+        reports.append(
+            ExecutionReport(
+                order.client_order_id,
+                OrderStatus.ACCEPTED,
+                now,
+                venue_order_id=venue.venue_order_id if venue else None,
+            )
+        )
+    for fill in sorted(fills, key=lambda f: f.ts):
+        status = OrderStatus.PARTIALLY_FILLED
+        reports.append(ExecutionReport(order.client_order_id, status, fill.ts, fill=fill))
+    if venue is not None and venue.status in (
+        OrderStatus.CANCELED,
+        OrderStatus.EXPIRED,
+        OrderStatus.REJECTED,
+    ):
+        reports.append(ExecutionReport(order.client_order_id, venue.status, now))
+    return reports

@@ -1,0 +1,284 @@
+"""Order execution: signals become persisted orders, orders go to the venue, reports come back.
+
+The path of an order, each step persisted before it is published::
+
+    signals ─> size ─> NEW (stored) ─> orders.pending ─> SUBMITTED (stored) ─> venue
+    venue reports ─> ACCEPTED / fills / REJECTED ... (stored) ─> orders.events, fills
+
+The client order id is derived from the signal id, and ``orders.pending`` is
+handled only for orders still NEW, so a replayed signal or pending event never
+reaches the venue twice. A venue call that fails leaves the order UNKNOWN for
+reconciliation; it is never resent blindly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field
+from decimal import Decimal
+
+from jts.core import topics
+from jts.core.component import Component
+from jts.domain.enums import OrderStatus
+from jts.domain.enums import Side
+from jts.domain.errors import BrokerError
+from jts.domain.errors import InvalidStateTransition
+from jts.domain.events import Event
+from jts.domain.events import FillEvent
+from jts.domain.events import OrderPending
+from jts.domain.events import OrderStatusChanged
+from jts.domain.events import SignalEvent
+from jts.domain.fills import Fill
+from jts.domain.instruments import Instrument
+from jts.domain.orders import Order
+from jts.domain.reports import ExecutionReport
+from jts.ports import Clock
+from jts.ports import ExecutionClient
+from jts.ports import MessageBus
+from jts.ports import OrderRepository
+from jts.services.execution.reconciliation import reconcile_order
+from jts.services.execution.sizing import OrderPlan
+from jts.services.execution.sizing import SizingConfig
+from jts.services.execution.sizing import client_order_id_for
+from jts.services.execution.sizing import plan_order
+
+log = logging.getLogger("jts.execution")
+
+
+@dataclass(slots=True)
+class ExecutionStats:
+    signals: int = 0
+    orders: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    reports: int = 0
+    fills: int = 0
+    duplicate_reports: int = 0
+    unknown: int = 0
+
+
+class OrderExecutionService(Component):
+    SIGNAL_GROUP = "order-execution"
+    ROUTER_GROUP = "order-router"
+
+    def __init__(
+        self,
+        bus: MessageBus,
+        clock: Clock,
+        orders: OrderRepository,
+        client: ExecutionClient,
+        instruments: Mapping[str, Instrument],
+        sizing: SizingConfig | None = None,
+        name: str = "order-execution",
+    ) -> None:
+        super().__init__(name)
+        self._bus = bus
+        self._clock = clock
+        self._orders = orders
+        self._client = client
+        self._instruments = dict(instruments)
+        self._sizing = sizing or SizingConfig()
+        self._open: dict[str, Order] = {}
+        self._lock = asyncio.Lock()
+        self.stats = ExecutionStats()
+        client.set_report_handler(self.handle_report)
+        bus.subscribe(topics.SIGNALS, self.handle_signal, group=self.SIGNAL_GROUP)
+        bus.subscribe(topics.ORDERS_PENDING, self.handle_pending, group=self.ROUTER_GROUP)
+
+    async def _on_start(self) -> None:
+        for order in await self._orders.list(statuses=[s for s in OrderStatus if s.is_open]):
+            self._open[order.client_order_id] = order
+        await self.reconcile()
+
+    # -- signals -> orders ---------------------------------------------------------------
+
+    async def handle_signal(self, event: Event) -> None:
+        if not isinstance(event, SignalEvent):
+            return
+        self.stats.signals += 1
+        signal = event.to_signal()
+        client_order_id = client_order_id_for(signal.signal_id)
+        if await self._orders.get_by_client_id(client_order_id) is not None:
+            self._skip("duplicate signal")
+            return
+        instrument = self._instruments.get(signal.instrument_id)
+        if instrument is None:
+            self._skip("unknown instrument")
+            log.warning("signal for unknown instrument %s ignored", signal.instrument_id)
+            return
+        plan = await self._plan(signal.side, signal.instrument_id, instrument, event)
+        if isinstance(plan, str):
+            self._skip(plan)
+            return
+        order = Order(
+            instrument_id=signal.instrument_id,
+            side=signal.side,
+            order_type=plan.order_type,
+            quantity=plan.quantity,
+            price=plan.price,
+            created_ts=self._clock.timestamp_ns(),
+            broker=self._client.venue,
+            strategy_id=signal.strategy_id,
+            signal_id=signal.signal_id,
+            client_order_id=client_order_id,
+        )
+        async with self._lock:
+            await self._orders.add(order)
+            self._open[order.client_order_id] = order
+        self.stats.orders += 1
+        await self._publish_status(order, None)
+        await self._bus.publish(
+            topics.ORDERS_PENDING,
+            OrderPending.from_order(order, ts=self._clock.timestamp_ns(), source=self.name),
+        )
+
+    async def _plan(
+        self, side: Side, instrument_id: str, instrument: Instrument, event: SignalEvent
+    ) -> OrderPlan | str:
+        working = [o for o in self._open.values() if o.instrument_id == instrument_id]
+        if any(o.side is side for o in working):
+            return f"{side} order already working"
+        account = await self._client.account()
+        held = account.positions.get(instrument_id, Decimal(0))
+        if side is Side.BUY and held > 0:
+            return "already holding"
+        return plan_order(
+            event.to_signal(),
+            instrument,
+            self._sizing,
+            available_cash=account.available_cash,
+            sellable=held,
+        )
+
+    def _skip(self, reason: str) -> None:
+        self.stats.skipped[reason] = self.stats.skipped.get(reason, 0) + 1
+
+    # -- orders.pending -> venue ---------------------------------------------------------
+
+    async def handle_pending(self, event: Event) -> None:
+        if not isinstance(event, OrderPending):
+            return
+        async with self._lock:
+            order = self._open.get(event.client_order_id)
+            if order is None:
+                order = await self._orders.get(event.order_id)
+            if order is None or order.status is not OrderStatus.NEW:
+                return  # already routed (replayed event): never send twice
+            self._open[order.client_order_id] = order
+            previous = order.transition(OrderStatus.SUBMITTED, self._clock.timestamp_ns())
+            await self._orders.save_transition(order, previous)
+        await self._publish_status(order, previous)
+        try:
+            await self._client.submit_order(order)
+        except BrokerError as exc:
+            await self._mark_unknown(order, f"submit failed: {exc}")
+
+    async def _mark_unknown(self, order: Order, reason: str) -> None:
+        async with self._lock:
+            if not order.can_transition(OrderStatus.UNKNOWN):
+                return
+            previous = order.transition(OrderStatus.UNKNOWN, self._clock.timestamp_ns(), reason)
+            await self._orders.save_transition(order, previous, reason=reason)
+        self.stats.unknown += 1
+        log.warning("order %s is UNKNOWN: %s", order.client_order_id, reason)
+        await self._publish_status(order, previous)
+
+    # -- venue reports -------------------------------------------------------------------
+
+    async def handle_report(self, report: ExecutionReport) -> None:
+        self.stats.reports += 1
+        async with self._lock:
+            order = self._open.get(report.client_order_id)
+            if order is None:
+                order = await self._orders.get_by_client_id(report.client_order_id)
+            if order is None:
+                log.error("report for an order we never placed: %s", report)
+                return
+            outcome = await self._apply(order, report)
+            if order.status.is_terminal:
+                self._open.pop(order.client_order_id, None)
+        if outcome is None:
+            self.stats.duplicate_reports += 1
+            return
+        previous, fill = outcome
+        await self._publish_status(order, previous)
+        if fill is not None:
+            self.stats.fills += 1
+            await self._bus.publish(
+                topics.FILLS,
+                FillEvent.from_fill(fill, ts=self._clock.timestamp_ns(), source=self.name),
+            )
+
+    async def _apply(
+        self, order: Order, report: ExecutionReport
+    ) -> tuple[OrderStatus, Fill | None] | None:
+        """Apply and persist ``report``; None when it changes nothing (a replay)."""
+        if report.venue_order_id and order.venue_order_id is None:
+            order.venue_order_id = report.venue_order_id
+        if report.fill is not None:
+            fill = _bind(report.fill, order)
+            snapshot = (order.status, order.filled_quantity, order.avg_fill_price, order.updated_ts)
+            try:
+                previous = order.apply_fill(fill)
+            except (InvalidStateTransition, ValueError) as exc:
+                log.error("fill %s rejected for %s: %s", fill.fill_id, order.order_id, exc)
+                return None
+            if not await self._orders.save_transition(order, previous, fill=fill):
+                order.status, order.filled_quantity, order.avg_fill_price, order.updated_ts = (
+                    snapshot
+                )
+                return None
+            return previous, fill
+        if report.status is order.status or not order.can_transition(report.status):
+            return None
+        previous = order.transition(report.status, report.ts, report.reason)
+        await self._orders.save_transition(order, previous, reason=report.reason)
+        return previous, None
+
+    async def _publish_status(self, order: Order, previous: OrderStatus | None) -> None:
+        await self._bus.publish(
+            topics.ORDERS_EVENTS,
+            OrderStatusChanged.from_order(
+                order, previous, ts=self._clock.timestamp_ns(), source=self.name
+            ),
+        )
+
+    # -- reconciliation ------------------------------------------------------------------
+
+    async def reconcile(self) -> int:
+        """Bring every open order in line with the venue; returns how many changed."""
+        changed = 0
+        for order in list(self._open.values()):
+            if order.status is OrderStatus.NEW:
+                continue  # not yet routed: orders.pending will carry it
+            reports = await reconcile_order(order, self._client, self._clock.timestamp_ns())
+            for report in reports:
+                before = order.status
+                await self.handle_report(report)
+                changed += order.status is not before
+        return changed
+
+    @property
+    def open_orders(self) -> list[Order]:
+        return list(self._open.values())
+
+
+def _bind(fill: Fill, order: Order) -> Fill:
+    """Venues know our client id, not our order id: attach it."""
+    if fill.order_id == order.order_id:
+        return fill
+    return Fill(
+        fill_id=fill.fill_id,
+        order_id=order.order_id,
+        client_order_id=order.client_order_id,
+        instrument_id=fill.instrument_id,
+        side=fill.side,
+        quantity=fill.quantity,
+        price=fill.price,
+        commission=fill.commission,
+        tax=fill.tax,
+        ts=fill.ts,
+        liquidity=fill.liquidity,
+    )

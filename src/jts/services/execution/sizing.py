@@ -1,0 +1,74 @@
+"""Turning a signal into an order size and price, within the instrument's grids."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+
+from jts.domain.enums import OrderType
+from jts.domain.enums import Side
+from jts.domain.instruments import Instrument
+from jts.domain.signals import Signal
+
+_NAMESPACE = uuid.UUID("5d0c8a8e-6a57-4c1e-9a5e-6c8f1f1e2a10")
+
+
+@dataclass(frozen=True, slots=True)
+class SizingConfig:
+    """How signals become orders.
+
+    ``notional_per_order`` is the cash a BUY commits; a SELL closes what is held.
+    LIMIT orders are priced at the signal price moved ``limit_offset_ticks`` in the
+    aggressive direction, then snapped to the tick grid.
+    """
+
+    notional_per_order: Decimal = Decimal(10_000_000)
+    order_type: OrderType = OrderType.LIMIT
+    limit_offset_ticks: int = 1
+    # Never commit more than this share of available cash to one order.
+    max_cash_fraction: Decimal = Decimal("0.95")
+
+
+@dataclass(frozen=True, slots=True)
+class OrderPlan:
+    quantity: Decimal
+    price: Decimal | None
+    order_type: OrderType
+
+
+def client_order_id_for(signal_id: str) -> str:
+    """The same signal always yields the same client order id, so a replay cannot double it."""
+    return "JTS" + uuid.uuid5(_NAMESPACE, signal_id).hex[:29].upper()
+
+
+def plan_order(
+    signal: Signal,
+    instrument: Instrument,
+    config: SizingConfig,
+    *,
+    available_cash: Decimal,
+    sellable: Decimal,
+) -> OrderPlan | str:
+    """An order plan, or the reason no order should be placed."""
+    price = _limit_price(signal, instrument, config)
+    if signal.side is Side.BUY:
+        budget = min(config.notional_per_order, available_cash * config.max_cash_fraction)
+        reference = price if price is not None else signal.price
+        quantity = instrument.round_quantity(budget / reference)
+        if quantity < instrument.min_quantity:
+            return f"cash {available_cash} too small for one lot at {reference}"
+    else:
+        quantity = instrument.round_quantity(sellable)
+        if quantity <= 0:
+            return "nothing to sell"
+    return OrderPlan(quantity=quantity, price=price, order_type=config.order_type)
+
+
+def _limit_price(signal: Signal, instrument: Instrument, config: SizingConfig) -> Decimal | None:
+    if config.order_type is OrderType.MARKET:
+        return None
+    rule = instrument.tick_rule
+    if signal.side is Side.BUY:
+        return rule.shift(rule.round_down(signal.price), config.limit_offset_ticks)
+    return rule.shift(rule.round_up(signal.price), -config.limit_offset_ticks)

@@ -1,0 +1,135 @@
+"""Portfolio: positions, cash and P&L from fills, marked to market from bars.
+
+The ledger is rebuilt from the stored fills at start (fills are the source of
+truth), then kept current from the ``fills`` topic; a fill id already applied
+is ignored, so a redelivered fill cannot be counted twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from decimal import Decimal
+
+from jts.core import topics
+from jts.core.component import Component
+from jts.domain.events import BarEvent
+from jts.domain.events import Event
+from jts.domain.events import FillEvent
+from jts.domain.events import PortfolioSnapshot
+from jts.domain.events import PositionSnapshot
+from jts.domain.fills import Fill
+from jts.domain.positions import Position
+from jts.ports import Clock
+from jts.ports import FillRepository
+from jts.ports import MessageBus
+from jts.ports import PositionRepository
+
+log = logging.getLogger("jts.portfolio")
+
+
+@dataclass(frozen=True, slots=True)
+class PortfolioConfig:
+    account: str = "default"
+    currency: str = "KRW"
+    starting_cash: Decimal = Decimal(100_000_000)
+    # Publish a snapshot after this many bars of market time (fills always publish one).
+    snapshot_every_bars: int = 500
+
+
+class PortfolioService(Component):
+    GROUP = "portfolio"
+
+    def __init__(
+        self,
+        bus: MessageBus,
+        clock: Clock,
+        positions: PositionRepository,
+        fills: FillRepository,
+        config: PortfolioConfig | None = None,
+        name: str = "portfolio",
+    ) -> None:
+        super().__init__(name)
+        self.config = config or PortfolioConfig()
+        self._bus = bus
+        self._clock = clock
+        self._positions_repo = positions
+        self._fills_repo = fills
+        self.cash = self.config.starting_cash
+        self.positions: dict[str, Position] = {}
+        self._applied: set[str] = set()
+        self._bars_since_snapshot = 0
+        self.bought_notional = Decimal(0)
+        self.sold_notional = Decimal(0)
+        bus.subscribe(topics.FILLS, self.handle_fill, group=self.GROUP)
+        bus.subscribe(topics.MARKET_BARS, self.handle_bar, group=self.GROUP)
+
+    async def _on_start(self) -> None:
+        for fill in sorted(await self._fills_repo.list(), key=lambda f: (f.ts, f.fill_id)):
+            self._apply(fill)
+
+    async def handle_fill(self, event: Event) -> None:
+        if not isinstance(event, FillEvent):
+            return
+        fill = event.to_fill()
+        if not self._apply(fill):
+            return
+        await self._positions_repo.upsert(self.positions[fill.instrument_id])
+        await self._publish_snapshot()
+
+    async def handle_bar(self, event: Event) -> None:
+        if not isinstance(event, BarEvent):
+            return
+        position = self.positions.get(event.instrument_id)
+        if position is not None:
+            position.last_price = event.close
+        self._bars_since_snapshot += 1
+        if self._bars_since_snapshot >= self.config.snapshot_every_bars:
+            await self._publish_snapshot()
+
+    def _apply(self, fill: Fill) -> bool:
+        if fill.fill_id in self._applied:
+            return False
+        self._applied.add(fill.fill_id)
+        position = self.positions.get(fill.instrument_id)
+        if position is None:
+            position = Position(fill.instrument_id, account=self.config.account)
+            self.positions[fill.instrument_id] = position
+        position.apply_fill(fill)
+        self.cash += fill.cash_delta
+        if fill.side.sign > 0:
+            self.bought_notional += fill.notional
+        else:
+            self.sold_notional += fill.notional
+        return True
+
+    def snapshot(self) -> PortfolioSnapshot:
+        positions = tuple(
+            PositionSnapshot(
+                instrument_id=p.instrument_id,
+                quantity=p.quantity,
+                avg_price=p.avg_price,
+                last_price=p.last_price,
+                realised_pnl=p.realised_pnl,
+                unrealised_pnl=p.unrealised_pnl(),
+            )
+            for p in sorted(self.positions.values(), key=lambda p: p.instrument_id)
+        )
+        market_value = sum((p.market_value() for p in self.positions.values()), Decimal(0))
+        return PortfolioSnapshot(
+            ts=self._clock.timestamp_ns(),
+            source=self.name,
+            key=self.config.account,
+            account=self.config.account,
+            cash=self.cash,
+            equity=self.cash + market_value,
+            realised_pnl=sum((p.realised_pnl for p in self.positions.values()), Decimal(0)),
+            unrealised_pnl=sum((s.unrealised_pnl for s in positions), Decimal(0)),
+            fees=sum((p.fees for p in self.positions.values()), Decimal(0)),
+            taxes=sum((p.taxes for p in self.positions.values()), Decimal(0)),
+            positions=positions,
+        )
+
+    async def _publish_snapshot(self) -> None:
+        self._bars_since_snapshot = 0
+        await self._bus.publish(topics.PORTFOLIO_SNAPSHOTS, self.snapshot())

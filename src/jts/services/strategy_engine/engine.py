@@ -1,0 +1,110 @@
+"""Strategy engine: bars from ``market.bars`` through user strategies to ``signals``.
+
+User code runs inside a guard: a strategy that raises is faulted (and its
+status stored) while the other strategies and the node keep running.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
+
+from jts.core import topics
+from jts.core.component import Component
+from jts.domain.errors import StrategyError
+from jts.domain.events import BarEvent
+from jts.domain.events import Event
+from jts.domain.events import SignalEvent
+from jts.domain.strategies import StrategyRecord
+from jts.domain.strategies import StrategyStatus
+from jts.ports import Clock
+from jts.ports import MessageBus
+from jts.ports import StrategyRepository
+from jts.strategy.base import Strategy
+from jts.strategy.guard import run_guarded
+
+log = logging.getLogger("jts.strategy_engine")
+
+
+@dataclass(slots=True)
+class StrategyEngineStats:
+    bars: int = 0
+    signals: int = 0
+    faults: dict[str, str] = field(default_factory=dict)
+
+
+class StrategyEngine(Component):
+    GROUP = "strategy-engine"
+
+    def __init__(
+        self,
+        bus: MessageBus,
+        clock: Clock,
+        strategies: Sequence[Strategy],
+        repository: StrategyRepository | None = None,
+        name: str = "strategy-engine",
+    ) -> None:
+        super().__init__(name)
+        self._bus = bus
+        self._clock = clock
+        self._strategies = list(strategies)
+        self._repository = repository
+        self._faulted: set[str] = set()
+        self.stats = StrategyEngineStats()
+        bus.subscribe(topics.MARKET_BARS, self.handle_bar, group=self.GROUP)
+
+    @property
+    def strategies(self) -> list[Strategy]:
+        return list(self._strategies)
+
+    async def _on_start(self) -> None:
+        for strategy in self._strategies:
+            strategy.on_start()
+            await self._record(strategy, StrategyStatus.RUNNING)
+
+    async def _on_stop(self) -> None:
+        for strategy in self._strategies:
+            if strategy.strategy_id not in self._faulted:
+                await self._record(strategy, StrategyStatus.STOPPED)
+
+    async def handle_bar(self, event: Event) -> None:
+        if not isinstance(event, BarEvent):
+            return
+        self.stats.bars += 1
+        bar = event.to_bar()
+        for strategy in self._strategies:
+            if strategy.strategy_id in self._faulted or not strategy.wants(bar.instrument_id):
+                continue
+            try:
+                signals = run_guarded(strategy, bar)
+            except StrategyError as exc:
+                await self._fault(strategy, str(exc))
+                continue
+            for signal in signals:
+                self.stats.signals += 1
+                await self._bus.publish(
+                    topics.SIGNALS,
+                    SignalEvent.from_signal(
+                        signal, ts=self._clock.timestamp_ns(), source=self.name
+                    ),
+                )
+
+    async def _fault(self, strategy: Strategy, reason: str) -> None:
+        log.error("strategy %s faulted: %s", strategy.strategy_id, reason)
+        self._faulted.add(strategy.strategy_id)
+        self.stats.faults[strategy.strategy_id] = reason
+        await self._record(strategy, StrategyStatus.FAULTED)
+
+    async def _record(self, strategy: Strategy, status: StrategyStatus) -> None:
+        if self._repository is None:
+            return
+        await self._repository.upsert(
+            StrategyRecord(
+                name=strategy.strategy_id,
+                status=status,
+                created_at=self._clock.utc_now(),
+                dsl_code=None,
+            )
+        )
