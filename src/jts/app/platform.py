@@ -1,0 +1,227 @@
+"""The composition root of the embedded platform: one process, every part real.
+
+``open_platform`` wires settings to adapters (SQL store, bar store, in-process
+bus, paper venue, simulated feed) and hands ports to the service kernel.
+``Platform.run`` drives market time: each feed batch sets the simulated clock,
+lets the paper venue match resting orders against the new data, then hands the
+data to the collector. With ``lockstep`` it waits for the bus to settle after
+every batch, which makes a run deterministic for a given seed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import date
+from pathlib import Path
+
+from jts.app.settings import Settings
+from jts.brokers.common.calendars import calendar_for_venue
+from jts.brokers.paper.config import PaperConfig
+from jts.brokers.paper.data import PaperMarketDataClient
+from jts.brokers.paper.execution import PaperExecutionClient
+from jts.bus.inprocess import InProcessMessageBus
+from jts.core.clocks import SimClock
+from jts.domain.instruments import Instrument
+from jts.domain.reports import MarketDataBatch
+from jts.ports import TradingCalendar
+from jts.services.execution import SizingConfig
+from jts.services.kernel import KernelConfig
+from jts.services.kernel import KernelPorts
+from jts.services.kernel import TradingKernel
+from jts.services.kernel import build_trading_kernel
+from jts.services.market_data import CollectorConfig
+from jts.services.portfolio import PortfolioConfig
+from jts.sim.feed import SimulatedBarFeed
+from jts.sim.feed import demo_instruments
+from jts.sim.fees import FeeSchedule
+from jts.storage.clickhouse.store import ClickHouseBarStore
+from jts.storage.sql.migrate import upgrade
+from jts.storage.sql.repositories import SqlStore
+from jts.strategy.registry import create_strategy
+
+log = logging.getLogger("jts.app")
+
+StepCallback = Callable[[MarketDataBatch], None]
+
+
+@dataclass(slots=True)
+class Platform:
+    settings: Settings
+    clock: SimClock
+    bus: InProcessMessageBus
+    sql: SqlStore
+    bar_store: ClickHouseBarStore
+    calendar: TradingCalendar
+    instruments: dict[str, Instrument]
+    feed: SimulatedBarFeed
+    market_data: PaperMarketDataClient
+    venue: PaperExecutionClient
+    kernel: TradingKernel
+    steps: int = 0
+    _closed: bool = field(default=False, repr=False)
+
+    async def run(
+        self,
+        *,
+        stop: asyncio.Event | None = None,
+        lockstep: bool = True,
+        minutes_per_second: float = 0.0,
+        on_step: StepCallback | None = None,
+    ) -> None:
+        """Feed market data through the platform until the feed ends or ``stop`` is set."""
+        stop = stop or asyncio.Event()
+        await self.bus.start()
+        await self.market_data.connect()
+        await self.venue.connect()
+        await self.kernel.start()
+        try:
+            async for batch in self.market_data.stream():
+                if stop.is_set():
+                    break
+                self.clock.set_time(batch.ts)
+                for bar in batch.bars:
+                    await self.venue.on_bar(bar)
+                await self.kernel.collector.ingest(batch)
+                if lockstep:
+                    await self.bus.drain()
+                self.steps += 1
+                if on_step is not None:
+                    on_step(batch)
+                if minutes_per_second > 0:
+                    await _sleep_or_stop(stop, 1.0 / minutes_per_second)
+        finally:
+            await self.kernel.stop()
+            await self.bus.stop()
+            await self.venue.disconnect()
+            await self.market_data.disconnect()
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        await self.bar_store.close()
+        await self.sql.close()
+
+
+async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    try:
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+    except TimeoutError:
+        return
+
+
+def select_instruments(settings: Settings) -> list[Instrument]:
+    """The demo universe, or the configured subset of it."""
+    universe = {i.key: i for i in demo_instruments()}
+    if not settings.feed.symbols:
+        return list(universe.values())
+    unknown = [s for s in settings.feed.symbols if s not in universe]
+    if unknown:
+        from jts.domain.errors import ConfigurationError
+
+        raise ConfigurationError(
+            f"feed.symbols: {', '.join(unknown)} not in the simulated universe "
+            f"({', '.join(universe)})"
+        )
+    return [universe[s] for s in settings.feed.symbols]
+
+
+async def open_platform(
+    settings: Settings,
+    *,
+    instruments: list[Instrument] | None = None,
+    start_session: date | None = None,
+) -> Platform:
+    """Build every part of the embedded platform from ``settings`` (migrating the database)."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    await asyncio.to_thread(upgrade, settings.sql_url)
+    sql = await SqlStore.open(settings.sql_url)
+    bar_store = await ClickHouseBarStore.open(settings.clickhouse_url, settings.data_dir)
+    universe = instruments or select_instruments(settings)
+    by_id = {i.key: i for i in universe}
+    calendar = calendar_for_venue("KRX")
+    clock = SimClock()
+    bus = InProcessMessageBus(queue_size=settings.bus.queue_size, lanes=settings.bus.lanes)
+    feed = SimulatedBarFeed(
+        universe,
+        calendar,
+        start_session=start_session or settings.feed.start_date,
+        sessions=settings.feed.sessions,
+        seed=settings.feed.seed,
+    )
+    market_data = PaperMarketDataClient(feed)
+    paper = settings.paper
+    fees = FeeSchedule.default(krx_commission=paper.commission_rate)
+    venue = PaperExecutionClient(
+        PaperConfig(
+            account=paper.account,
+            starting_cash=paper.starting_cash,
+            currency=paper.currency,
+            participation_rate=paper.participation_rate,
+            allow_short=paper.allow_short,
+        ),
+        instruments=universe,
+        calendar=calendar,
+        clock=clock,
+        fees=fees,
+    )
+    strategy = create_strategy(
+        settings.strategy.name,
+        strategy_id=settings.strategy.id,
+        instruments=list(by_id),
+        params=settings.strategy.params,
+    )
+    kernel = build_trading_kernel(
+        KernelPorts(
+            bus=bus,
+            clock=clock,
+            orders=sql.orders,
+            fills=sql.fills,
+            positions=sql.positions,
+            strategy_records=sql.strategies,
+            execution_client=venue,
+            bar_store=bar_store,
+            instruments=by_id,
+            strategies=[strategy],
+        ),
+        KernelConfig(
+            collector=CollectorConfig(),
+            sizing=SizingConfig(
+                notional_per_order=settings.execution.notional_per_order,
+                order_type=settings.execution.order_type,
+                limit_offset_ticks=settings.execution.limit_offset_ticks,
+            ),
+            portfolio=PortfolioConfig(
+                account=paper.account,
+                currency=paper.currency,
+                starting_cash=paper.starting_cash,
+            ),
+        ),
+    )
+    return Platform(
+        settings=settings,
+        clock=clock,
+        bus=bus,
+        sql=sql,
+        bar_store=bar_store,
+        calendar=calendar,
+        instruments=by_id,
+        feed=feed,
+        market_data=market_data,
+        venue=venue,
+        kernel=kernel,
+    )
+
+
+def fresh_demo_dir(base: Path) -> Path:
+    """A clean folder for one demo run, so runs never mix with each other or with ``jts run``."""
+    target = base / "demo"
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    return target

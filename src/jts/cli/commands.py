@@ -1,0 +1,186 @@
+"""What each CLI command does, separated from argument parsing."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+from datetime import timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from rich.console import Console
+from rich.progress import BarColumn
+from rich.progress import MofNCompleteColumn
+from rich.progress import Progress
+from rich.progress import TextColumn
+from rich.progress import TimeElapsedColumn
+from rich.table import Table
+
+from jts.app.platform import Platform
+from jts.app.platform import open_platform
+from jts.app.settings import Settings
+from jts.app.summary import RunSummary
+from jts.app.summary import summarise
+from jts.brokers.common.calendars import calendar_for_venue
+from jts.cli.render import render_orders
+from jts.cli.render import render_summary
+from jts.domain.enums import OrderStatus
+from jts.domain.errors import ConfigurationError
+from jts.domain.reports import MarketDataBatch
+from jts.domain.timestamps import NANOS_PER_MINUTE
+from jts.domain.timestamps import ns_to_dt
+from jts.storage.clickhouse.store import ClickHouseBarStore
+from jts.storage.files import read_bar_file
+from jts.storage.sql.migrate import check_schema_current
+from jts.storage.sql.migrate import current_revision
+from jts.storage.sql.migrate import upgrade
+from jts.storage.sql.repositories import SqlStore
+
+KST = ZoneInfo("Asia/Seoul")
+
+
+def expected_minutes(start: date, sessions: int) -> int:
+    """Market minutes in the first ``sessions`` KRX sessions from ``start``, for progress."""
+    calendar = calendar_for_venue("KRX")
+    days = calendar.sessions(start, start + timedelta(days=sessions * 3 + 30))[:sessions]
+    total = 0
+    for day in days:
+        opens, closes = calendar.session_bounds(day)
+        total += (closes - opens) // NANOS_PER_MINUTE
+    return total
+
+
+async def run_demo(settings: Settings, console: Console) -> RunSummary:
+    feed = settings.feed
+    console.print(
+        f"[bold]JTS demo[/]: paper trading {feed.sessions} KRX session(s) from "
+        f"{feed.start_date} on simulated data (seed {feed.seed}), data in {settings.data_dir}"
+    )
+    platform = await open_platform(settings)
+    try:
+        await _run_with_progress(
+            platform, console, expected_minutes(feed.start_date, feed.sessions)
+        )
+        summary = await summarise(platform)
+    finally:
+        await platform.close()
+    render_summary(console, summary, title="JTS demo summary")
+    return summary
+
+
+async def run_paper(
+    settings: Settings, console: Console, *, stop: asyncio.Event, minutes_per_second: float
+) -> RunSummary:
+    feed = settings.feed
+    console.print(
+        f"[bold]JTS paper run[/]: {minutes_per_second:g} market minutes per second "
+        f"(0 = flat out), data in {settings.data_dir}. Ctrl-C stops cleanly."
+    )
+    platform = await open_platform(settings)
+    try:
+        await _run_with_progress(
+            platform,
+            console,
+            expected_minutes(feed.start_date, feed.sessions),
+            stop=stop,
+            minutes_per_second=minutes_per_second,
+        )
+        summary = await summarise(platform)
+    finally:
+        await platform.close()
+    render_summary(console, summary, title="JTS paper run summary")
+    if stop.is_set():
+        console.print("stopped cleanly: stores flushed and closed")
+    return summary
+
+
+async def _run_with_progress(
+    platform: Platform,
+    console: Console,
+    total: int,
+    *,
+    stop: asyncio.Event | None = None,
+    minutes_per_second: float = 0.0,
+) -> None:
+    columns = (
+        TextColumn("[bold blue]{task.fields[market_time]}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("bars {task.fields[bars]:,}  signals {task.fields[signals]:,}"),
+        TextColumn("orders {task.fields[orders]:,}  fills {task.fields[fills]:,}"),
+        TimeElapsedColumn(),
+    )
+    kernel = platform.kernel
+    with Progress(*columns, console=console, transient=False) as progress:
+        task = progress.add_task(
+            "market", total=total, market_time="", bars=0, signals=0, orders=0, fills=0
+        )
+
+        def on_step(batch: MarketDataBatch) -> None:
+            local = ns_to_dt(batch.ts).astimezone(KST)
+            progress.update(
+                task,
+                advance=1,
+                market_time=local.strftime("%Y-%m-%d %H:%M KST"),
+                bars=kernel.collector.stats.bars,
+                signals=kernel.strategy_engine.stats.signals,
+                orders=kernel.execution.stats.orders,
+                fills=kernel.execution.stats.fills,
+            )
+
+        await platform.run(stop=stop, minutes_per_second=minutes_per_second, on_step=on_step)
+
+
+def db_upgrade(settings: Settings, revision: str, console: Console) -> None:
+    upgrade(settings.sql_url, revision)
+    console.print(f"database at revision {current_revision(settings.sql_url)}")
+
+
+def db_current(settings: Settings, console: Console) -> None:
+    console.print(current_revision(settings.sql_url) or "empty database (run `jts db upgrade`)")
+
+
+async def list_orders(
+    settings: Settings,
+    console: Console,
+    statuses: list[str] | None,
+    symbol: str | None,
+    limit: int,
+) -> None:
+    wanted = None
+    if statuses:
+        try:
+            wanted = [OrderStatus(s.upper()) for s in statuses]
+        except ValueError:
+            known = ", ".join(s.value for s in OrderStatus)
+            raise ConfigurationError(f"--status must be one of {known}") from None
+    check_schema_current(settings.sql_url)
+    store = await SqlStore.open(settings.sql_url)
+    try:
+        orders = await store.orders.list(statuses=wanted, instrument_id=symbol, limit=limit)
+    finally:
+        await store.close()
+    render_orders(console, orders)
+
+
+async def import_bars(settings: Settings, console: Console, path: Path, symbol: str | None) -> None:
+    result = await asyncio.to_thread(read_bar_file, path, default_symbol=symbol)
+    if result.errors:
+        table = Table(title=f"{len(result.errors)} rejected rows", title_justify="left")
+        table.add_column("line", justify="right")
+        table.add_column("reason")
+        for error in result.errors[:50]:
+            table.add_row(str(error.line), error.message)
+        if len(result.errors) > 50:
+            table.add_row("...", f"{len(result.errors) - 50} more")
+        console.print(table)
+    store = await ClickHouseBarStore.open(settings.clickhouse_url, settings.data_dir)
+    try:
+        written = await store.write_bars(result.bars)
+    finally:
+        await store.close()
+    duplicates = len(result.bars) - written
+    console.print(
+        f"read {result.rows_read:,} rows from {path}: imported {written:,} bars, "
+        f"{duplicates:,} already stored, {len(result.errors):,} rejected"
+    )

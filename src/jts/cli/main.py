@@ -1,0 +1,151 @@
+"""The ``jts`` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+from typing import Any
+from typing import ParamSpec
+from typing import TypeVar
+
+import typer
+from rich.console import Console
+
+from jts.app.logs import configure_logging
+from jts.app.platform import fresh_demo_dir
+from jts.app.settings import Settings
+from jts.app.settings import load_settings
+from jts.cli import commands
+from jts.domain.errors import JtsError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+app = typer.Typer(
+    help="JTS: automated trading for Korean equities and crypto.", no_args_is_help=True
+)
+db_app = typer.Typer(help="Relational database schema.", no_args_is_help=True)
+orders_app = typer.Typer(help="Orders in the relational store.", no_args_is_help=True)
+data_app = typer.Typer(help="Market data in the time-series store.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(orders_app, name="orders")
+app.add_typer(data_app, name="data")
+
+console = Console()
+errors = Console(stderr=True)
+
+
+def _friendly(func: Callable[P, R]) -> Callable[P, R]:
+    """Show JTS errors as one clear message and exit 2, instead of a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except JtsError as exc:
+            errors.print(f"[bold red]error:[/] {exc}", highlight=False)
+            raise typer.Exit(2) from None
+
+    return wrapper
+
+
+def _settings(**overrides: Any) -> Settings:
+    settings = load_settings(**overrides)
+    configure_logging(settings.log_level, json=settings.log_json)
+    return settings
+
+
+@app.command()
+@_friendly
+def demo(
+    sessions: Annotated[int, typer.Option(help="Trading sessions to simulate.", min=1)] = 3,
+    seed: Annotated[int, typer.Option(help="Seed of the simulated market.")] = 7,
+) -> None:
+    """Run the whole platform on simulated KRX data at accelerated market time, then report."""
+    base = load_settings()
+    settings = _settings(
+        data_dir=fresh_demo_dir(base.data_dir),
+        database_url=None,
+        clickhouse_url=None,
+        feed={**base.feed.model_dump(), "sessions": sessions, "seed": seed},
+    )
+    summary = asyncio.run(commands.run_demo(settings, console))
+    if not summary.books.balanced:
+        raise typer.Exit(1)
+
+
+@app.command()
+@_friendly
+def run(
+    speed: Annotated[
+        float | None, typer.Option(help="Simulated minutes per second (0 = flat out).", min=0)
+    ] = None,
+) -> None:
+    """Paper-trade on the simulated feed until stopped (Ctrl-C or SIGTERM stop it cleanly)."""
+    settings = _settings()
+    pace = settings.feed.speed if speed is None else speed
+    asyncio.run(_run_until_signal(settings, pace))
+
+
+async def _run_until_signal(settings: Settings, pace: float) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await commands.run_paper(settings, console, stop=stop, minutes_per_second=pace)
+
+
+@db_app.command("upgrade")
+@_friendly
+def db_upgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+) -> None:
+    """Apply database migrations up to REVISION."""
+    settings = _settings()
+    commands.db_upgrade(settings, revision, console)
+
+
+@db_app.command("current")
+@_friendly
+def db_current() -> None:
+    """Show the database's migration revision."""
+    commands.db_current(_settings(), console)
+
+
+@orders_app.command("list")
+@_friendly
+def orders_list(
+    status: Annotated[
+        list[str] | None, typer.Option("--status", "-s", help="Only these statuses.")
+    ] = None,
+    symbol: Annotated[
+        str | None, typer.Option(help="Only this instrument, e.g. KRX:005930.")
+    ] = None,
+    limit: Annotated[int, typer.Option(help="At most this many, newest first.", min=1)] = 50,
+) -> None:
+    """List orders, newest first."""
+    asyncio.run(commands.list_orders(_settings(), console, status, symbol, limit))
+
+
+@data_app.command("import")
+@_friendly
+def data_import(
+    file: Annotated[Path, typer.Argument(help="CSV or Parquet file of one-minute OHLCV bars.")],
+    symbol: Annotated[
+        str | None, typer.Option(help="Instrument id for files without a symbol column.")
+    ] = None,
+) -> None:
+    """Load one-minute bars into the time-series store; bad rows are reported and skipped."""
+    asyncio.run(commands.import_bars(_settings(), console, file, symbol))
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)

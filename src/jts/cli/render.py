@@ -1,0 +1,113 @@
+"""Rich renderings of run summaries, orders and import results."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+from rich.console import Console
+from rich.console import Group
+from rich.panel import Panel
+from rich.table import Table
+
+from jts.app.summary import RunSummary
+from jts.domain.enums import OrderStatus
+from jts.domain.orders import Order
+from jts.domain.timestamps import ns_to_dt
+
+
+def money(value: Decimal | None, places: int = 0) -> str:
+    if value is None:
+        return "-"
+    return f"{value:,.{places}f}"
+
+
+def qty(value: Decimal) -> str:
+    return f"{value.normalize():,f}"
+
+
+def render_summary(console: Console, summary: RunSummary, title: str = "JTS run summary") -> None:
+    activity = Table.grid(padding=(0, 2))
+    activity.add_column(style="bold")
+    activity.add_column(justify="right")
+    activity.add_row("market minutes", f"{summary.steps:,}")
+    activity.add_row("bars", f"{summary.bars:,} ({summary.bars_stored:,} stored)")
+    activity.add_row("quarantined", f"{summary.quarantined:,}")
+    activity.add_row("signals", f"{summary.signals:,}")
+    activity.add_row("orders", f"{sum(summary.orders_by_status.values()):,}")
+    for status in OrderStatus:
+        if summary.orders_by_status.get(status):
+            activity.add_row(f"  {status.value.lower()}", f"{summary.orders_by_status[status]:,}")
+    activity.add_row("fills", f"{summary.fills:,}")
+
+    pnl = Table(title="P&L per symbol (KRW)", title_justify="left", expand=False)
+    for column in ("symbol", "name", "bought", "sold", "position", "realised", "unrealised"):
+        pnl.add_column(column, justify="left" if column in ("symbol", "name") else "right")
+    pnl.add_column("fees+tax", justify="right")
+    pnl.add_column("net", justify="right")
+    for row in summary.symbols:
+        net_style = "green" if row.net_pnl >= 0 else "red"
+        pnl.add_row(
+            row.instrument_id,
+            row.name,
+            qty(row.bought),
+            qty(row.sold),
+            qty(row.position),
+            money(row.realised_pnl),
+            money(row.unrealised_pnl),
+            money(row.fees + row.taxes),
+            f"[{net_style}]{money(row.net_pnl)}[/]",
+        )
+
+    books = summary.books
+    verdict = "[green]balanced[/]" if books.balanced else "[red]DO NOT BALANCE[/]"
+    account = Table.grid(padding=(0, 2))
+    account.add_column(style="bold")
+    account.add_column(justify="right")
+    account.add_row("starting cash", money(summary.starting_cash))
+    account.add_row("cash", money(summary.cash))
+    account.add_row("equity", money(summary.equity))
+    change = summary.equity - summary.starting_cash
+    account.add_row("equity change", f"[{'green' if change >= 0 else 'red'}]{money(change)}[/]")
+    account.add_row("books", verdict)
+    if not books.balanced:
+        account.add_row("expected cash", money(books.expected_cash))
+        account.add_row("venue cash", money(books.venue_cash))
+        if books.position_mismatches:
+            account.add_row("position mismatch", ", ".join(books.position_mismatches))
+    for strategy_id, reason in summary.strategy_faults.items():
+        account.add_row(f"[red]faulted {strategy_id}[/]", reason)
+
+    console.print(
+        Panel(
+            Group(activity, "", pnl, "", account),
+            title=title,
+            expand=False,
+        )
+    )
+
+
+def render_orders(console: Console, orders: Sequence[Order]) -> None:
+    table = Table(title=f"{len(orders)} orders", title_justify="left")
+    for column in ("created (UTC)", "symbol", "side", "type", "qty", "price", "filled", "avg"):
+        table.add_column(
+            column, justify="right" if column in ("qty", "price", "filled", "avg") else "left"
+        )
+    table.add_column("status")
+    table.add_column("client order id")
+    table.add_column("reason")
+    for order in orders:
+        table.add_row(
+            ns_to_dt(order.created_ts).strftime("%Y-%m-%d %H:%M:%S"),
+            order.instrument_id,
+            order.side.value,
+            order.order_type.value,
+            qty(order.quantity),
+            money(order.price, 2 if order.price is not None and order.price % 1 else 0),
+            qty(order.filled_quantity),
+            money(order.avg_fill_price, 2),
+            order.status.value,
+            order.client_order_id,
+            order.reason or "",
+        )
+    console.print(table)
