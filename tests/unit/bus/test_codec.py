@@ -1,0 +1,172 @@
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+
+from jts.bus.codec import decode_event
+from jts.bus.codec import encode_event
+from jts.domain.enums import LiquiditySide
+from jts.domain.enums import OrderStatus
+from jts.domain.enums import OrderType
+from jts.domain.enums import Side
+from jts.domain.errors import DataError
+from jts.domain.events import EVENT_TYPES
+from jts.domain.events import BarEvent
+from jts.domain.events import Event
+from jts.domain.events import FillEvent
+from jts.domain.events import OrderPending
+from jts.domain.events import OrderStatusChanged
+from jts.domain.events import PortfolioSnapshot
+from jts.domain.events import PositionSnapshot
+from jts.domain.events import SignalEvent
+from jts.domain.events import TickEvent
+from jts.domain.fills import Fill
+from jts.domain.market import Bar
+from jts.domain.market import Tick
+from jts.domain.market import Timeframe
+from jts.domain.orders import Order
+from jts.domain.signals import Signal
+
+TS = 1_700_000_000_000_000_000
+
+
+def _all_events() -> list[Event]:
+    bar = Bar(
+        "KRX:005930",
+        Timeframe.M1,
+        TS,
+        Decimal("70100"),
+        Decimal("70300"),
+        Decimal("70000"),
+        Decimal("70150.5"),
+        Decimal("12345"),
+    )
+    order = Order(
+        instrument_id="KRX:005930",
+        side=Side.BUY,
+        order_type=OrderType.LIMIT,
+        quantity=Decimal("10"),
+        price=Decimal("70100"),
+        created_ts=TS,
+        broker="paper",
+        strategy_id="s1",
+    )
+    fill = Fill(
+        fill_id="f1",
+        order_id=order.order_id,
+        client_order_id=order.client_order_id,
+        instrument_id="KRX:005930",
+        side=Side.BUY,
+        quantity=Decimal("10"),
+        price=Decimal("70100"),
+        commission=Decimal("105.15"),
+        tax=Decimal("0"),
+        ts=TS,
+        liquidity=LiquiditySide.MAKER,
+    )
+    signal = Signal("s1", "UPBIT:KRW-BTC", Side.SELL, TS, Decimal("0.00012345"), Decimal("0.5"))
+    return [
+        BarEvent.from_bar(bar, ts=TS, source="md"),
+        TickEvent.from_tick(
+            Tick("KRX:005930", TS, Decimal("70100"), Decimal("3")), ts=TS, source="md"
+        ),
+        SignalEvent.from_signal(signal, ts=TS, source="engine"),
+        OrderPending.from_order(order, ts=TS, source="exec"),
+        OrderStatusChanged.from_order(order, OrderStatus.NEW, ts=TS, source="exec"),
+        FillEvent.from_fill(fill, ts=TS, source="exec"),
+        PortfolioSnapshot(
+            ts=TS,
+            source="pf",
+            key="acct",
+            account="acct",
+            cash=Decimal("1000000.00"),
+            equity=Decimal("1701000.00"),
+            realised_pnl=Decimal("0"),
+            unrealised_pnl=Decimal("500"),
+            fees=Decimal("105.15"),
+            taxes=Decimal("0"),
+            positions=(
+                PositionSnapshot(
+                    instrument_id="KRX:005930",
+                    quantity=Decimal("10"),
+                    avg_price=Decimal("70100"),
+                    last_price=None,
+                    realised_pnl=Decimal("0"),
+                    unrealised_pnl=Decimal("500"),
+                ),
+            ),
+        ),
+    ]
+
+
+def test_every_event_type_round_trips_exactly() -> None:
+    events = _all_events()
+    assert {type(e) for e in events} == set(EVENT_TYPES.values())
+    for event in events:
+        decoded = decode_event(encode_event(event))
+        assert type(decoded) is type(event)
+        assert decoded == event
+
+
+def test_decimals_travel_as_strings_without_precision_loss() -> None:
+    signal = next(e for e in _all_events() if isinstance(e, SignalEvent))
+    raw = json.loads(encode_event(signal))
+    assert raw["price"] == "0.00012345"
+    assert raw["type"] == "signal"
+    assert raw["version"] == 1
+    decoded = decode_event(encode_event(signal))
+    assert isinstance(decoded, SignalEvent)
+    assert decoded.to_signal() == signal.to_signal()
+
+
+def _bar_payload() -> dict[str, object]:
+    event = _all_events()[0]
+    loaded: dict[str, object] = json.loads(encode_event(event))
+    return loaded
+
+
+def test_unknown_type_is_a_data_error() -> None:
+    payload = _bar_payload() | {"type": "market.quote"}
+    with pytest.raises(DataError, match=r"unknown event type 'market.quote'"):
+        decode_event(json.dumps(payload).encode())
+
+
+def test_missing_type_is_a_data_error() -> None:
+    payload = _bar_payload()
+    del payload["type"]
+    with pytest.raises(DataError, match="unknown event type None"):
+        decode_event(json.dumps(payload).encode())
+
+
+def test_unsupported_version_is_a_data_error() -> None:
+    payload = _bar_payload() | {"version": 2}
+    with pytest.raises(DataError, match=r"unsupported version 2 of event type 'market\.bar'"):
+        decode_event(json.dumps(payload).encode())
+
+
+def test_invalid_payload_names_the_field() -> None:
+    payload = _bar_payload() | {"close": "not-a-number"}
+    with pytest.raises(DataError, match=r"invalid 'market.bar' event: close:"):
+        decode_event(json.dumps(payload).encode())
+    missing = _bar_payload()
+    del missing["instrument_id"]
+    with pytest.raises(DataError, match="instrument_id: Field required"):
+        decode_event(json.dumps(missing).encode())
+    extra = _bar_payload() | {"surprise": 1}
+    with pytest.raises(DataError, match="surprise"):
+        decode_event(json.dumps(extra).encode())
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"{not json", "not JSON"),
+        (b"\xff\xfe\x00", "not JSON"),
+        (b"[1, 2]", "must be a JSON object, got list"),
+    ],
+)
+def test_garbage_is_a_data_error(data: bytes, reason: str) -> None:
+    with pytest.raises(DataError, match=reason):
+        decode_event(data)
