@@ -1,0 +1,158 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+import pytest
+
+from jts.domain.enums import Side
+from jts.domain.errors import StrategyError
+from jts.domain.market import Bar
+from jts.domain.market import Timeframe
+from jts.domain.signals import Signal
+from jts.strategy.base import Strategy
+from jts.strategy.guard import run_guarded
+from jts.strategy.registry import create_strategy
+from jts.strategy.sma_cross import SmaCrossParams
+from jts.strategy.sma_cross import SmaCrossStrategy
+
+T0 = 1_700_000_000_000_000_000
+SAMSUNG = "KRX:005930"
+HYNIX = "KRX:000660"
+
+
+def _bar(instrument: str, i: int, close: float | int, tf: Timeframe = Timeframe.M1) -> Bar:
+    price = Decimal(str(close))
+    return Bar(instrument, tf, T0 + i * tf.nanos, price, price, price, price, Decimal(100))
+
+
+def _feed(strategy: Strategy, instrument: str, closes: Sequence[float | int], start: int = 0):  # type: ignore[no-untyped-def]
+    """Signals per bar index."""
+    out: dict[int, list[Signal]] = {}
+    for offset, close in enumerate(closes):
+        signals = run_guarded(strategy, _bar(instrument, start + offset, close))
+        if signals:
+            out[start + offset] = signals
+    return out
+
+
+def test_roadmap_e2e_one_buy_on_the_cross_then_a_sell() -> None:
+    strategy = create_strategy("sma_cross", "sma-1", [SAMSUNG], {})
+    assert isinstance(strategy, SmaCrossStrategy)
+    assert (strategy.params.fast, strategy.params.slow) == (5, 20)
+    strategy.on_start()
+    falling = [200 - i for i in range(30)]  # fast below slow once both are warm
+    rising = [171 + 3 * i for i in range(1, 21)]
+    out = _feed(strategy, SAMSUNG, falling + rising)
+    assert len(out) == 1
+    [(index, [buy])] = out.items()
+    assert index >= 30
+    bar = _bar(SAMSUNG, index, (falling + rising)[index])
+    assert buy.side is Side.BUY
+    assert buy.instrument_id == SAMSUNG
+    assert buy.strategy_id == "sma-1"
+    assert buy.price == bar.close
+    assert buy.ts == bar.close_ts
+    assert buy.reason.startswith("SMA5 crossed above SMA20 (")
+
+    falling_again = [rising[-1] - 4 * i for i in range(1, 21)]
+    later = _feed(strategy, SAMSUNG, falling_again, start=50)
+    assert [[s.side for s in sigs] for sigs in later.values()] == [[Side.SELL]]
+    [sell] = next(iter(later.values()))
+    assert sell.reason.startswith("SMA5 crossed below SMA20 (")
+
+
+def test_reason_shows_both_averages() -> None:
+    strategy = SmaCrossStrategy(strategy_id="s", params={"fast": 2, "slow": 3})
+    out = _feed(strategy, SAMSUNG, [70100, 70100, 70200, 70100, 70000, 70300])
+    assert [(i, [x.side for x in sigs]) for i, sigs in out.items()] == [
+        (4, [Side.SELL]),
+        (5, [Side.BUY]),
+    ]
+    assert out[4][0].reason == "SMA2 crossed below SMA3 (70050 < 70100)"
+    assert out[5][0].reason == "SMA2 crossed above SMA3 (70150 > 70133.333)"
+    out = _feed(strategy, SAMSUNG, [69000], start=6)
+    assert out[6][0].reason == "SMA2 crossed below SMA3 (69650 < 69766.667)"
+
+
+def test_no_signal_at_warm_up_or_while_staying_above() -> None:
+    strategy = SmaCrossStrategy(strategy_id="s", params={"fast": 2, "slow": 4})
+    # Fast is above slow from the first bar both are ready, and stays there: no cross.
+    assert _feed(strategy, SAMSUNG, [10, 11, 12, 13, 14, 15, 16, 17]) == {}
+
+
+def test_touching_is_not_crossing() -> None:
+    strategy = SmaCrossStrategy(strategy_id="s", params={"fast": 1, "slow": 2})
+    # fast=close, slow=avg of last two: above, equal (flat), above again -> nothing.
+    assert _feed(strategy, SAMSUNG, [10, 11, 11, 12]) == {}
+    # below, equal, above -> exactly one BUY, on the bar that goes above.
+    out = _feed(strategy, SAMSUNG, [10, 10, 11], start=4)
+    assert [(i, [s.side for s in sigs]) for i, sigs in out.items()] == [
+        (4, [Side.SELL]),
+        (6, [Side.BUY]),
+    ]
+
+
+def test_instruments_are_independent() -> None:
+    strategy = SmaCrossStrategy(strategy_id="s", params={"fast": 2, "slow": 3})
+    up = [10, 9, 8, 12]
+    down = [8, 9, 10, 6]
+    signals: list[Signal] = []
+    for i, (a, b) in enumerate(zip(up, down, strict=True)):
+        signals += run_guarded(strategy, _bar(SAMSUNG, i, a))
+        signals += run_guarded(strategy, _bar(HYNIX, i, b))
+    assert [(s.instrument_id, s.side) for s in signals] == [
+        (SAMSUNG, Side.BUY),
+        (HYNIX, Side.SELL),
+    ]
+
+
+def test_instrument_and_timeframe_filters() -> None:
+    strategy = SmaCrossStrategy(
+        strategy_id="s", instruments=[SAMSUNG], params={"fast": 2, "slow": 3, "timeframe": "1d"}
+    )
+    assert strategy.wants(SAMSUNG)
+    assert not strategy.wants(HYNIX)
+    assert _feed(strategy, HYNIX, [10, 9, 8, 12]) == {}
+    # Minute bars do not feed the daily averages.
+    assert _feed(strategy, SAMSUNG, [10, 9, 8, 12]) == {}
+    daily = [
+        run_guarded(strategy, _bar(SAMSUNG, i, c, Timeframe.D1))
+        for i, c in enumerate([10, 9, 8, 12])
+    ]
+    assert [s.side for sigs in daily for s in sigs] == [Side.BUY]
+
+
+def test_a_replayed_bar_does_not_count_twice() -> None:
+    strategy = SmaCrossStrategy(strategy_id="s", params={"fast": 2, "slow": 3})
+    _feed(strategy, SAMSUNG, [10, 9, 8])
+    # Replaying bar 2 with another price would, if counted, drag the averages around.
+    assert run_guarded(strategy, _bar(SAMSUNG, 2, 100)) == []
+    assert run_guarded(strategy, _bar(SAMSUNG, 1, 100)) == []
+    [buy] = run_guarded(strategy, _bar(SAMSUNG, 3, 12))
+    assert buy.reason == "SMA2 crossed above SMA3 (10 > 9.6666667)"
+
+
+@pytest.mark.parametrize(
+    ("params", "named"),
+    [
+        ({"fast": 20, "slow": 5}, "fast (20) must be smaller than slow (5)"),
+        ({"fast": 5, "slow": 5}, "fast (5) must be smaller than slow (5)"),
+        ({"fast": 0}, "fast: Input should be greater than or equal to 1"),
+        ({"slow": "twenty"}, "slow: Input should be a valid integer"),
+        ({"fsat": 3}, "fsat: Extra inputs are not permitted"),
+        ({"timeframe": "7m"}, "timeframe: Input should be"),
+    ],
+)
+def test_bad_params_raise_strategy_error_naming_them(params: dict[str, object], named: str) -> None:
+    with pytest.raises(StrategyError, match="bad params") as info:
+        SmaCrossStrategy(strategy_id="bad", params=params)
+    assert named in str(info.value)
+    assert "bad (sma_cross)" in str(info.value)
+
+
+def test_params_defaults_and_immutability() -> None:
+    params = SmaCrossParams()
+    assert (params.fast, params.slow, params.timeframe) == (5, 20, None)
+    with pytest.raises(ValueError, match="frozen"):
+        params.fast = 3  # type: ignore[misc]
