@@ -17,6 +17,7 @@ from jts.domain.errors import StrategyError
 from jts.domain.events import BarEvent
 from jts.domain.events import Event
 from jts.domain.events import SignalEvent
+from jts.domain.signals import Signal
 from jts.domain.strategies import StrategyRecord
 from jts.domain.strategies import StrategyStatus
 from jts.ports import Clock
@@ -24,6 +25,7 @@ from jts.ports import MessageBus
 from jts.ports import StrategyRepository
 from jts.strategy.base import Strategy
 from jts.strategy.guard import run_guarded
+from jts.strategy.guard import start_guarded
 
 log = logging.getLogger("jts.strategy_engine")
 
@@ -61,8 +63,13 @@ class StrategyEngine(Component):
 
     async def _on_start(self) -> None:
         for strategy in self._strategies:
-            strategy.on_start()
+            try:
+                signals = start_guarded(strategy)
+            except StrategyError as exc:
+                await self._fault(strategy, str(exc))
+                continue
             await self._record(strategy, StrategyStatus.RUNNING)
+            await self._publish(signals)
 
     async def _on_stop(self) -> None:
         for strategy in self._strategies:
@@ -82,14 +89,15 @@ class StrategyEngine(Component):
             except StrategyError as exc:
                 await self._fault(strategy, str(exc))
                 continue
-            for signal in signals:
-                self.stats.signals += 1
-                await self._bus.publish(
-                    topics.SIGNALS,
-                    SignalEvent.from_signal(
-                        signal, ts=self._clock.timestamp_ns(), source=self.name
-                    ),
-                )
+            await self._publish(signals)
+
+    async def _publish(self, signals: list[Signal]) -> None:
+        for signal in signals:
+            self.stats.signals += 1
+            await self._bus.publish(
+                topics.SIGNALS,
+                SignalEvent.from_signal(signal, ts=self._clock.timestamp_ns(), source=self.name),
+            )
 
     async def _fault(self, strategy: Strategy, reason: str) -> None:
         log.error("strategy %s faulted: %s", strategy.strategy_id, reason)
