@@ -1,0 +1,109 @@
+"""Order checks a venue applies at submit time, as rejection reasons rather than exceptions.
+
+A venue refusing an order is an ordinary business outcome (it travels as a
+REJECTED report), so each check returns the reason in words a trader can act
+on, or None when the order passes. The checks that need the ledger (cash,
+position) live here too, taking the figures the engine computed.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from jts.domain.enums import OrderType
+from jts.domain.instruments import Instrument
+from jts.domain.orders import Order
+from jts.domain.timestamps import ns_to_dt
+from jts.ports.calendar import TradingCalendar
+
+
+def fmt(value: Decimal) -> str:
+    """70050 -> '70,050'; keeps decimals of crypto prices and never uses exponents."""
+    return f"{value:,f}"
+
+
+def quantity_problem(order: Order, instrument: Instrument) -> str | None:
+    quantity = order.quantity
+    if quantity < instrument.min_quantity:
+        return f"quantity {fmt(quantity)} is below the minimum {fmt(instrument.min_quantity)}"
+    if quantity % instrument.lot_size != 0:
+        return (
+            f"quantity {fmt(quantity)} is not a multiple of the lot size {fmt(instrument.lot_size)}"
+        )
+    return None
+
+
+def price_problem(order: Order, instrument: Instrument, reference: Decimal | None) -> str | None:
+    """Limit price on the tick grid and inside the daily limit around ``reference``."""
+    if order.order_type is not OrderType.LIMIT or order.price is None:
+        return None
+    return tick_problem(order.price, instrument) or limit_problem(
+        order.price, instrument, reference
+    )
+
+
+def tick_problem(price: Decimal, instrument: Instrument) -> str | None:
+    rule = instrument.tick_rule
+    if rule.is_on_grid(price):
+        return None
+    tick = rule.tick_at(price)
+    return (
+        f"price {fmt(price)} is not on the {fmt(tick)} {instrument.currency} tick grid "
+        f"(nearest valid: {fmt(rule.round_down(price))} or {fmt(rule.round_up(price))})"
+    )
+
+
+def limit_problem(price: Decimal, instrument: Instrument, reference: Decimal | None) -> str | None:
+    """Outside the daily band around the previous close (no reference yet: not checked)."""
+    limits = None if reference is None else instrument.price_limits(reference)
+    if limits is None or reference is None:
+        return None
+    lower, upper = limits
+    percent = ((instrument.daily_limit or Decimal(0)) * 100).normalize()
+    band = f"previous close {fmt(reference)} ±{fmt(percent)}%"
+    if price > upper:
+        return f"price {fmt(price)} is above the daily upper limit {fmt(upper)} ({band})"
+    if price < lower:
+        return f"price {fmt(price)} is below the daily lower limit {fmt(lower)} ({band})"
+    return None
+
+
+def session_problem(calendar: TradingCalendar, ts: int, venue: str) -> str | None:
+    if calendar.is_open(ts):
+        return None
+    when = ns_to_dt(ts).isoformat().replace("+00:00", "Z")
+    return f"market closed: {venue} is not trading at {when}"
+
+
+def cash_shortfall(required: Decimal, available: Decimal, currency: str) -> str:
+    return (
+        f"insufficient cash: order needs {fmt(required)} {currency} "
+        f"(price x quantity + fees), {fmt(available)} {currency} available"
+    )
+
+
+def position_shortfall(instrument_id: str, quantity: Decimal, available: Decimal) -> str:
+    return (
+        f"insufficient position: cannot sell {fmt(quantity)} {instrument_id}, "
+        f"{fmt(max(available, Decimal(0)))} available (short selling is not allowed)"
+    )
+
+
+def static_problem(
+    order: Order,
+    instrument: Instrument,
+    ts: int,
+    calendar: TradingCalendar,
+    reference: Decimal | None,
+) -> str | None:
+    """Checks that need no ledger: quantity grid, price grid and limits, trading hours."""
+    return (
+        quantity_problem(order, instrument)
+        or price_problem(order, instrument, reference)
+        or session_problem(calendar, ts, instrument.id.venue)
+    )
+
+
+def expiry_reason(session: date) -> str:
+    return f"DAY order expired at the end of session {session.isoformat()}"
