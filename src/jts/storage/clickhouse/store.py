@@ -1,0 +1,266 @@
+"""The BarStore on ClickHouse: the in-process chDB engine by default, a server by URL.
+
+clickhouse-connect offers chDB only through its synchronous client, so every call
+runs in a worker thread, one at a time per store. chDB also runs a single engine
+per process, bound to one data directory: every store opened on the embedded
+engine shares one process-wide lock, and opening a second directory fails until
+every client of the first is closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+from collections.abc import Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from typing import TypeVar
+
+import clickhouse_connect
+from clickhouse_connect.driver.client import Client
+from clickhouse_connect.driver.exceptions import Error as ClickHouseClientError
+
+from jts.domain.errors import ConfigurationError
+from jts.domain.errors import DataError
+from jts.domain.errors import StorageError
+from jts.domain.market import Bar
+from jts.domain.market import Timeframe
+from jts.domain.timestamps import NANOS_PER_MILLI
+from jts.domain.timestamps import ns_to_dt
+from jts.storage.clickhouse.schema import COUNT_DISTINCT
+from jts.storage.clickhouse.schema import EXISTING_TIMESTAMPS
+from jts.storage.clickhouse.schema import INSTRUMENTS
+from jts.storage.clickhouse.schema import LATEST_BARS
+from jts.storage.clickhouse.schema import MARKET_DATA
+from jts.storage.clickhouse.schema import MARKET_DATA_COLUMNS
+from jts.storage.clickhouse.schema import MARKET_DATA_TYPES
+from jts.storage.clickhouse.schema import READ_AGGREGATED_BARS
+from jts.storage.clickhouse.schema import READ_MINUTE_BARS
+from jts.storage.clickhouse.schema import create_schema
+
+T = TypeVar("T")
+
+# The embedded engine is one per process, so its clients share one lock.
+CHDB_LOCK = threading.Lock()
+
+_MAX_UINT64 = 2**64 - 1
+
+Row = tuple[int, str, float, float, float, float, int]
+
+
+def chdb_path(data_dir: Path) -> Path:
+    """Where the embedded engine keeps its data under the platform's data directory."""
+    return (data_dir / "clickhouse").resolve()
+
+
+def connect(url: str | None, data_dir: Path) -> tuple[Client, threading.Lock]:
+    """A client for ``url`` (None: chDB under ``data_dir``) and the lock serialising it."""
+    try:
+        if url is None:
+            path = chdb_path(data_dir)
+            path.mkdir(parents=True, exist_ok=True)
+            return clickhouse_connect.get_client(interface="chdb", path=str(path)), CHDB_LOCK
+        if url.startswith("chdb:"):
+            return clickhouse_connect.get_client(dsn=url), CHDB_LOCK
+        if url.startswith(("http://", "https://")):
+            return clickhouse_connect.get_client(dsn=url), threading.Lock()
+    except ClickHouseClientError as exc:
+        if "different path" in str(exc):
+            raise StorageError(
+                "chDB runs one engine per process on one data directory; close every store "
+                f"on the directory already open before opening another ({exc})"
+            ) from exc
+        raise StorageError(f"cannot connect to ClickHouse: {exc}") from exc
+    except OSError as exc:
+        raise StorageError(f"cannot create the chDB data directory: {exc}") from exc
+    raise ConfigurationError(f"ClickHouse URL {url!r} must be http(s):// or chdb://")
+
+
+class ClickHouseBarStore:
+    """One-minute bars in ``market_data``; higher timeframes are aggregated on read."""
+
+    def __init__(
+        self,
+        client: Client,
+        *,
+        batch_size: int = 10_000,
+        lock: threading.Lock | None = None,
+    ) -> None:
+        """Wrap ``client``, whose current database must already hold ``market_data``."""
+        if batch_size < 1:
+            raise ConfigurationError(f"batch_size must be positive, got {batch_size}")
+        self._client = client
+        self._batch_size = batch_size
+        self._lock = lock or threading.Lock()
+        self._closed = False
+
+    @classmethod
+    async def open(
+        cls,
+        url: str | None,
+        data_dir: Path,
+        database: str = "jts",
+        batch_size: int = 10_000,
+    ) -> ClickHouseBarStore:
+        """Connect (chDB in ``data_dir/clickhouse`` when ``url`` is None) and create the schema."""
+        client, lock = await asyncio.to_thread(connect, url, data_dir)
+        store = cls(client, batch_size=batch_size, lock=lock)
+        try:
+            await store._call(create_schema, client, database)
+        except BaseException:
+            await store.close()
+            raise
+        return store
+
+    async def write_bars(self, bars: Sequence[Bar]) -> int:
+        rows: dict[tuple[str, int], Row] = {}
+        for bar in bars:
+            row = _to_row(bar)
+            rows.setdefault((row[1], row[0]), row)
+        if not rows:
+            return 0
+        return await self._call(self._insert_new, rows)
+
+    async def read_bars(
+        self,
+        instrument_id: str,
+        start_ns: int,
+        end_ns: int,
+        timeframe: Timeframe = Timeframe.M1,
+    ) -> list[Bar]:
+        # A bar belongs to the range by its own (bucket) open time, so both bounds are
+        # rounded up to the timeframe: buckets are whole, never cut at the edges.
+        step = timeframe.nanos if timeframe is not Timeframe.M1 else NANOS_PER_MILLI
+        start_ms = _ceil_div(start_ns, step) * step // NANOS_PER_MILLI
+        end_ms = _ceil_div(end_ns, step) * step // NANOS_PER_MILLI
+        if end_ms <= start_ms:
+            return []
+        params: dict[str, Any] = {"symbol": instrument_id, "start_ms": start_ms, "end_ms": end_ms}
+        if timeframe is Timeframe.M1:
+            sql = READ_MINUTE_BARS
+        else:
+            sql = READ_AGGREGATED_BARS
+            params["bucket_ms"] = timeframe.nanos // NANOS_PER_MILLI
+        rows = await self._call(self._rows, sql, params)
+        return [_to_bar(instrument_id, timeframe, row[0], row[1:]) for row in rows]
+
+    async def latest_bars(self, instrument_ids: Sequence[str] | None = None) -> dict[str, Bar]:
+        if instrument_ids is None:
+            sql, params = LATEST_BARS.format(where=""), {}
+        elif not instrument_ids:
+            return {}
+        else:
+            where = "WHERE symbol IN {symbols:Array(String)}"
+            sql, params = LATEST_BARS.format(where=where), {"symbols": list(instrument_ids)}
+        rows = await self._call(self._rows, sql, params)
+        return {
+            symbol: _to_bar(symbol, Timeframe.M1, ts_ms, values) for symbol, ts_ms, values in rows
+        }
+
+    async def instruments(self) -> list[str]:
+        rows = await self._call(self._rows, INSTRUMENTS, {})
+        return [row[0] for row in rows]
+
+    async def count(self, instrument_id: str | None = None) -> int:
+        """Distinct bars stored (of one instrument, or all)."""
+        if instrument_id is None:
+            sql, params = COUNT_DISTINCT.format(where=""), {}
+        else:
+            where = "WHERE symbol = {symbol:String}"
+            sql, params = COUNT_DISTINCT.format(where=where), {"symbol": instrument_id}
+        rows = await self._call(self._rows, sql, params)
+        return int(rows[0][0])
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        await asyncio.to_thread(self._locked, self._client.close)
+
+    async def _call(self, fn: Callable[..., T], *args: Any) -> T:
+        if self._closed:
+            raise StorageError("the bar store is closed")
+        return await asyncio.to_thread(self._locked, fn, *args)
+
+    def _locked(self, fn: Callable[..., T], *args: Any) -> T:
+        with self._lock:
+            try:
+                return fn(*args)
+            except ClickHouseClientError as exc:
+                raise StorageError(f"ClickHouse: {exc}") from exc
+
+    def _rows(self, sql: str, params: dict[str, Any]) -> Sequence[Sequence[Any]]:
+        result: Sequence[Sequence[Any]] = self._client.query(sql, parameters=params).result_rows
+        return result
+
+    def _insert_new(self, rows: dict[tuple[str, int], Row]) -> int:
+        """Insert the rows not stored yet; runs under the lock so the check holds."""
+        stamps = [key[1] for key in rows]
+        existing = self._rows(
+            EXISTING_TIMESTAMPS,
+            {
+                "symbols": sorted({key[0] for key in rows}),
+                "first_ms": min(stamps),
+                "last_ms": max(stamps),
+            },
+        )
+        for symbol, ts_ms in existing:
+            rows.pop((symbol, ts_ms), None)
+        fresh = list(rows.values())
+        for start in range(0, len(fresh), self._batch_size):
+            self._client.insert(
+                MARKET_DATA,
+                fresh[start : start + self._batch_size],
+                column_names=list(MARKET_DATA_COLUMNS),
+                column_type_names=list(MARKET_DATA_TYPES),
+            )
+        return len(fresh)
+
+
+def _ceil_div(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+def _to_row(bar: Bar) -> Row:
+    """The table row of ``bar``, or DataError when the table cannot hold it faithfully."""
+
+    def refuse(reason: str) -> DataError:
+        return DataError(f"bar {bar.instrument_id}@{ns_to_dt(bar.ts).isoformat()}: {reason}")
+
+    if bar.timeframe is not Timeframe.M1:
+        raise refuse(f"market_data holds one-minute bars, not {bar.timeframe.value}")
+    if bar.ts % NANOS_PER_MILLI:
+        raise refuse(f"timestamp {bar.ts} ns is finer than the table's milliseconds")
+    prices = (bar.open, bar.high, bar.low, bar.close)
+    if not all(price.is_finite() for price in prices):
+        raise refuse("prices must be finite")
+    volume = bar.volume
+    if not volume.is_finite() or volume < 0 or volume != volume.to_integral_value():
+        raise refuse(f"volume {volume} is not a whole non-negative number (UInt64 column)")
+    if volume > _MAX_UINT64:
+        raise refuse(f"volume {volume} exceeds UInt64")
+    return (
+        bar.ts // NANOS_PER_MILLI,
+        bar.instrument_id,
+        float(bar.open),
+        float(bar.high),
+        float(bar.low),
+        float(bar.close),
+        int(volume),
+    )
+
+
+def _to_bar(instrument_id: str, timeframe: Timeframe, ts_ms: int, values: Sequence[Any]) -> Bar:
+    open_, high, low, close, volume = values
+    return Bar(
+        instrument_id=instrument_id,
+        timeframe=timeframe,
+        ts=int(ts_ms) * NANOS_PER_MILLI,
+        open=Decimal(repr(float(open_))),
+        high=Decimal(repr(float(high))),
+        low=Decimal(repr(float(low))),
+        close=Decimal(repr(float(close))),
+        volume=Decimal(int(volume)),
+    )
