@@ -1,0 +1,345 @@
+"""OHLCV bar files (CSV or Parquet) for ``jts data import`` and replay feeds.
+
+A bad row never sinks the file: it is reported with its line number and a reason
+and the good rows are kept, so an operator can fix the few lines and import
+again (the store skips what it already holds). A file whose shape is wrong (no
+header, unknown columns, unreadable) is refused as a whole.
+
+Line numbers are the file's own, 1-based, with the header on line 1. Parquet has
+no lines, so its rows are numbered the same way: the first row is "line 2".
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterable
+from collections.abc import Iterator
+from collections.abc import Mapping
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import datetime
+from decimal import Decimal
+from decimal import InvalidOperation
+from pathlib import Path
+from typing import IO
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from jts.domain.errors import DataError
+from jts.domain.instruments import InstrumentId
+from jts.domain.market import Bar
+from jts.domain.market import Timeframe
+from jts.domain.market import bar_problem
+from jts.domain.timestamps import NANOS_PER_MILLI
+from jts.domain.timestamps import NANOS_PER_MINUTE
+from jts.domain.timestamps import dt_to_ns
+from jts.domain.timestamps import ms_to_ns
+from jts.domain.timestamps import ns_to_dt
+
+COLUMNS = ("timestamp", "symbol", "open", "high", "low", "close", "volume")
+PRICE_COLUMNS = ("open", "high", "low", "close")
+
+_PARQUET_MAGIC = b"PAR1"
+_EPOCH_MS = re.compile(r"-?\d+")
+_PARQUET_BATCH_ROWS = 65_536
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    """A rejected row: where it is, why, and what it said."""
+
+    line: int
+    message: str
+    raw: str
+
+
+@dataclass(slots=True)
+class BarFileResult:
+    bars: list[Bar] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    rows_read: int = 0
+
+
+def read_bar_file(path: Path, *, default_symbol: str | None = None) -> BarFileResult:
+    """Read one-minute bars from a CSV or Parquet file (told apart by content).
+
+    ``default_symbol`` is the instrument of rows without one (or of the whole file
+    when it has no ``symbol`` column).
+    """
+    fallback = _check_default_symbol(default_symbol)
+    try:
+        with path.open("rb") as probe:
+            magic = probe.read(4)
+    except OSError as exc:
+        raise DataError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    if magic == _PARQUET_MAGIC:
+        return _read_parquet(path, fallback)
+    return _read_csv(path, fallback)
+
+
+def write_bar_csv(path: Path, bars: Iterable[Bar]) -> int:
+    """Write one-minute bars in the format ``read_bar_file`` reads; returns the row count."""
+    count = 0
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(COLUMNS)
+        for bar in bars:
+            _require_minute_bar(bar)
+            writer.writerow(
+                (
+                    ns_to_dt(bar.ts).isoformat(),
+                    bar.instrument_id,
+                    str(bar.open),
+                    str(bar.high),
+                    str(bar.low),
+                    str(bar.close),
+                    str(bar.volume),
+                )
+            )
+            count += 1
+    return count
+
+
+def write_bar_parquet(path: Path, bars: Sequence[Bar]) -> int:
+    """Write one-minute bars as Parquet: UTC timestamps, prices as decimal strings."""
+    for bar in bars:
+        _require_minute_bar(bar)
+    table = pa.table(
+        {
+            "timestamp": pa.array(
+                [bar.ts // NANOS_PER_MILLI for bar in bars], type=pa.timestamp("ms", tz="UTC")
+            ),
+            "symbol": pa.array([bar.instrument_id for bar in bars], type=pa.string()),
+            **{
+                name: pa.array([str(getattr(bar, name)) for bar in bars], type=pa.string())
+                for name in (*PRICE_COLUMNS, "volume")
+            },
+        }
+    )
+    pq.write_table(table, path)
+    return len(bars)
+
+
+def _require_minute_bar(bar: Bar) -> None:
+    if bar.timeframe is not Timeframe.M1:
+        raise DataError(
+            f"bar {bar.instrument_id}@{bar.ts}: bar files hold one-minute bars, "
+            f"not {bar.timeframe.value}"
+        )
+
+
+def _check_default_symbol(symbol: str | None) -> str | None:
+    if symbol is None:
+        return None
+    try:
+        return str(InstrumentId.parse(symbol.strip()))
+    except ValueError as exc:
+        raise DataError(f"default symbol: {exc}") from exc
+
+
+def _check_header(names: Sequence[str], fallback: str | None, path: Path) -> None:
+    expected = ", ".join(COLUMNS)
+    if not names or all(not name for name in names):
+        raise DataError(f"{path}: no header row (expected columns {expected})")
+    unknown = [name for name in names if name not in COLUMNS]
+    if unknown:
+        looks_like_data = any(_EPOCH_MS.fullmatch(n) or n[:1].isdigit() for n in names)
+        hint = "no header row" if looks_like_data else f"unknown columns {unknown}"
+        raise DataError(f"{path}: {hint} (expected columns {expected})")
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise DataError(f"{path}: repeated columns {repeated}")
+    required = [c for c in COLUMNS if c != "symbol" or fallback is None]
+    missing = [c for c in required if c not in names]
+    if missing:
+        extra = " (or pass a default symbol)" if missing == ["symbol"] else ""
+        raise DataError(f"{path}: missing columns {missing}{extra}")
+
+
+def _read_csv(path: Path, fallback: str | None) -> BarFileResult:
+    result = BarFileResult()
+    try:
+        with path.open("r", newline="", encoding="utf-8-sig") as handle:
+            tap = _LineTap(handle)
+            reader = csv.reader(tap)
+            header = next(reader, None)
+            if header is None:
+                raise DataError(f"{path}: empty file (expected a header row {', '.join(COLUMNS)})")
+            names = [name.strip().lower() for name in header or ()]
+            _check_header(names, fallback, path)
+            for cells in _records(reader, tap):
+                result.rows_read += 1
+                raw = tap.raw()
+                line = tap.first_line(reader.line_num)
+                if len(cells) != len(names):
+                    message = f"{len(cells)} fields where the header has {len(names)}"
+                    result.errors.append(RowError(line, message, raw))
+                    continue
+                _collect(result, line, raw, dict(zip(names, cells, strict=True)), fallback)
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    except csv.Error as exc:
+        raise DataError(f"{path}: malformed CSV: {exc}") from exc
+    except OSError as exc:
+        raise DataError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    return result
+
+
+class _LineTap:
+    """Hands lines to the csv reader and remembers them, to report a row's raw text."""
+
+    def __init__(self, handle: IO[str]) -> None:
+        self._handle = handle
+        self._lines: list[str] = []
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self._handle)
+        self._lines.append(line)
+        return line
+
+    def first_line(self, last_line: int) -> int:
+        """The line a record started on, given the one it ended on (quoted newlines)."""
+        return last_line - len(self._lines) + 1
+
+    def raw(self) -> str:
+        return "".join(self._lines).rstrip("\r\n")
+
+    def reset(self) -> None:
+        self._lines.clear()
+
+
+def _records(reader: Iterator[list[str]], tap: _LineTap) -> Iterator[list[str]]:
+    """Non-blank records, each with only its own lines left in ``tap``."""
+    while True:
+        tap.reset()
+        cells = next(reader, None)
+        if cells is None:
+            return
+        if cells and any(cell.strip() for cell in cells):
+            yield cells
+
+
+def _read_parquet(path: Path, fallback: str | None) -> BarFileResult:
+    result = BarFileResult()
+    try:
+        parquet = pq.ParquetFile(path)
+        names = [name.strip().lower() for name in parquet.schema_arrow.names]
+        _check_header(names, fallback, path)
+        line = 1
+        for batch in parquet.iter_batches(batch_size=_PARQUET_BATCH_ROWS):
+            columns = [column.to_pylist() for column in batch.columns]
+            for values in zip(*columns, strict=True):
+                line += 1
+                result.rows_read += 1
+                row = dict(zip(names, values, strict=True))
+                raw = ", ".join(f"{name}={value!r}" for name, value in row.items())
+                _collect(result, line, raw, row, fallback)
+    except (OSError, pa.ArrowException) as exc:
+        raise DataError(f"cannot read {path} as Parquet: {exc}") from exc
+    return result
+
+
+def _collect(
+    result: BarFileResult,
+    line: int,
+    raw: str,
+    row: Mapping[str, object],
+    fallback: str | None,
+) -> None:
+    try:
+        result.bars.append(_parse_row(row, fallback))
+    except _RowRejected as exc:
+        result.errors.append(RowError(line, str(exc), raw))
+
+
+class _RowRejected(Exception):
+    """Why one row is not a bar."""
+
+
+def _parse_row(row: Mapping[str, object], fallback: str | None) -> Bar:
+    symbol = _parse_symbol(row.get("symbol"), fallback)
+    ts = _parse_timestamp(row.get("timestamp"))
+    open_, high, low, close, volume = (
+        _parse_number(name, row.get(name)) for name in (*PRICE_COLUMNS, "volume")
+    )
+    problem = bar_problem(open_, high, low, close, volume)
+    if problem:
+        raise _RowRejected(problem)
+    return Bar(symbol, Timeframe.M1, ts, open_, high, low, close, volume)
+
+
+def _is_blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _parse_symbol(value: object, fallback: str | None) -> str:
+    if _is_blank(value):
+        if fallback is None:
+            raise _RowRejected("missing value for symbol")
+        return fallback
+    text = str(value).strip()
+    if any(char.isspace() or not char.isprintable() for char in text):
+        raise _RowRejected(f"instrument id {text!r} contains spaces or control characters")
+    try:
+        return str(InstrumentId.parse(text))
+    except ValueError as exc:
+        raise _RowRejected(str(exc)) from exc
+
+
+def _parse_timestamp(value: object) -> int:
+    if _is_blank(value):
+        raise _RowRejected("missing value for timestamp")
+    if isinstance(value, bool):
+        raise _RowRejected(f"timestamp {value!r} is not a time")
+    if isinstance(value, int):
+        ns = ms_to_ns(value)
+    elif isinstance(value, str) and _EPOCH_MS.fullmatch(value.strip()):
+        ns = ms_to_ns(int(value.strip()))
+    elif isinstance(value, str | datetime):
+        ns = _parse_datetime(value)
+    else:
+        raise _RowRejected(f"timestamp {value!r} is not a time")
+    if ns % NANOS_PER_MINUTE:
+        raise _RowRejected(f"timestamp {ns_to_dt(ns).isoformat()} is not on a minute boundary")
+    return ns
+
+
+def _parse_datetime(value: str | datetime) -> int:
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise _RowRejected(
+                f"timestamp {value!r} is neither ISO-8601 nor epoch milliseconds"
+            ) from None
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise _RowRejected(
+            f"timestamp {value.isoformat()} has no UTC offset; "
+            "write it as e.g. 2024-01-02T09:00:00+09:00 or in epoch milliseconds"
+        )
+    return dt_to_ns(value)
+
+
+def _parse_number(name: str, value: object) -> Decimal:
+    if _is_blank(value):
+        raise _RowRejected(f"missing value for {name}")
+    try:
+        if isinstance(value, bool):
+            raise InvalidOperation
+        if isinstance(value, float):
+            number = Decimal(repr(value))
+        elif isinstance(value, int | Decimal):
+            number = Decimal(value)
+        else:
+            number = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise _RowRejected(f"{name} {value!r} is not a number") from None
+    if not number.is_finite():
+        raise _RowRejected(f"{name} {value!r} is not a finite number")
+    return number

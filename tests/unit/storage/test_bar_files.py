@@ -1,0 +1,231 @@
+"""Reading and writing OHLCV bar files: every bad row named by its line, good rows kept."""
+
+from __future__ import annotations
+
+from datetime import UTC
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from jts.domain.errors import DataError
+from jts.domain.market import Bar
+from jts.domain.market import Timeframe
+from jts.domain.timestamps import NANOS_PER_MINUTE
+from jts.domain.timestamps import dt_to_ns
+from jts.storage.files import RowError
+from jts.storage.files import read_bar_file
+from jts.storage.files import write_bar_csv
+from jts.storage.files import write_bar_parquet
+
+T0 = dt_to_ns(datetime(2024, 1, 2, 0, 0, tzinfo=UTC))
+T0_MS = T0 // 1_000_000
+
+
+def bar(symbol: str, minute: int, *values: str) -> Bar:
+    o, h, low, c, v = (Decimal(x) for x in values)
+    return Bar(symbol, Timeframe.M1, T0 + minute * NANOS_PER_MINUTE, o, h, low, c, v)
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+BAD_CSV = """\
+timestamp,symbol,open,high,low,close,volume
+2024-01-02T09:00:00+09:00,KRX:005930,71000,71500,70900,71200,1000
+2024-01-02T09:01:00+09:00,KRX:005930,abc,71500,70900,71200,1000
+2024-01-02T09:02:00+09:00,KRX:005930,71000,71500,70900,71200
+2024-01-02T09:03:00+09:00,KRX:005930,71000,70000,70900,71200,1000
+
+2024-01-02T09:04:00+09:00,KRX:005930,71000,71500,70900,71200,-5
+2024-01-02T09:05:00+09:00,SAMSUNG,71000,71500,70900,71200,1000
+2024-01-02T09:06:00,KRX:005930,71000,71500,70900,71200,1000
+1704153720000,krx:005930,71000,71500,70900,71200,"1,000"
+1704153780000,krx:005930,71000,71500,70900,71200,1000
+"2024-01-02T00:08:00Z",KRX:000660,"130000",130500,129000,130100,0
+2024-01-02T09:09:30+09:00,KRX:005930,71000,71500,70900,71200,1000
+2024-01-02T09:10:00+09:00,KRX:005930,,71500,70900,71200,1000
+nonsense,KRX:005930,71000,71500,70900,71200,1000
+"""
+
+
+def test_csv_rejects_each_bad_row_with_its_line_and_keeps_the_good(tmp_path: Path) -> None:
+    result = read_bar_file(write(tmp_path / "bars.csv", BAD_CSV))
+    assert result.rows_read == 13  # the blank line 6 is not a row
+    assert [(e.line, e.message) for e in result.errors] == [
+        (3, "open 'abc' is not a number"),
+        (4, "6 fields where the header has 7"),
+        (5, "inconsistent OHLC (o=71000 h=70000 l=70900 c=71200)"),
+        (7, "volume must not be negative"),
+        (8, "instrument id 'SAMSUNG' is not of the form VENUE:CODE"),
+        (
+            9,
+            "timestamp 2024-01-02T09:06:00 has no UTC offset; write it as e.g. "
+            "2024-01-02T09:00:00+09:00 or in epoch milliseconds",
+        ),
+        (10, "volume '1,000' is not a number"),
+        (13, "timestamp 2024-01-02T00:09:30+00:00 is not on a minute boundary"),
+        (14, "missing value for open"),
+        (15, "timestamp 'nonsense' is neither ISO-8601 nor epoch milliseconds"),
+    ]
+    assert result.errors[0].raw == (
+        "2024-01-02T09:01:00+09:00,KRX:005930,abc,71500,70900,71200,1000"
+    )
+    assert result.bars == [
+        bar("KRX:005930", 0, "71000", "71500", "70900", "71200", "1000"),
+        bar("KRX:005930", 3, "71000", "71500", "70900", "71200", "1000"),
+        bar("KRX:000660", 8, "130000", "130500", "129000", "130100", "0"),
+    ]
+    assert result.bars[1].ts == T0_MS * 1_000_000 + 3 * NANOS_PER_MINUTE
+
+
+def test_quoted_newlines_report_the_line_the_row_starts_on(tmp_path: Path) -> None:
+    text = (
+        "timestamp,symbol,open,high,low,close,volume\n"
+        '2024-01-02T00:00:00Z,"KRX:\n005930",1,1,1,1,1\n'
+        "2024-01-02T00:01:00Z,KRX:005930,2,1,1,1,1\n"
+    )
+    result = read_bar_file(write(tmp_path / "q.csv", text))
+    assert [(e.line, e.raw) for e in result.errors] == [
+        (2, '2024-01-02T00:00:00Z,"KRX:\n005930",1,1,1,1,1'),
+        (4, "2024-01-02T00:01:00Z,KRX:005930,2,1,1,1,1"),
+    ]
+    assert result.bars == []
+
+
+def test_default_symbol_fills_a_missing_column_or_cell(tmp_path: Path) -> None:
+    no_column = write(
+        tmp_path / "a.csv",
+        "Timestamp,Open,High,Low,Close,Volume\n1704153600000,10,11,9,10.5,3\n",
+    )
+    result = read_bar_file(no_column, default_symbol="upbit:KRW-BTC")
+    assert result.bars == [bar("UPBIT:KRW-BTC", 0, "10", "11", "9", "10.5", "3")]
+    blank_cell = write(
+        tmp_path / "b.csv",
+        "timestamp,symbol,open,high,low,close,volume\n"
+        "1704153600000,,10,11,9,10,0.25\n"
+        "1704153660000,KRX:005930,10,11,9,10,1\n",
+    )
+    result = read_bar_file(blank_cell, default_symbol="UPBIT:KRW-BTC")
+    assert [(b.instrument_id, b.volume) for b in result.bars] == [
+        ("UPBIT:KRW-BTC", Decimal("0.25")),
+        ("KRX:005930", Decimal(1)),
+    ]
+    with_no_default = read_bar_file(blank_cell)
+    assert with_no_default.errors == [
+        RowError(2, "missing value for symbol", "1704153600000,,10,11,9,10,0.25")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "empty file"),
+        ("1704153600000,KRX:005930,1,1,1,1,1\n", "no header row"),
+        ("timestamp,symbol,open,high,low,close,volume,vwap\n", r"unknown columns \['vwap'\]"),
+        ("timestamp,open,high,low,close,volume\n", r"missing columns \['symbol'\].*default"),
+        ("timestamp,symbol,open,high,low,close\n", r"missing columns \['volume'\]"),
+        ("timestamp,symbol,open,open,high,low,close,volume\n", r"repeated columns \['open'\]"),
+    ],
+)
+def test_bad_headers_refuse_the_file(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(DataError, match=message):
+        read_bar_file(write(tmp_path / "h.csv", text))
+
+
+def test_unreadable_files_raise_data_error(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="cannot read"):
+        read_bar_file(tmp_path / "missing.csv")
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes(b"timestamp,symbol,open,high,low,close,volume\n\xff\xfe,\n")
+    with pytest.raises(DataError, match="not UTF-8"):
+        read_bar_file(latin)
+    fake = tmp_path / "fake.parquet"
+    fake.write_bytes(b"PAR1 but not really")
+    with pytest.raises(DataError, match="as Parquet"):
+        read_bar_file(fake)
+    with pytest.raises(DataError, match="default symbol"):
+        read_bar_file(write(tmp_path / "ok.csv", BAD_CSV), default_symbol="nope")
+
+
+def test_csv_round_trip(tmp_path: Path) -> None:
+    bars = [
+        bar("KRX:005930", 0, "71000", "71500", "70900", "71200", "1000"),
+        bar("UPBIT:KRW-BTC", 1, "0.0001234", "0.0001240", "0.0001200", "0.0001239", "12.5"),
+    ]
+    path = tmp_path / "out.csv"
+    assert write_bar_csv(path, bars) == 2
+    assert path.read_text().splitlines()[:2] == [
+        "timestamp,symbol,open,high,low,close,volume",
+        "2024-01-02T00:00:00+00:00,KRX:005930,71000,71500,70900,71200,1000",
+    ]
+    result = read_bar_file(path)
+    assert result.bars == bars
+    assert result.errors == []
+    assert result.rows_read == 2
+
+
+def test_parquet_round_trip(tmp_path: Path) -> None:
+    bars = [bar("KRX:005930", m, "100", "110", "90", str(100 + m % 10), str(m)) for m in range(300)]
+    path = tmp_path / "bars.parquet"
+    assert write_bar_parquet(path, bars) == 300
+    result = read_bar_file(path)
+    assert result.bars == bars
+    assert result.errors == []
+    assert result.rows_read == 300
+
+
+def test_parquet_with_native_types_and_bad_rows(tmp_path: Path) -> None:
+    table = pa.table(
+        {
+            "timestamp": pa.array([T0_MS, T0_MS + 60_000, T0_MS + 120_000, None], type=pa.int64()),
+            "open": pa.array([10.5, 10.0, -1.0, 10.0]),
+            "high": pa.array([11.0, 9.0, 11.0, 11.0]),
+            "low": pa.array([10.0, 9.0, 9.0, 9.0]),
+            "close": pa.array([10.75, 9.5, 10.0, 10.0]),
+            "volume": pa.array([100, 1, 1, 1], type=pa.int64()),
+        }
+    )
+    path = tmp_path / "native.pq"
+    pq.write_table(table, path)
+    result = read_bar_file(path, default_symbol="KRX:005930")
+    assert result.bars == [bar("KRX:005930", 0, "10.5", "11", "10", "10.75", "100")]
+    assert [(e.line, e.message) for e in result.errors] == [
+        (3, "inconsistent OHLC (o=10.0 h=9.0 l=9.0 c=9.5)"),
+        (4, "prices must be positive"),
+        (5, "missing value for timestamp"),
+    ]
+    assert "open=-1.0" in result.errors[1].raw
+
+
+def test_parquet_naive_timestamps_are_rejected(tmp_path: Path) -> None:
+    table = pa.table(
+        {
+            "timestamp": pa.array([T0_MS], type=pa.timestamp("ms")),
+            "symbol": ["KRX:005930"],
+            "open": ["1"],
+            "high": ["1"],
+            "low": ["1"],
+            "close": ["1"],
+            "volume": ["1"],
+        }
+    )
+    path = tmp_path / "naive.parquet"
+    pq.write_table(table, path)
+    result = read_bar_file(path)
+    assert result.bars == []
+    assert [e.line for e in result.errors] == [2]
+    assert "no UTC offset" in result.errors[0].message
+
+
+def test_only_minute_bars_are_written(tmp_path: Path) -> None:
+    five = Bar("KRX:005930", Timeframe.M5, T0, *(Decimal(1) for _ in range(5)))
+    with pytest.raises(DataError, match="one-minute"):
+        write_bar_csv(tmp_path / "x.csv", [five])
+    with pytest.raises(DataError, match="one-minute"):
+        write_bar_parquet(tmp_path / "x.parquet", [five])
