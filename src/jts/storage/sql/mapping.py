@@ -1,0 +1,211 @@
+"""Rows <-> domain objects. ORM rows never leave ``jts.storage.sql``.
+
+The domain carries ids as strings; the tables use UUID columns. Order and strategy
+record ids are UUIDs already. A strategy id on an order is often a strategy's
+name, so the ``orders.strategy_id`` UUID is derived from it (name-based, stable)
+and the string itself is kept in ``strategy_ref`` to be given back unchanged.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC
+from datetime import datetime
+
+from jts.domain.enums import LiquiditySide
+from jts.domain.enums import OrderStatus
+from jts.domain.enums import OrderType
+from jts.domain.enums import Side
+from jts.domain.enums import TimeInForce
+from jts.domain.errors import StorageError
+from jts.domain.fills import Fill
+from jts.domain.orders import Order
+from jts.domain.positions import Position
+from jts.domain.strategies import StrategyRecord
+from jts.domain.strategies import StrategyStatus
+from jts.domain.timestamps import ns_to_dt
+from jts.storage.sql.tables import FillRow
+from jts.storage.sql.tables import OrderAuditRow
+from jts.storage.sql.tables import OrderRow
+from jts.storage.sql.tables import PositionRow
+from jts.storage.sql.tables import StrategyRow
+
+STRATEGY_NAMESPACE = uuid.UUID("5b0f6f0e-3c55-4a8e-9d0b-6a1d2f4e7c11")
+
+
+def parse_uuid(value: str, what: str) -> uuid.UUID:
+    """A domain id as a UUID; anything else cannot be stored in a UUID column."""
+    try:
+        return uuid.UUID(value)
+    except (ValueError, AttributeError, TypeError) as exc:
+        raise StorageError(f"{what} {value!r} is not a UUID") from exc
+
+
+def strategy_uuid(ref: str) -> uuid.UUID:
+    """The UUID itself when ``ref`` is one, else a stable UUID derived from the text."""
+    try:
+        return uuid.UUID(ref)
+    except ValueError:
+        return uuid.uuid5(STRATEGY_NAMESPACE, ref)
+
+
+def order_state_values(order: Order) -> dict[str, object]:
+    """The columns a state change may touch."""
+    return {
+        "status": order.status.value,
+        "filled_quantity": order.filled_quantity,
+        "avg_fill_price": order.avg_fill_price,
+        "venue_order_id": order.venue_order_id,
+        "reason": order.reason,
+        "updated_ts": order.updated_ts,
+        "updated_at": ns_to_dt(order.updated_ts),
+    }
+
+
+def order_to_row(order: Order) -> OrderRow:
+    ref = order.strategy_id
+    row = OrderRow(
+        id=parse_uuid(order.order_id, "order id"),
+        strategy_id=None if ref is None else strategy_uuid(ref),
+        strategy_ref=ref,
+        symbol=order.instrument_id,
+        side=order.side.value,
+        quantity=order.quantity,
+        price=order.price,
+        broker=order.broker,
+        created_at=ns_to_dt(order.created_ts),
+        client_order_id=order.client_order_id,
+        order_type=order.order_type.value,
+        time_in_force=order.time_in_force.value,
+        signal_id=order.signal_id,
+        created_ts=order.created_ts,
+    )
+    for name, value in order_state_values(order).items():
+        setattr(row, name, value)
+    return row
+
+
+def row_to_order(row: OrderRow) -> Order:
+    return Order(
+        instrument_id=row.symbol,
+        side=Side(row.side),
+        order_type=OrderType(row.order_type),
+        quantity=row.quantity,
+        price=row.price,
+        created_ts=row.created_ts,
+        broker=row.broker,
+        strategy_id=row.strategy_ref,
+        signal_id=row.signal_id,
+        time_in_force=TimeInForce(row.time_in_force),
+        order_id=str(row.id),
+        client_order_id=row.client_order_id,
+        status=OrderStatus(row.status),
+        filled_quantity=row.filled_quantity,
+        avg_fill_price=row.avg_fill_price,
+        venue_order_id=row.venue_order_id,
+        reason=row.reason,
+        updated_ts=row.updated_ts,
+    )
+
+
+def audit_row(
+    order_id: uuid.UUID,
+    previous: OrderStatus | None,
+    current: OrderStatus,
+    reason: str | None,
+    ts: int,
+) -> OrderAuditRow:
+    return OrderAuditRow(
+        order_id=order_id,
+        from_status=None if previous is None else previous.value,
+        to_status=current.value,
+        reason=reason,
+        ts=ts,
+        recorded_at=datetime.now(UTC),
+    )
+
+
+def fill_to_row(fill: Fill) -> FillRow:
+    return FillRow(
+        fill_id=fill.fill_id,
+        order_id=parse_uuid(fill.order_id, "fill's order id"),
+        client_order_id=fill.client_order_id,
+        symbol=fill.instrument_id,
+        side=fill.side.value,
+        quantity=fill.quantity,
+        price=fill.price,
+        commission=fill.commission,
+        tax=fill.tax,
+        liquidity=fill.liquidity.value,
+        ts=fill.ts,
+        executed_at=ns_to_dt(fill.ts),
+    )
+
+
+def row_to_fill(row: FillRow) -> Fill:
+    return Fill(
+        fill_id=row.fill_id,
+        order_id=str(row.order_id),
+        client_order_id=row.client_order_id,
+        instrument_id=row.symbol,
+        side=Side(row.side),
+        quantity=row.quantity,
+        price=row.price,
+        commission=row.commission,
+        tax=row.tax,
+        ts=row.ts,
+        liquidity=LiquiditySide(row.liquidity),
+    )
+
+
+def position_values(position: Position) -> dict[str, object]:
+    return {
+        "account": position.account,
+        "symbol": position.instrument_id,
+        "quantity": position.quantity,
+        "avg_price": position.avg_price,
+        "realised_pnl": position.realised_pnl,
+        "fees": position.fees,
+        "taxes": position.taxes,
+        "bought_quantity": position.bought_quantity,
+        "sold_quantity": position.sold_quantity,
+        "last_price": position.last_price,
+        "updated_ts": position.updated_ts,
+        "updated_at": ns_to_dt(position.updated_ts),
+    }
+
+
+def row_to_position(row: PositionRow) -> Position:
+    return Position(
+        instrument_id=row.symbol,
+        account=row.account,
+        quantity=row.quantity,
+        avg_price=row.avg_price,
+        realised_pnl=row.realised_pnl,
+        fees=row.fees,
+        taxes=row.taxes,
+        bought_quantity=row.bought_quantity,
+        sold_quantity=row.sold_quantity,
+        last_price=row.last_price,
+        updated_ts=row.updated_ts,
+    )
+
+
+def strategy_values(record: StrategyRecord) -> dict[str, object]:
+    return {
+        "id": parse_uuid(record.id, "strategy id"),
+        "name": record.name,
+        "dsl_code": record.dsl_code,
+        "status": record.status.value,
+        "created_at": record.created_at,
+    }
+
+
+def row_to_strategy(row: StrategyRow) -> StrategyRecord:
+    return StrategyRecord(
+        name=row.name,
+        status=StrategyStatus(row.status),
+        created_at=row.created_at,
+        dsl_code=row.dsl_code,
+        id=str(row.id),
+    )

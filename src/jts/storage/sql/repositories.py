@@ -1,0 +1,295 @@
+"""The storage ports on SQLAlchemy: one short transaction per call, domain objects out.
+
+Every order state change writes the order row and its audit row together, and a
+fill in the same transaction, so the audit trail and the fills can never disagree
+with the order. A fill is recognised by its venue ``fill_id``: replaying an
+execution report changes nothing and says so.
+"""
+
+from __future__ import annotations
+
+import builtins
+import uuid
+from collections.abc import AsyncIterator
+from collections.abc import Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+from typing import cast
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from jts.domain.enums import OrderStatus
+from jts.domain.errors import StorageError
+from jts.domain.fills import Fill
+from jts.domain.orders import Order
+from jts.domain.positions import Position
+from jts.domain.strategies import StrategyRecord
+from jts.storage.sql.engine import create_engine_for
+from jts.storage.sql.mapping import audit_row
+from jts.storage.sql.mapping import fill_to_row
+from jts.storage.sql.mapping import order_state_values
+from jts.storage.sql.mapping import order_to_row
+from jts.storage.sql.mapping import parse_uuid
+from jts.storage.sql.mapping import position_values
+from jts.storage.sql.mapping import row_to_fill
+from jts.storage.sql.mapping import row_to_order
+from jts.storage.sql.mapping import row_to_position
+from jts.storage.sql.mapping import row_to_strategy
+from jts.storage.sql.mapping import strategy_values
+from jts.storage.sql.tables import FillRow
+from jts.storage.sql.tables import OrderAuditRow
+from jts.storage.sql.tables import OrderRow
+from jts.storage.sql.tables import PositionRow
+from jts.storage.sql.tables import StrategyRow
+
+
+class _Repository:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+
+    @asynccontextmanager
+    async def _transaction(self, action: str) -> AsyncIterator[AsyncSession]:
+        """A session in a transaction; database failures become StorageError."""
+        try:
+            async with self._sessions.begin() as session:
+                yield session
+        except SQLAlchemyError as exc:
+            raise StorageError(f"{action} failed: {_describe(exc)}") from exc
+
+    def _upsert(
+        self,
+        model: type[Any],
+        values: dict[str, object],
+        keys: Sequence[str],
+        keep: Sequence[str] = ("id",),
+    ) -> sa.Insert:
+        """INSERT ... ON CONFLICT (keys) DO UPDATE all but ``keep``, in the engine's dialect."""
+        dialect = self._engine.dialect.name
+        changing = [name for name in values if name not in keys and name not in keep]
+        if dialect == "postgresql":
+            pg = postgresql.insert(model).values(**values)
+            return pg.on_conflict_do_update(
+                index_elements=list(keys), set_={name: pg.excluded[name] for name in changing}
+            )
+        if dialect == "sqlite":
+            lite = sqlite.insert(model).values(**values)
+            return lite.on_conflict_do_update(
+                index_elements=list(keys), set_={name: lite.excluded[name] for name in changing}
+            )
+        raise StorageError(f"no upsert for the {dialect} dialect")
+
+
+def _describe(exc: SQLAlchemyError) -> str:
+    """The driver's message without SQLAlchemy's statement dump and parameters."""
+    original = getattr(exc, "orig", None)
+    return str(original if original is not None else exc).strip().splitlines()[0]
+
+
+class SqlOrderRepository(_Repository):
+    async def add(self, order: Order) -> None:
+        row = order_to_row(order)
+        async with self._transaction(f"storing order {order.client_order_id}") as session:
+            session.add(row)
+            await session.flush()  # the audit row's foreign key needs the order first
+            session.add(audit_row(row.id, None, order.status, order.reason, order.created_ts))
+
+    async def save_transition(
+        self,
+        order: Order,
+        previous: OrderStatus,
+        *,
+        reason: str | None = None,
+        fill: Fill | None = None,
+    ) -> bool:
+        order_id = parse_uuid(order.order_id, "order id")
+        action = f"saving order {order.client_order_id} {previous} -> {order.status}"
+        try:
+            async with self._transaction(action) as session:
+                # Write first: on SQLite a read-then-write transaction can fail to take
+                # the write lock; writing first waits for it (busy timeout) instead.
+                updated = await session.execute(
+                    sa.update(OrderRow)
+                    .where(OrderRow.id == order_id, OrderRow.status == previous.value)
+                    .values(**order_state_values(order))
+                    .execution_options(synchronize_session=False)
+                )
+                replay = fill is not None and await _fill_exists(session, fill.fill_id)
+                if replay:
+                    raise _AlreadyRecorded  # rolls the order update back
+                if cast(CursorResult[Any], updated).rowcount != 1:
+                    raise _StaleOrder(await self._stored_status(session, order_id))
+                if fill is not None:
+                    session.add(fill_to_row(fill))
+                session.add(audit_row(order_id, previous, order.status, reason, order.updated_ts))
+        except _AlreadyRecorded:
+            return False
+        except _StaleOrder as stale:
+            where = "is not stored" if stale.status is None else f"is stored as {stale.status}"
+            raise StorageError(
+                f"{action} refused: order {order.order_id} {where}, not {previous}"
+            ) from None
+        except StorageError as exc:
+            # Another writer may have recorded the same fill between our check and commit.
+            replayed = fill is not None and isinstance(exc.__cause__, IntegrityError)
+            if replayed and fill is not None and await self._fill_recorded(fill.fill_id):
+                return False
+            raise
+        return True
+
+    async def get(self, order_id: str) -> Order | None:
+        try:
+            key = uuid.UUID(order_id)
+        except ValueError:
+            return None
+        async with self._transaction(f"reading order {order_id}") as session:
+            row = await session.get(OrderRow, key)
+            return None if row is None else row_to_order(row)
+
+    async def get_by_client_id(self, client_order_id: str) -> Order | None:
+        async with self._transaction(f"reading order {client_order_id}") as session:
+            row = await session.scalar(
+                sa.select(OrderRow).where(OrderRow.client_order_id == client_order_id)
+            )
+            return None if row is None else row_to_order(row)
+
+    async def list(
+        self,
+        *,
+        statuses: Sequence[OrderStatus] | None = None,
+        instrument_id: str | None = None,
+        limit: int | None = None,
+    ) -> list[Order]:
+        query = sa.select(OrderRow).order_by(OrderRow.created_ts.desc(), OrderRow.id.desc())
+        if statuses is not None:
+            query = query.where(OrderRow.status.in_([status.value for status in statuses]))
+        if instrument_id is not None:
+            query = query.where(OrderRow.symbol == instrument_id)
+        if limit is not None:
+            query = query.limit(limit)
+        async with self._transaction("listing orders") as session:
+            return [row_to_order(row) for row in await session.scalars(query)]
+
+    async def audit_trail(
+        self, order_id: str
+    ) -> builtins.list[tuple[OrderStatus | None, OrderStatus, int]]:
+        key = parse_uuid(order_id, "order id")
+        query = (
+            sa.select(OrderAuditRow.from_status, OrderAuditRow.to_status, OrderAuditRow.ts)
+            .where(OrderAuditRow.order_id == key)
+            .order_by(OrderAuditRow.id)
+        )
+        async with self._transaction(f"reading the audit trail of {order_id}") as session:
+            rows = (await session.execute(query)).all()
+        return [
+            (None if before is None else OrderStatus(before), OrderStatus(after), ts)
+            for before, after, ts in rows
+        ]
+
+    async def _stored_status(self, session: AsyncSession, order_id: uuid.UUID) -> str | None:
+        return await session.scalar(sa.select(OrderRow.status).where(OrderRow.id == order_id))
+
+    async def _fill_recorded(self, fill_id: str) -> bool:
+        async with self._transaction(f"looking up fill {fill_id}") as session:
+            return await _fill_exists(session, fill_id)
+
+
+class _AlreadyRecorded(Exception):
+    """The fill is stored already: the transition is a replay."""
+
+
+class _StaleOrder(Exception):
+    """The stored order is not in the status the caller moved it from."""
+
+    def __init__(self, status: str | None) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+async def _fill_exists(session: AsyncSession, fill_id: str) -> bool:
+    found = await session.scalar(sa.select(FillRow.id).where(FillRow.fill_id == fill_id))
+    return found is not None
+
+
+class SqlFillRepository(_Repository):
+    async def list(self, *, order_id: str | None = None) -> list[Fill]:
+        query = sa.select(FillRow).order_by(FillRow.ts, FillRow.id)
+        if order_id is not None:
+            query = query.where(FillRow.order_id == parse_uuid(order_id, "order id"))
+        async with self._transaction("listing fills") as session:
+            return [row_to_fill(row) for row in await session.scalars(query)]
+
+
+class SqlPositionRepository(_Repository):
+    async def upsert(self, position: Position) -> None:
+        statement = self._upsert(PositionRow, position_values(position), ("account", "symbol"))
+        action = f"storing position {position.account}/{position.instrument_id}"
+        async with self._transaction(action) as session:
+            await session.execute(statement)
+
+    async def list(self, account: str = "default") -> list[Position]:
+        query = (
+            sa.select(PositionRow)
+            .where(PositionRow.account == account)
+            .order_by(PositionRow.symbol)
+        )
+        async with self._transaction(f"listing positions of {account}") as session:
+            return [row_to_position(row) for row in await session.scalars(query)]
+
+
+class SqlStrategyRepository(_Repository):
+    async def upsert(self, record: StrategyRecord) -> StrategyRecord:
+        """Insert or update by name; the first id and creation time stay."""
+        statement = self._upsert(
+            StrategyRow, strategy_values(record), ("name",), keep=("id", "created_at")
+        )
+        statement = statement.returning(StrategyRow.id, StrategyRow.created_at)
+        async with self._transaction(f"storing strategy {record.name}") as session:
+            stored_id, created_at = (await session.execute(statement)).one()
+        return StrategyRecord(
+            name=record.name,
+            status=record.status,
+            created_at=created_at,
+            dsl_code=record.dsl_code,
+            id=str(stored_id),
+        )
+
+    async def list(self) -> list[StrategyRecord]:
+        async with self._transaction("listing strategies") as session:
+            rows = await session.scalars(sa.select(StrategyRow).order_by(StrategyRow.name))
+            return [row_to_strategy(row) for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class SqlStore:
+    """The relational store's repositories on one engine."""
+
+    engine: AsyncEngine
+    orders: SqlOrderRepository
+    fills: SqlFillRepository
+    positions: SqlPositionRepository
+    strategies: SqlStrategyRepository
+
+    @classmethod
+    def open(cls, url: str) -> SqlStore:
+        """Repositories on a new engine; the schema must already be migrated."""
+        engine = create_engine_for(url)
+        return cls(
+            engine=engine,
+            orders=SqlOrderRepository(engine),
+            fills=SqlFillRepository(engine),
+            positions=SqlPositionRepository(engine),
+            strategies=SqlStrategyRepository(engine),
+        )
+
+    async def close(self) -> None:
+        await self.engine.dispose()
