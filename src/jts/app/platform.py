@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import shutil
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
@@ -20,10 +21,10 @@ from datetime import date
 from pathlib import Path
 
 from jts.app.settings import Settings
-from jts.brokers.common.calendars import calendar_for_venue
 from jts.brokers.paper.config import PaperConfig
 from jts.brokers.paper.data import PaperMarketDataClient
 from jts.brokers.paper.execution import PaperExecutionClient
+from jts.brokers.paper.factory import build_paper_venue
 from jts.bus.inprocess import InProcessMessageBus
 from jts.core.clocks import SimClock
 from jts.domain.instruments import Instrument
@@ -38,7 +39,6 @@ from jts.services.market_data import CollectorConfig
 from jts.services.portfolio import PortfolioConfig
 from jts.sim.feed import SimulatedBarFeed
 from jts.sim.feed import demo_instruments
-from jts.sim.fees import FeeSchedule
 from jts.storage.clickhouse.store import ClickHouseBarStore
 from jts.storage.sql.migrate import upgrade
 from jts.storage.sql.repositories import SqlStore
@@ -84,8 +84,7 @@ class Platform:
                 if stop.is_set():
                     break
                 self.clock.set_time(batch.ts)
-                for bar in batch.bars:
-                    await self.venue.on_bar(bar)
+                await self.venue.on_batch(batch)
                 await self.kernel.collector.ingest(batch)
                 if lockstep:
                     await self.bus.drain()
@@ -140,36 +139,31 @@ async def open_platform(
     """Build every part of the embedded platform from ``settings`` (migrating the database)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     await asyncio.to_thread(upgrade, settings.sql_url)
-    sql = await SqlStore.open(settings.sql_url)
+    sql = SqlStore.open(settings.sql_url)
     bar_store = await ClickHouseBarStore.open(settings.clickhouse_url, settings.data_dir)
     universe = instruments or select_instruments(settings)
     by_id = {i.key: i for i in universe}
-    calendar = calendar_for_venue("KRX")
     clock = SimClock()
     bus = InProcessMessageBus(queue_size=settings.bus.queue_size, lanes=settings.bus.lanes)
-    feed = SimulatedBarFeed(
-        universe,
-        calendar,
-        start_session=start_session or settings.feed.start_date,
-        sessions=settings.feed.sessions,
-        seed=settings.feed.seed,
-    )
-    market_data = PaperMarketDataClient(feed)
     paper = settings.paper
-    fees = FeeSchedule.default(krx_commission=paper.commission_rate)
-    venue = PaperExecutionClient(
+    venue = build_paper_venue(
+        clock,
         PaperConfig(
             account=paper.account,
             starting_cash=paper.starting_cash,
             currency=paper.currency,
             participation_rate=paper.participation_rate,
+            commission_rate=paper.commission_rate,
             allow_short=paper.allow_short,
+            # Fill ids must never repeat across runs sharing one database.
+            id_prefix=f"PAPER{uuid.uuid4().hex[:8].upper()}",
         ),
         instruments=universe,
-        calendar=calendar,
-        clock=clock,
-        fees=fees,
+        start_session=start_session or settings.feed.start_date,
+        sessions=settings.feed.sessions,
+        seed=settings.feed.seed,
     )
+    assert venue.feed is not None
     strategy = create_strategy(
         settings.strategy.name,
         strategy_id=settings.strategy.id,
@@ -184,7 +178,7 @@ async def open_platform(
             fills=sql.fills,
             positions=sql.positions,
             strategy_records=sql.strategies,
-            execution_client=venue,
+            execution_client=venue.execution,
             bar_store=bar_store,
             instruments=by_id,
             strategies=[strategy],
@@ -209,11 +203,11 @@ async def open_platform(
         bus=bus,
         sql=sql,
         bar_store=bar_store,
-        calendar=calendar,
+        calendar=venue.calendar,
         instruments=by_id,
-        feed=feed,
-        market_data=market_data,
-        venue=venue,
+        feed=venue.feed,
+        market_data=venue.market_data,
+        venue=venue.execution,
         kernel=kernel,
     )
 

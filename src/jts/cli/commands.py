@@ -155,7 +155,7 @@ async def list_orders(
             known = ", ".join(s.value for s in OrderStatus)
             raise ConfigurationError(f"--status must be one of {known}") from None
     check_schema_current(settings.sql_url)
-    store = await SqlStore.open(settings.sql_url)
+    store = SqlStore.open(settings.sql_url)
     try:
         orders = await store.orders.list(statuses=wanted, instrument_id=symbol, limit=limit)
     finally:

@@ -235,7 +235,7 @@ class OrderPending(_OrderFields):
 
     @classmethod
     def from_order(cls, order: Order, *, ts: int, source: str) -> OrderPending:
-        return cls(ts=ts, source=source, **cls._order_kwargs(order))  # type: ignore[arg-type]
+        return cls(ts=ts, source=source, **cls._order_kwargs(order))
 
 
 class OrderStatusChanged(_OrderFields):
@@ -253,7 +253,7 @@ class OrderStatusChanged(_OrderFields):
             ts=ts,
             source=source,
             previous_status=previous,
-            **cls._order_kwargs(order),  # type: ignore[arg-type]
+            **cls._order_kwargs(order),
         )
 
 

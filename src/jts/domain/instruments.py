@@ -127,7 +127,9 @@ class Instrument:
         if quantity < self.min_quantity:
             raise InvalidOrder(f"{self.id}: quantity {quantity} below minimum {self.min_quantity}")
         if quantity % self.lot_size != 0:
-            raise InvalidOrder(f"{self.id}: quantity {quantity} is not a multiple of {self.lot_size}")
+            raise InvalidOrder(
+                f"{self.id}: quantity {quantity} is not a multiple of {self.lot_size}"
+            )
 
     def round_quantity(self, quantity: Decimal) -> Decimal:
         """Largest multiple of the lot size not above ``quantity``."""

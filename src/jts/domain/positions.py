@@ -37,9 +37,9 @@ class Position:
             self.sold_quantity += fill.quantity
         if self.quantity == 0 or (self.quantity > 0) == (signed > 0):
             total = self.quantity + signed
-            self.avg_price = (self.avg_price * abs(self.quantity) + fill.price * fill.quantity) / abs(
-                total
-            )
+            self.avg_price = (
+                self.avg_price * abs(self.quantity) + fill.price * fill.quantity
+            ) / abs(total)
             self.quantity = total
         else:
             closing = min(abs(self.quantity), fill.quantity)

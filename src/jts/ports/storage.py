@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -44,11 +45,13 @@ class OrderRepository(Protocol):
         statuses: Sequence[OrderStatus] | None = None,
         instrument_id: str | None = None,
         limit: int | None = None,
-    ) -> list[Order]:
+    ) -> builtins.list[Order]:
         """Orders newest first, optionally filtered."""
         ...
 
-    async def audit_trail(self, order_id: str) -> list[tuple[OrderStatus | None, OrderStatus, int]]:
+    async def audit_trail(
+        self, order_id: str
+    ) -> builtins.list[tuple[OrderStatus | None, OrderStatus, int]]:
         """Every recorded transition of an order: (from, to, ts)."""
         ...
 

@@ -8,6 +8,7 @@ call. Loading a calendar costs seconds, so calendars are shared per name.
 
 from __future__ import annotations
 
+import warnings
 from bisect import bisect_left
 from bisect import bisect_right
 from datetime import UTC
@@ -32,7 +33,9 @@ _ALWAYS_OPEN_VENUES = frozenset({"UPBIT", "BINANCE"})
 
 def _ns(series: Any) -> list[int]:
     """A pandas datetime Series (UTC, any unit, NaT allowed) as UTC nanoseconds (NaT -> -1)."""
-    values = np.asarray(series.values).astype("datetime64[ns]")
+    if series.dt.tz is not None:
+        series = series.dt.tz_convert(None)
+    values = series.to_numpy(dtype="datetime64[ns]")
     result = values.astype("int64")
     result[np.isnat(values)] = -1
     return [int(value) for value in result]
@@ -138,10 +141,12 @@ class AlwaysOpenCalendar:
 
 @lru_cache(maxsize=8)
 def _load(name: str) -> Any:
-    try:
+    if name not in xcals.get_calendar_names(include_aliases=True):
+        raise ConfigurationError(f"unknown exchange calendar {name!r}")
+    with warnings.catch_warnings():
+        # exchange_calendars itself reads Series.values, which pandas 3.1 deprecates.
+        warnings.filterwarnings("ignore", message="Series.values returning an ndarray")
         return xcals.get_calendar(name)
-    except Exception as exc:
-        raise ConfigurationError(f"unknown exchange calendar {name!r}: {exc}") from exc
 
 
 @lru_cache(maxsize=8)
