@@ -17,10 +17,12 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
-from datetime import date
 from pathlib import Path
 
 from jts.app.settings import Settings
+from jts.app.sources import MarketSource
+from jts.app.sources import market_source
+from jts.brokers.common.calendars import calendar_for_venue
 from jts.brokers.paper.config import PaperConfig
 from jts.brokers.paper.data import PaperMarketDataClient
 from jts.brokers.paper.execution import PaperExecutionClient
@@ -37,8 +39,6 @@ from jts.services.kernel import TradingKernel
 from jts.services.kernel import build_trading_kernel
 from jts.services.market_data import CollectorConfig
 from jts.services.portfolio import PortfolioConfig
-from jts.sim.feed import SimulatedBarFeed
-from jts.sim.feed import demo_instruments
 from jts.storage.clickhouse.store import ClickHouseBarStore
 from jts.storage.sql.migrate import upgrade
 from jts.storage.sql.repositories import SqlStore
@@ -58,7 +58,7 @@ class Platform:
     bar_store: ClickHouseBarStore
     calendar: TradingCalendar
     instruments: dict[str, Instrument]
-    feed: SimulatedBarFeed
+    source: MarketSource
     market_data: PaperMarketDataClient
     venue: PaperExecutionClient
     kernel: TradingKernel
@@ -114,34 +114,48 @@ async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
         return
 
 
-def select_instruments(settings: Settings) -> list[Instrument]:
-    """The demo universe, or the configured subset of it."""
-    universe = {i.key: i for i in demo_instruments()}
-    if not settings.feed.symbols:
-        return list(universe.values())
-    unknown = [s for s in settings.feed.symbols if s not in universe]
-    if unknown:
-        from jts.domain.errors import ConfigurationError
-
-        raise ConfigurationError(
-            f"feed.symbols: {', '.join(unknown)} not in the simulated universe "
-            f"({', '.join(universe)})"
-        )
-    return [universe[s] for s in settings.feed.symbols]
-
-
 async def open_platform(
     settings: Settings,
     *,
     instruments: list[Instrument] | None = None,
-    start_session: date | None = None,
+    sessions: int | None = None,
+    resume: bool = False,
 ) -> Platform:
-    """Build every part of the embedded platform from ``settings`` (migrating the database)."""
+    """Build every part of the embedded platform from ``settings`` (migrating the database).
+
+    ``sessions`` overrides ``feed.sessions`` (None in ``jts run``: every session the
+    calendar knows); ``resume`` continues a simulated feed after the last stored bar.
+    """
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     await asyncio.to_thread(upgrade, settings.sql_url)
     sql = SqlStore.open(settings.sql_url)
     bar_store = await ClickHouseBarStore.open(settings.clickhouse_url, settings.data_dir)
-    universe = instruments or select_instruments(settings)
+    try:
+        return await _assemble(settings, sql, bar_store, instruments, sessions, resume)
+    except BaseException:
+        await bar_store.close()
+        await sql.close()
+        raise
+
+
+async def _assemble(
+    settings: Settings,
+    sql: SqlStore,
+    bar_store: ClickHouseBarStore,
+    instruments: list[Instrument] | None,
+    sessions: int | None,
+    resume: bool,
+) -> Platform:
+    calendar = calendar_for_venue("KRX")
+    market = await market_source(
+        settings,
+        calendar,
+        bar_store,
+        instruments=instruments,
+        sessions=sessions if sessions is not None or resume else settings.feed.sessions,
+        resume=resume,
+    )
+    universe = market.instruments
     by_id = {i.key: i for i in universe}
     clock = SimClock()
     bus = InProcessMessageBus(queue_size=settings.bus.queue_size, lanes=settings.bus.lanes)
@@ -157,13 +171,16 @@ async def open_platform(
             allow_short=paper.allow_short,
             # Fill ids must never repeat across runs sharing one database.
             id_prefix=f"PAPER{uuid.uuid4().hex[:8].upper()}",
+            history_limit=60,
         ),
         instruments=universe,
-        start_session=start_session or settings.feed.start_date,
-        sessions=settings.feed.sessions,
-        seed=settings.feed.seed,
+        source=market.source,
+        calendar=calendar,
+        reference_prices=market.reference_prices,
     )
-    assert venue.feed is not None
+    # The paper venue keeps no books of its own between runs: replay the stored fills.
+    for fill in sorted(await sql.fills.list(), key=lambda f: (f.ts, f.fill_id)):
+        venue.engine.account.apply_fill(fill)
     strategy = create_strategy(
         settings.strategy.name,
         strategy_id=settings.strategy.id,
@@ -205,7 +222,7 @@ async def open_platform(
         bar_store=bar_store,
         calendar=venue.calendar,
         instruments=by_id,
-        feed=venue.feed,
+        source=market,
         market_data=venue.market_data,
         venue=venue.execution,
         kernel=kernel,

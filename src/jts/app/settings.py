@@ -53,14 +53,24 @@ class PaperSettings(_Section):
 
 
 class FeedSettings(_Section):
-    """The seeded simulated KRX feed used by ``jts demo`` and ``jts run``."""
+    """Market data for ``jts demo`` and ``jts run``: simulated, a replayed file, or the store."""
 
+    source: Literal["simulated", "file", "store"] = "simulated"
+    replay_file: Path | None = None
     symbols: tuple[str, ...] = ()
     seed: int = 7
     start_date: date = date(2026, 11, 2)
     sessions: int = Field(3, ge=1, le=2_000)
     # Simulated minutes per wall-clock second in ``jts run``; 0 runs as fast as possible.
     speed: float = Field(60.0, ge=0)
+
+    @model_validator(mode="after")
+    def _replay_file(self) -> FeedSettings:
+        if self.source == "file" and self.replay_file is None:
+            raise ValueError("feed.source 'file' needs feed.replay_file")
+        if self.replay_file is not None and not self.replay_file.is_file():
+            raise ValueError(f"feed.replay_file {self.replay_file} is not a file")
+        return self
 
     @field_validator("symbols")
     @classmethod

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import date
-from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -21,13 +19,11 @@ from jts.app.platform import open_platform
 from jts.app.settings import Settings
 from jts.app.summary import RunSummary
 from jts.app.summary import summarise
-from jts.brokers.common.calendars import calendar_for_venue
 from jts.cli.render import render_orders
 from jts.cli.render import render_summary
 from jts.domain.enums import OrderStatus
 from jts.domain.errors import ConfigurationError
 from jts.domain.reports import MarketDataBatch
-from jts.domain.timestamps import NANOS_PER_MINUTE
 from jts.domain.timestamps import ns_to_dt
 from jts.storage.clickhouse.store import ClickHouseBarStore
 from jts.storage.files import read_bar_file
@@ -39,28 +35,14 @@ from jts.storage.sql.repositories import SqlStore
 KST = ZoneInfo("Asia/Seoul")
 
 
-def expected_minutes(start: date, sessions: int) -> int:
-    """Market minutes in the first ``sessions`` KRX sessions from ``start``, for progress."""
-    calendar = calendar_for_venue("KRX")
-    days = calendar.sessions(start, start + timedelta(days=sessions * 3 + 30))[:sessions]
-    total = 0
-    for day in days:
-        opens, closes = calendar.session_bounds(day)
-        total += (closes - opens) // NANOS_PER_MINUTE
-    return total
-
-
 async def run_demo(settings: Settings, console: Console) -> RunSummary:
-    feed = settings.feed
-    console.print(
-        f"[bold]JTS demo[/]: paper trading {feed.sessions} KRX session(s) from "
-        f"{feed.start_date} on simulated data (seed {feed.seed}), data in {settings.data_dir}"
-    )
     platform = await open_platform(settings)
+    console.print(
+        f"[bold]JTS demo[/]: paper trading on the {platform.source.description}; "
+        f"data in {settings.data_dir}"
+    )
     try:
-        await _run_with_progress(
-            platform, console, expected_minutes(feed.start_date, feed.sessions)
-        )
+        await _run_with_progress(platform, console)
         summary = await summarise(platform)
     finally:
         await platform.close()
@@ -69,19 +51,23 @@ async def run_demo(settings: Settings, console: Console) -> RunSummary:
 
 
 async def run_paper(
-    settings: Settings, console: Console, *, stop: asyncio.Event, minutes_per_second: float
+    settings: Settings,
+    console: Console,
+    *,
+    stop: asyncio.Event,
+    minutes_per_second: float,
+    sessions: int | None,
 ) -> RunSummary:
-    feed = settings.feed
+    platform = await open_platform(settings, sessions=sessions, resume=True)
     console.print(
-        f"[bold]JTS paper run[/]: {minutes_per_second:g} market minutes per second "
-        f"(0 = flat out), data in {settings.data_dir}. Ctrl-C stops cleanly."
+        f"[bold]JTS paper run[/] on the {platform.source.description}: "
+        f"{minutes_per_second:g} market minutes per second (0 = flat out); "
+        f"data in {settings.data_dir}. Ctrl-C or SIGTERM stops cleanly."
     )
-    platform = await open_platform(settings)
     try:
         await _run_with_progress(
             platform,
             console,
-            expected_minutes(feed.start_date, feed.sessions),
             stop=stop,
             minutes_per_second=minutes_per_second,
         )
@@ -97,7 +83,6 @@ async def run_paper(
 async def _run_with_progress(
     platform: Platform,
     console: Console,
-    total: int,
     *,
     stop: asyncio.Event | None = None,
     minutes_per_second: float = 0.0,
@@ -113,7 +98,13 @@ async def _run_with_progress(
     kernel = platform.kernel
     with Progress(*columns, console=console, transient=False) as progress:
         task = progress.add_task(
-            "market", total=total, market_time="", bars=0, signals=0, orders=0, fills=0
+            "market",
+            total=platform.source.planned_minutes,
+            market_time="",
+            bars=0,
+            signals=0,
+            orders=0,
+            fills=0,
         )
 
         def on_step(batch: MarketDataBatch) -> None:

@@ -85,19 +85,24 @@ def run(
     speed: Annotated[
         float | None, typer.Option(help="Simulated minutes per second (0 = flat out).", min=0)
     ] = None,
+    sessions: Annotated[
+        int | None, typer.Option(help="Stop after this many sessions (default: never).", min=1)
+    ] = None,
 ) -> None:
-    """Paper-trade on the simulated feed until stopped (Ctrl-C or SIGTERM stop it cleanly)."""
+    """Paper-trade until stopped (Ctrl-C or SIGTERM stop it cleanly); resumes where it left off."""
     settings = _settings()
     pace = settings.feed.speed if speed is None else speed
-    asyncio.run(_run_until_signal(settings, pace))
+    asyncio.run(_run_until_signal(settings, pace, sessions))
 
 
-async def _run_until_signal(settings: Settings, pace: float) -> None:
+async def _run_until_signal(settings: Settings, pace: float, sessions: int | None) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await commands.run_paper(settings, console, stop=stop, minutes_per_second=pace)
+    await commands.run_paper(
+        settings, console, stop=stop, minutes_per_second=pace, sessions=sessions
+    )
 
 
 @db_app.command("upgrade")

@@ -80,7 +80,7 @@ class PaperMarketDataClient:
         """Replay ``start_ns <= bar.ts < end_ns`` from the store, a day at a time."""
         known = {instrument.key: instrument for instrument in instruments}
         resolved = [known.get(key) or _instrument_for(key) for key in instrument_ids]
-        source = _store_batches(bar_store, list(instrument_ids), start_ns, end_ns, timeframe)
+        source = store_batches(bar_store, list(instrument_ids), start_ns, end_ns, timeframe)
         return cls(
             source,
             resolved,
@@ -180,7 +180,7 @@ async def _iterate(source: BatchSource) -> AsyncIterator[MarketDataBatch]:
             yield batch
 
 
-async def _store_batches(
+async def store_batches(
     store: BarStore, instrument_ids: list[str], start_ns: int, end_ns: int, timeframe: Timeframe
 ) -> AsyncIterator[MarketDataBatch]:
     """Read the store one day at a time so a long replay keeps memory flat."""

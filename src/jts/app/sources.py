@@ -1,0 +1,191 @@
+"""Where the embedded platform's market data comes from: simulated, a file, or the store.
+
+``simulated`` is the seeded KRX feed; ``file`` replays one-minute bars from a
+CSV or Parquet file (bad rows are reported and skipped, as ``jts data import``
+does); ``store`` replays bars already in the time-series store. A resumed
+simulated run continues after the last stored bar, from its closing prices.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import date
+from datetime import timedelta
+from decimal import Decimal
+
+from jts.app.settings import Settings
+from jts.brokers.paper.data import BatchSource
+from jts.brokers.paper.data import batches_from_bars
+from jts.brokers.paper.data import store_batches
+from jts.domain.errors import ConfigurationError
+from jts.domain.instruments import KRX
+from jts.domain.instruments import Instrument
+from jts.domain.instruments import InstrumentId
+from jts.domain.instruments import krx_stock
+from jts.domain.market import Timeframe
+from jts.domain.timestamps import NANOS_PER_MINUTE
+from jts.ports import BarStore
+from jts.ports import TradingCalendar
+from jts.sim.feed import SimulatedBarFeed
+from jts.sim.universe import demo_instruments
+from jts.storage.files import read_bar_file
+
+log = logging.getLogger("jts.app")
+
+# How far ahead to look for sessions when counting (holidays and weekends included).
+_CALENDAR_DAYS_PER_SESSION = 2
+
+
+@dataclass(frozen=True, slots=True)
+class MarketSource:
+    instruments: list[Instrument]
+    source: BatchSource
+    reference_prices: dict[str, Decimal]
+    feed: SimulatedBarFeed | None
+    planned_minutes: int | None
+    description: str
+
+
+def select_instruments(settings: Settings) -> list[Instrument]:
+    """The simulated universe, or the configured subset of it."""
+    universe = {i.key: i for i in demo_instruments()}
+    if not settings.feed.symbols:
+        return list(universe.values())
+    unknown = [s for s in settings.feed.symbols if s not in universe]
+    if unknown:
+        raise ConfigurationError(
+            f"feed.symbols: {', '.join(unknown)} not in the simulated universe "
+            f"({', '.join(universe)})"
+        )
+    return [universe[s] for s in settings.feed.symbols]
+
+
+def session_window(calendar: TradingCalendar, start: date, sessions: int | None) -> list[date]:
+    """The first ``sessions`` sessions from ``start``; None means all the calendar knows."""
+    horizon = start + timedelta(days=(sessions or 400) * _CALENDAR_DAYS_PER_SESSION + 14)
+    days = calendar.sessions(start, horizon)
+    return days if sessions is None else days[:sessions]
+
+
+def session_minutes(calendar: TradingCalendar, days: list[date]) -> int:
+    total = 0
+    for day in days:
+        opens, closes = calendar.session_bounds(day)
+        total += (closes - opens) // NANOS_PER_MINUTE
+    return total
+
+
+async def market_source(
+    settings: Settings,
+    calendar: TradingCalendar,
+    bar_store: BarStore,
+    *,
+    instruments: list[Instrument] | None = None,
+    sessions: int | None = None,
+    resume: bool = False,
+) -> MarketSource:
+    kind = settings.feed.source
+    if kind == "file":
+        return await _file_source(settings)
+    if kind == "store":
+        return await _store_source(settings, calendar, bar_store, sessions)
+    return await _simulated_source(settings, calendar, bar_store, instruments, sessions, resume)
+
+
+async def _simulated_source(
+    settings: Settings,
+    calendar: TradingCalendar,
+    bar_store: BarStore,
+    instruments: list[Instrument] | None,
+    sessions: int | None,
+    resume: bool,
+) -> MarketSource:
+    universe = instruments or select_instruments(settings)
+    start = settings.feed.start_date
+    start_prices: dict[str, Decimal] = {}
+    if resume:
+        latest = await bar_store.latest_bars([i.key for i in universe])
+        if latest:
+            last = max(bar.ts for bar in latest.values())
+            last_session = calendar.session_of(last)
+            if last_session is not None and last_session >= start:
+                start = last_session + timedelta(days=1)
+                start_prices = {key: bar.close for key, bar in latest.items()}
+    days = session_window(calendar, start, sessions)
+    if not days:
+        raise ConfigurationError(f"feed.start_date: no KRX sessions known from {start}")
+    feed = SimulatedBarFeed(
+        universe, calendar, days[0], len(days), settings.feed.seed, start_prices=start_prices
+    )
+    resumed = " (resumed after the last stored bar)" if start_prices else ""
+    return MarketSource(
+        instruments=universe,
+        source=feed,
+        reference_prices=feed.reference_prices(),
+        feed=feed,
+        planned_minutes=session_minutes(calendar, days),
+        description=(
+            f"simulated KRX feed, {len(universe)} symbols, {len(days)} session(s) "
+            f"from {days[0]}{resumed}, seed {settings.feed.seed}"
+        ),
+    )
+
+
+async def _file_source(settings: Settings) -> MarketSource:
+    path = settings.feed.replay_file
+    if path is None:
+        raise ConfigurationError("feed.replay_file: needed when feed.source is 'file'")
+    result = await asyncio.to_thread(read_bar_file, path)
+    for error in result.errors[:20]:
+        log.warning("%s line %d skipped: %s", path, error.line, error.message)
+    if not result.bars:
+        raise ConfigurationError(f"feed.replay_file: {path} has no valid bars")
+    universe = _instruments_for(sorted({bar.instrument_id for bar in result.bars}))
+    return MarketSource(
+        instruments=universe,
+        source=batches_from_bars(result.bars),
+        reference_prices={},
+        feed=None,
+        planned_minutes=len({bar.ts for bar in result.bars}),
+        description=(
+            f"replay of {path}: {len(result.bars):,} bars, {len(universe)} symbols"
+            + (f", {len(result.errors):,} bad rows skipped" if result.errors else "")
+        ),
+    )
+
+
+async def _store_source(
+    settings: Settings, calendar: TradingCalendar, bar_store: BarStore, sessions: int | None
+) -> MarketSource:
+    ids = list(settings.feed.symbols) or await bar_store.instruments()
+    if not ids:
+        raise ConfigurationError("feed.source is 'store' but the time-series store has no bars")
+    days = session_window(calendar, settings.feed.start_date, sessions or settings.feed.sessions)
+    if not days:
+        raise ConfigurationError(f"feed.start_date: no sessions from {settings.feed.start_date}")
+    start_ns = calendar.session_bounds(days[0])[0]
+    end_ns = calendar.session_bounds(days[-1])[1]
+    return MarketSource(
+        instruments=_instruments_for(ids),
+        source=store_batches(bar_store, ids, start_ns, end_ns, Timeframe.M1),
+        reference_prices={},
+        feed=None,
+        planned_minutes=session_minutes(calendar, days),
+        description=f"replay from the time-series store: {len(ids)} symbols, {days[0]}..{days[-1]}",
+    )
+
+
+def _instruments_for(ids: list[str]) -> list[Instrument]:
+    known = {i.key: i for i in demo_instruments()}
+    result = []
+    for key in ids:
+        if key in known:
+            result.append(known[key])
+            continue
+        instrument_id = InstrumentId.parse(key)
+        if instrument_id.venue != KRX:
+            raise ConfigurationError(f"replay of {key}: only KRX instruments can be replayed")
+        result.append(krx_stock(instrument_id.code, instrument_id.code))
+    return result
