@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
+from rich import box
 from rich.console import Console
 from rich.console import Group
 from rich.panel import Panel
@@ -40,16 +41,28 @@ def render_summary(console: Console, summary: RunSummary, title: str = "JTS run 
             activity.add_row(f"  {status.value.lower()}", f"{summary.orders_by_status[status]:,}")
     activity.add_row("fills", f"{summary.fills:,}")
 
-    pnl = Table(title="P&L per symbol (KRW)", title_justify="left", expand=False)
-    for column in ("symbol", "name", "bought", "sold", "position", "realised", "unrealised"):
-        pnl.add_column(column, justify="left" if column in ("symbol", "name") else "right")
-    pnl.add_column("fees+tax", justify="right")
-    pnl.add_column("net", justify="right")
+    # Names make the table too wide for an 80-column terminal; ids alone still identify.
+    with_names = console.width >= 110
+    pnl = Table(
+        title="P&L per symbol (KRW)",
+        title_justify="left",
+        expand=False,
+        box=box.SIMPLE_HEAD,
+        padding=(0, 1),
+        pad_edge=False,
+        show_edge=False,
+        collapse_padding=True,
+    )
+    columns = ("symbol", "name") if with_names else ("symbol",)
+    for column in (*columns, "bought", "sold", "held", "realised", "unreal.", "costs", "net"):
+        pnl.add_column(
+            column, justify="left" if column in ("symbol", "name") else "right", no_wrap=True
+        )
     for row in summary.symbols:
         net_style = "green" if row.net_pnl >= 0 else "red"
+        names = (row.instrument_id, row.name) if with_names else (row.instrument_id,)
         pnl.add_row(
-            row.instrument_id,
-            row.name,
+            *names,
             qty(row.bought),
             qty(row.sold),
             qty(row.position),
@@ -78,13 +91,7 @@ def render_summary(console: Console, summary: RunSummary, title: str = "JTS run 
     for strategy_id, reason in summary.strategy_faults.items():
         account.add_row(f"[red]faulted {strategy_id}[/]", reason)
 
-    console.print(
-        Panel(
-            Group(activity, "", pnl, "", account),
-            title=title,
-            expand=False,
-        )
-    )
+    console.print(Panel(Group(activity, "", pnl, "", account), title=title, expand=False))
 
 
 def render_orders(console: Console, orders: Sequence[Order]) -> None:
