@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
 
+from jts.app.equity import EquityCurve
 from jts.app.settings import Settings
 from jts.app.sources import MarketSource
 from jts.app.sources import market_source
@@ -62,6 +63,7 @@ class Platform:
     market_data: PaperMarketDataClient
     venue: PaperExecutionClient
     kernel: TradingKernel
+    equity: EquityCurve
     steps: int = 0
     _closed: bool = field(default=False, repr=False)
 
@@ -211,11 +213,16 @@ async def _assemble(
                 account=paper.account,
                 currency=paper.currency,
                 starting_cash=paper.starting_cash,
+                # A snapshot (and so an equity-curve point) every five market minutes.
+                snapshot_every_bars=5 * len(universe),
             ),
         ),
     )
+    equity = EquityCurve()
+    equity.subscribe(bus)
     return Platform(
         settings=settings,
+        equity=equity,
         clock=clock,
         bus=bus,
         sql=sql,

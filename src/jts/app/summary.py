@@ -6,6 +6,7 @@ from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
 
+from jts.app.equity import max_drawdown
 from jts.app.platform import Platform
 from jts.domain.enums import OrderStatus
 from jts.domain.enums import Side
@@ -65,6 +66,8 @@ class RunSummary:
     equity: Decimal
     books: BooksCheck
     strategy_faults: dict[str, str]
+    equity_curve: tuple[Decimal, ...]
+    max_drawdown: Decimal
 
 
 async def summarise(platform: Platform) -> RunSummary:
@@ -99,6 +102,8 @@ async def summarise(platform: Platform) -> RunSummary:
             position_mismatches=mismatches,
         ),
         strategy_faults=dict(kernel.strategy_engine.stats.faults),
+        equity_curve=(starting, *platform.equity.values, snapshot.equity),
+        max_drawdown=max_drawdown([starting, *platform.equity.values, snapshot.equity]),
     )
 
 

@@ -11,6 +11,7 @@ from rich.console import Group
 from rich.panel import Panel
 from rich.table import Table
 
+from jts.app.equity import sparkline
 from jts.app.summary import RunSummary
 from jts.domain.enums import OrderStatus
 from jts.domain.orders import Order
@@ -82,6 +83,8 @@ def render_summary(console: Console, summary: RunSummary, title: str = "JTS run 
     account.add_row("equity", money(summary.equity))
     change = summary.equity - summary.starting_cash
     account.add_row("equity change", f"[{'green' if change >= 0 else 'red'}]{money(change)}[/]")
+    account.add_row("max drawdown", f"{summary.max_drawdown:.2%}")
+    account.add_row("equity curve", f"[cyan]{sparkline(list(summary.equity_curve), 48)}[/]")
     account.add_row("books", verdict)
     if not books.balanced:
         account.add_row("expected cash", money(books.expected_cash))
