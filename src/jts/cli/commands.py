@@ -16,6 +16,7 @@ from rich.table import Table
 
 from jts.app.platform import Platform
 from jts.app.platform import open_platform
+from jts.app.plot import write_equity_svg
 from jts.app.settings import Settings
 from jts.app.summary import RunSummary
 from jts.app.summary import summarise
@@ -47,6 +48,7 @@ async def run_demo(settings: Settings, console: Console) -> RunSummary:
     finally:
         await platform.close()
     render_summary(console, summary, title="JTS demo summary")
+    _write_chart(console, platform, settings, "demo")
     return summary
 
 
@@ -75,9 +77,16 @@ async def run_paper(
     finally:
         await platform.close()
     render_summary(console, summary, title="JTS paper run summary")
+    _write_chart(console, platform, settings, "paper-run")
     if stop.is_set():
         console.print("stopped cleanly: stores flushed and closed")
     return summary
+
+
+def _write_chart(console: Console, platform: Platform, settings: Settings, name: str) -> None:
+    path = settings.data_dir / "reports" / f"{name}-equity.svg"
+    if write_equity_svg(path, platform.equity.points, f"JTS {name}: equity and drawdown"):
+        console.print(f"equity curve and drawdown chart: {path}")
 
 
 async def _run_with_progress(
