@@ -15,6 +15,7 @@ from jts.domain.reports import ExecutionReport
 from jts.ports import ExecutionClient
 
 _NOT_FOUND_REASON = "venue has no record of the order (found by reconciliation)"
+_REJECTED_REASON = "rejected by the venue (found by reconciliation)"
 
 
 async def reconcile_order(order: Order, client: ExecutionClient, now: int) -> list[ExecutionReport]:
@@ -36,6 +37,18 @@ async def reconcile_order(order: Order, client: ExecutionClient, now: int) -> li
             else OrderStatus.CANCELED
         )
         return [ExecutionReport(order.client_order_id, status, now, reason=_NOT_FOUND_REASON)]
+    if venue is not None and venue.status is OrderStatus.REJECTED:
+        # Never accepted, so never filled; ACCEPTED first would leave it open for good
+        # (ACCEPTED -> REJECTED is not a legal move).
+        return [
+            ExecutionReport(
+                order.client_order_id,
+                OrderStatus.REJECTED,
+                now,
+                venue_order_id=venue.venue_order_id or None,
+                reason=_REJECTED_REASON,
+            )
+        ]
     if order.status is OrderStatus.UNKNOWN or order.status is OrderStatus.SUBMITTED:
         reports.append(
             ExecutionReport(
@@ -48,10 +61,6 @@ async def reconcile_order(order: Order, client: ExecutionClient, now: int) -> li
     for fill in sorted(fills, key=lambda f: f.ts):
         status = OrderStatus.PARTIALLY_FILLED
         reports.append(ExecutionReport(order.client_order_id, status, fill.ts, fill=fill))
-    if venue is not None and venue.status in (
-        OrderStatus.CANCELED,
-        OrderStatus.EXPIRED,
-        OrderStatus.REJECTED,
-    ):
+    if venue is not None and venue.status in (OrderStatus.CANCELED, OrderStatus.EXPIRED):
         reports.append(ExecutionReport(order.client_order_id, venue.status, now))
     return reports

@@ -25,7 +25,7 @@ from jts.core.component import Component
 from jts.domain.enums import OrderStatus
 from jts.domain.enums import Side
 from jts.domain.errors import BrokerError
-from jts.domain.errors import InvalidStateTransition
+from jts.domain.errors import DomainError
 from jts.domain.events import Event
 from jts.domain.events import FillEvent
 from jts.domain.events import OrderPending
@@ -222,8 +222,13 @@ class OrderExecutionService(Component):
             snapshot = (order.status, order.filled_quantity, order.avg_fill_price, order.updated_ts)
             try:
                 previous = order.apply_fill(fill)
-            except (InvalidStateTransition, ValueError) as exc:
-                log.error("fill %s rejected for %s: %s", fill.fill_id, order.order_id, exc)
+            except (DomainError, ValueError) as exc:
+                # A replay of a fill of a completed order overfills it (InvalidOrder): the
+                # order must stay as stored and the venue's delivering call must not fail.
+                order.status, order.filled_quantity, order.avg_fill_price, order.updated_ts = (
+                    snapshot
+                )
+                log.warning("fill %s not applied to %s: %s", fill.fill_id, order.order_id, exc)
                 return None
             if not await self._orders.save_transition(order, previous, fill=fill):
                 order.status, order.filled_quantity, order.avg_fill_price, order.updated_ts = (
