@@ -1,0 +1,144 @@
+"""A broken connection leaves an order UNKNOWN; reconciliation asks the venue, never resends."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from order_desk import SAMSUNG
+from order_desk import Desk
+from order_desk import Observe
+
+from jts.core import topics
+from jts.domain.enums import OrderStatus
+from jts.domain.enums import Side
+from jts.domain.events import OrderStatusChanged
+
+S = OrderStatus
+
+
+async def statuses(desk: Desk, order_id: str) -> list[OrderStatus]:
+    return [after for _, after, _ in await desk.store.orders.audit_trail(order_id)]
+
+
+async def test_answer_lost_after_acceptance_is_resolved_from_the_venue(
+    desk: Desk, observe: Observe
+) -> None:
+    events = observe(topics.ORDERS_EVENTS)
+    desk.link.lose_next_answer = True
+    await desk.signal(Side.BUY, 70_000)
+
+    order = await desk.only_order()
+    assert order.status is S.UNKNOWN
+    assert order.reason is not None and "submit failed" in order.reason
+    assert [r.status for r in desk.link.dropped] == [S.ACCEPTED]  # the venue did accept it
+    assert desk.service.stats.unknown == 1
+
+    assert await desk.service.reconcile() == 1
+    await desk.bus.drain()
+    order = await desk.only_order()
+    assert order.status is S.ACCEPTED
+    venue_order = desk.venue.engine.order(order.client_order_id)
+    assert venue_order is not None
+    assert order.venue_order_id == venue_order.venue_order_id
+
+    # Fills then arrive the normal way.
+    await desk.bar(9, 1, 70_000)
+    order = await desk.only_order()
+    assert order.status is S.FILLED
+    assert await statuses(desk, order.order_id) == [
+        S.NEW,
+        S.SUBMITTED,
+        S.UNKNOWN,
+        S.ACCEPTED,
+        S.FILLED,
+    ]
+    assert [e.status for e in events if isinstance(e, OrderStatusChanged)] == [
+        S.NEW,
+        S.SUBMITTED,
+        S.UNKNOWN,
+        S.ACCEPTED,
+        S.FILLED,
+    ]
+    # Exactly one order ever reached the venue.
+    assert desk.link.sent == [order.client_order_id]
+    assert len(desk.venue.engine.orders()) == 1
+    assert len(await desk.store.fills.list()) == 1
+
+
+async def test_reconcile_with_nothing_uncertain_changes_nothing(desk: Desk) -> None:
+    await desk.signal(Side.BUY, 70_000)
+    assert await desk.service.reconcile() == 0
+    assert (await desk.only_order()).status is S.ACCEPTED
+    assert len(desk.venue.engine.orders()) == 1
+
+
+async def test_fills_missed_while_disconnected_are_recovered_once(desk: Desk) -> None:
+    desk.link.lose_next_answer = True
+    await desk.signal(Side.BUY, 70_000)
+    desk.link.deaf = True
+    await desk.bar(9, 1, 70_000)  # the venue fills the order; we hear nothing
+    desk.link.deaf = False
+    missed_fill = desk.link.dropped[-1]
+    assert missed_fill.fill is not None
+
+    assert await desk.service.reconcile() == 2  # UNKNOWN -> ACCEPTED -> FILLED
+    await desk.bus.drain()
+    order = await desk.only_order()
+    assert order.status is S.FILLED
+    assert order.filled_quantity == Decimal(142)
+    stored = await desk.store.fills.list()
+    assert [f.fill_id for f in stored] == [missed_fill.fill.fill_id]
+
+    # The venue's own report turns up late: not counted again.
+    await desk.service.handle_report(missed_fill)
+    await desk.service.reconcile()
+    await desk.bus.drain()
+    assert len(await desk.store.fills.list()) == 1
+    assert (await desk.only_order()).filled_quantity == Decimal(142)
+
+
+async def test_request_lost_before_the_venue_saw_it_is_closed_not_resent(desk: Desk) -> None:
+    desk.link.lose_next_request = True
+    await desk.signal(Side.BUY, 70_000)
+    assert (await desk.only_order()).status is S.UNKNOWN
+
+    await desk.service.reconcile()
+    order = await desk.only_order()
+    assert order.status is S.REJECTED
+    assert order.reason is not None and "no record" in order.reason
+    assert desk.link.sent == []
+    assert desk.venue.engine.orders() == []
+    assert desk.service.open_orders == []
+
+
+async def test_rejection_lost_with_the_connection_is_found_by_reconciliation(
+    desk: Desk,
+) -> None:
+    # 95,100 is above the 91,000 daily upper limit (70,000 + 30%): the venue rejects it.
+    desk.link.lose_next_answer = True
+    await desk.signal(Side.BUY, 95_000)
+    assert [r.status for r in desk.link.dropped] == [S.REJECTED]
+    assert (await desk.only_order()).status is S.UNKNOWN
+
+    await desk.service.reconcile()
+    order = await desk.only_order()
+    assert order.status is S.REJECTED
+    assert order.reason is not None and "rejected by the venue" in order.reason
+    assert desk.service.open_orders == []
+    assert (await desk.venue.execution.account()).reserved_cash == 0
+    assert SAMSUNG not in (await desk.venue.execution.account()).positions
+
+
+async def test_expiry_missed_while_disconnected_is_found_by_reconciliation(desk: Desk) -> None:
+    await desk.signal(Side.BUY, 60_000)  # a limit far below the market: it rests
+    desk.link.deaf = True
+    await desk.venue.execution.end_of_session()
+    desk.link.deaf = False
+    assert [r.status for r in desk.link.dropped] == [S.EXPIRED]
+    assert (await desk.only_order()).status is S.ACCEPTED
+
+    assert await desk.service.reconcile() == 1
+    order = await desk.only_order()
+    assert order.status is S.EXPIRED
+    assert await statuses(desk, order.order_id) == [S.NEW, S.SUBMITTED, S.ACCEPTED, S.EXPIRED]
+    assert desk.service.open_orders == []
