@@ -1,0 +1,159 @@
+"""The collector on real parts: chDB bar store on tmp_path, in-process bus.
+
+chDB runs one engine per process on one data directory, so the store fixture
+always closes it, even when a test fails.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from collections.abc import Callable
+from datetime import UTC
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from jts.bus.inprocess import InProcessMessageBus
+from jts.core import topics
+from jts.core.clocks import SimClock
+from jts.domain.events import BarEvent
+from jts.domain.events import Event
+from jts.domain.market import Bar
+from jts.domain.market import Tick
+from jts.domain.market import Timeframe
+from jts.domain.reports import MarketDataBatch
+from jts.domain.timestamps import NANOS_PER_MINUTE
+from jts.domain.timestamps import dt_to_ns
+from jts.services.market_data import CollectorConfig
+from jts.services.market_data import MarketDataCollector
+from jts.storage.clickhouse.store import ClickHouseBarStore
+
+Observe = Callable[[str], list[Event]]
+
+SAMSUNG = "KRX:005930"
+HYNIX = "KRX:000660"
+T0 = dt_to_ns(datetime(2026, 3, 3, 0, 0, tzinfo=UTC))
+DAY = (T0, T0 + 24 * 60 * NANOS_PER_MINUTE)
+
+
+def bar(
+    instrument_id: str,
+    minute: int,
+    close: int = 100,
+    *,
+    offset_ns: int = 0,
+    timeframe: Timeframe = Timeframe.M1,
+) -> Bar:
+    price = Decimal(close)
+    ts = T0 + minute * NANOS_PER_MINUTE + offset_ns
+    return Bar(instrument_id, timeframe, ts, price, price, price, price, Decimal(10))
+
+
+def batch(*bars: Bar, ticks: tuple[Tick, ...] = ()) -> MarketDataBatch:
+    return MarketDataBatch(ts=max(b.close_ts for b in bars), bars=bars, ticks=ticks)
+
+
+@pytest.fixture
+async def bar_store(tmp_path: Path) -> AsyncIterator[ClickHouseBarStore]:
+    opened = await ClickHouseBarStore.open(None, tmp_path)
+    try:
+        yield opened
+    finally:
+        await opened.close()
+
+
+async def stored(store: ClickHouseBarStore, instrument_id: str) -> list[tuple[int, int]]:
+    """(open time, close) of every stored bar; the test prices are whole numbers."""
+    return [(b.ts, int(b.close)) for b in await store.read_bars(instrument_id, *DAY)]
+
+
+def published(events: list[Event]) -> list[tuple[str, int, Decimal]]:
+    return [(e.instrument_id, e.bar_ts, e.close) for e in events if isinstance(e, BarEvent)]
+
+
+async def test_bars_go_to_the_store_and_the_bus(
+    bus: InProcessMessageBus, bar_store: ClickHouseBarStore, observe: Observe
+) -> None:
+    bars_seen = observe(topics.MARKET_BARS)
+    ticks_seen = observe(topics.MARKET_TICKS)
+    collector = MarketDataCollector(bus, SimClock(T0), bar_store, CollectorConfig(flush_bars=4))
+    await collector.start()
+    tick = Tick(SAMSUNG, T0 + 30 * 10**9, Decimal(101), Decimal(3))
+    await collector.ingest(batch(bar(SAMSUNG, 0, 100), bar(HYNIX, 0, 200), ticks=(tick,)))
+    await collector.ingest(batch(bar(SAMSUNG, 1, 101), bar(HYNIX, 1, 201)))
+    await bus.drain()
+
+    # Four bars reached the flush size: written in one batch, and every one published.
+    assert await stored(bar_store, SAMSUNG) == [(T0, 100), (T0 + NANOS_PER_MINUTE, 101)]
+    assert await stored(bar_store, HYNIX) == [(T0, 200), (T0 + NANOS_PER_MINUTE, 201)]
+    assert sorted(published(bars_seen)) == sorted(
+        [
+            (SAMSUNG, T0, Decimal(100)),
+            (HYNIX, T0, Decimal(200)),
+            (SAMSUNG, T0 + NANOS_PER_MINUTE, Decimal(101)),
+            (HYNIX, T0 + NANOS_PER_MINUTE, Decimal(201)),
+        ]
+    )
+    assert len(ticks_seen) == 1
+    assert (collector.stats.bars, collector.stats.stored, collector.stats.ticks) == (4, 4, 1)
+    await collector.stop()
+
+
+async def test_bad_bars_are_quarantined_neither_stored_nor_published(
+    bus: InProcessMessageBus, bar_store: ClickHouseBarStore, observe: Observe
+) -> None:
+    bars_seen = observe(topics.MARKET_BARS)
+    collector = MarketDataCollector(bus, SimClock(T0), bar_store)
+    await collector.start()
+    await collector.ingest(batch(bar(SAMSUNG, 0, 100), bar(SAMSUNG, 1, 101)))
+    await collector.ingest(batch(bar(SAMSUNG, 1, 999)))  # duplicate minute
+    await collector.ingest(batch(bar(SAMSUNG, 0, 998)))  # older than the last bar
+    await collector.ingest(batch(bar(SAMSUNG, 2, 997, offset_ns=1_000_000_000)))  # 09:02:01
+    await collector.ingest(batch(bar(SAMSUNG, 5, 996, timeframe=Timeframe.M5)))  # not one-minute
+    await collector.ingest(batch(bar(SAMSUNG, 2, 102)))  # the feed recovers
+    await bus.drain()
+    await collector.stop()  # flushes
+
+    assert await stored(bar_store, SAMSUNG) == [
+        (T0, 100),
+        (T0 + NANOS_PER_MINUTE, 101),
+        (T0 + 2 * NANOS_PER_MINUTE, 102),
+    ]
+    assert [close for _, _, close in published(bars_seen)] == [100, 101, 102]
+    assert collector.stats.quarantined == 4
+    assert collector.quarantine.total == 4
+    reasons = [item.reason for item in collector.quarantine.items]
+    assert sum("not newer than the last bar" in r for r in reasons) == 2
+    assert sum("aligned to the minute" in r for r in reasons) == 2
+    assert all("99" in item.item for item in collector.quarantine.items)
+
+
+async def test_stop_flushes_the_buffer(
+    bus: InProcessMessageBus, bar_store: ClickHouseBarStore
+) -> None:
+    collector = MarketDataCollector(bus, SimClock(T0), bar_store, CollectorConfig(flush_bars=100))
+    await collector.start()
+    for minute in range(3):
+        await collector.ingest(batch(bar(SAMSUNG, minute, 100 + minute)))
+    await bus.drain()
+    assert await stored(bar_store, SAMSUNG) == []  # still buffered
+    assert collector.stats.stored == 0
+
+    await collector.stop()
+    assert [close for _, close in await stored(bar_store, SAMSUNG)] == [100, 101, 102]
+    assert collector.stats.stored == 3
+
+
+async def test_a_bar_already_in_the_store_is_not_counted_as_stored(
+    bus: InProcessMessageBus, bar_store: ClickHouseBarStore
+) -> None:
+    # A restarted collector does not remember the last run's bars; the store does.
+    await bar_store.write_bars([bar(SAMSUNG, 0, 100)])
+    collector = MarketDataCollector(bus, SimClock(T0), bar_store)
+    await collector.start()
+    await collector.ingest(batch(bar(SAMSUNG, 0, 100), bar(HYNIX, 0, 200)))
+    await collector.stop()
+    assert collector.stats.stored == 1
+    assert await stored(bar_store, SAMSUNG) == [(T0, 100)]
