@@ -7,6 +7,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn
 from rich.progress import MofNCompleteColumn
 from rich.progress import Progress
@@ -170,7 +171,7 @@ async def import_bars(settings: Settings, console: Console, path: Path, symbol: 
         table.add_column("line", justify="right")
         table.add_column("reason")
         for error in result.errors[:50]:
-            table.add_row(str(error.line), error.message)
+            table.add_row(str(error.line), escape(error.message))
         if len(result.errors) > 50:
             table.add_row("...", f"{len(result.errors) - 50} more")
         console.print(table)

@@ -15,6 +15,7 @@ from typing import TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from jts.app.logs import configure_logging
 from jts.app.platform import fresh_demo_dir
@@ -48,7 +49,8 @@ def _friendly(func: Callable[P, R]) -> Callable[P, R]:
         try:
             return func(*args, **kwargs)
         except JtsError as exc:
-            errors.print(f"[bold red]error:[/] {exc}", highlight=False)
+            # Messages quote user input ("[env JTS_...]", file rows): never parse them as markup.
+            errors.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
             raise typer.Exit(2) from None
 
     return wrapper

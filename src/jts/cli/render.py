@@ -8,6 +8,7 @@ from decimal import Decimal
 from rich import box
 from rich.console import Console
 from rich.console import Group
+from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
@@ -63,7 +64,7 @@ def render_summary(console: Console, summary: RunSummary, title: str = "JTS run 
         net_style = "green" if row.net_pnl >= 0 else "red"
         names = (row.instrument_id, row.name) if with_names else (row.instrument_id,)
         pnl.add_row(
-            *names,
+            *(escape(name) for name in names),
             qty(row.bought),
             qty(row.sold),
             qty(row.position),
@@ -92,7 +93,7 @@ def render_summary(console: Console, summary: RunSummary, title: str = "JTS run 
         if books.position_mismatches:
             account.add_row("position mismatch", ", ".join(books.position_mismatches))
     for strategy_id, reason in summary.strategy_faults.items():
-        account.add_row(f"[red]faulted {strategy_id}[/]", reason)
+        account.add_row(f"[red]faulted {escape(strategy_id)}[/]", escape(reason))
 
     console.print(Panel(Group(activity, "", pnl, "", account), title=title, expand=False))
 
@@ -109,7 +110,7 @@ def render_orders(console: Console, orders: Sequence[Order]) -> None:
     for order in orders:
         table.add_row(
             ns_to_dt(order.created_ts).strftime("%Y-%m-%d %H:%M:%S"),
-            order.instrument_id,
+            escape(order.instrument_id),
             order.side.value,
             order.order_type.value,
             qty(order.quantity),
@@ -118,6 +119,6 @@ def render_orders(console: Console, orders: Sequence[Order]) -> None:
             money(order.avg_fill_price, 2),
             order.status.value,
             order.client_order_id,
-            order.reason or "",
+            escape(order.reason or ""),
         )
     console.print(table)
