@@ -6,8 +6,12 @@ from decimal import Decimal
 
 from order_desk import SAMSUNG
 from order_desk import Desk
+from order_desk import FlakyLink
 from order_desk import Observe
+from order_desk import build_service
+from order_desk import paper_venue
 
+from jts.bus.inprocess import InProcessMessageBus
 from jts.core import topics
 from jts.domain.enums import OrderStatus
 from jts.domain.enums import Side
@@ -142,3 +146,24 @@ async def test_expiry_missed_while_disconnected_is_found_by_reconciliation(desk:
     assert order.status is S.EXPIRED
     assert await statuses(desk, order.order_id) == [S.NEW, S.SUBMITTED, S.ACCEPTED, S.EXPIRED]
     assert desk.service.open_orders == []
+
+
+async def test_restart_closes_an_order_the_venue_has_forgotten(desk: Desk) -> None:
+    await desk.signal(Side.BUY, 60_000)  # rests at the venue
+    await desk.service.stop()
+
+    # The paper venue keeps no memory across restarts: a new one has never seen the order.
+    bus = InProcessMessageBus()
+    link = FlakyLink(paper_venue(desk.clock).execution)
+    restarted = build_service(bus, desk.clock, desk.store, link)
+    await bus.start()
+    try:
+        await restarted.start()  # reconciles what the store says is open
+    finally:
+        await bus.stop()
+
+    order = await desk.only_order()
+    assert order.status is S.CANCELED
+    assert order.reason is not None and "no record" in order.reason
+    assert link.sent == []
+    assert restarted.open_orders == []
