@@ -24,6 +24,7 @@ from pydantic import model_validator
 from pydantic_settings import BaseSettings
 from pydantic_settings import PydanticBaseSettingsSource
 from pydantic_settings import SettingsConfigDict
+from pydantic_settings import SettingsError
 from pydantic_settings import TomlConfigSettingsSource
 
 from jts.domain.enums import OrderType
@@ -161,6 +162,11 @@ def load_settings(**overrides: Any) -> Settings:
         return Settings(**overrides)
     except ValidationError as exc:
         raise ConfigurationError(_describe(exc)) from None
+    except SettingsError as exc:
+        raise ConfigurationError(
+            f"cannot read settings: {exc}. Lists and tables in environment variables are "
+            """JSON, e.g. JTS_FEED__SYMBOLS='["KRX:005930"]'"""
+        ) from None
     except ValueError as exc:  # TOML syntax errors surface as ValueError subclasses
         raise ConfigurationError(f"cannot read settings: {exc}") from None
 

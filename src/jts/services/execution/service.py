@@ -91,6 +91,14 @@ class OrderExecutionService(Component):
         for order in await self._orders.list(statuses=[s for s in OrderStatus if s.is_open]):
             self._open[order.client_order_id] = order
         await self.reconcile()
+        # A crash between storing NEW and publishing orders.pending would strand an order;
+        # publishing again is safe because the router only sends orders still NEW.
+        for order in list(self._open.values()):
+            if order.status is OrderStatus.NEW:
+                await self._bus.publish(
+                    topics.ORDERS_PENDING,
+                    OrderPending.from_order(order, ts=self._clock.timestamp_ns(), source=self.name),
+                )
 
     # -- signals -> orders ---------------------------------------------------------------
 

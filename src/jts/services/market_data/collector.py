@@ -95,7 +95,12 @@ class MarketDataCollector(Component):
             self._pending.clear()
             return
         bars, self._pending = self._pending, []
-        self.stats.stored += await self._store.write_bars(bars)
+        try:
+            self.stats.stored += await self._store.write_bars(bars)
+        except BaseException:
+            # Keep them for the next flush: a failed write must not lose bars.
+            self._pending = bars + self._pending
+            raise
 
     def _accept(self, bar: Bar) -> bool:
         if bar.timeframe is not Timeframe.M1 or bar.ts % Timeframe.M1.nanos:

@@ -14,8 +14,10 @@ from order_desk import paper_venue
 from jts.bus.inprocess import InProcessMessageBus
 from jts.core import topics
 from jts.domain.enums import OrderStatus
+from jts.domain.enums import OrderType
 from jts.domain.enums import Side
 from jts.domain.events import OrderStatusChanged
+from jts.domain.orders import Order
 
 S = OrderStatus
 
@@ -167,3 +169,46 @@ async def test_restart_closes_an_order_the_venue_has_forgotten(desk: Desk) -> No
     assert order.reason is not None and "no record" in order.reason
     assert link.sent == []
     assert restarted.open_orders == []
+
+
+async def test_restart_routes_an_order_stranded_as_new_exactly_once(desk: Desk) -> None:
+    # A crash after storing NEW but before publishing orders.pending leaves the order NEW.
+    stranded = Order(
+        instrument_id=SAMSUNG,
+        side=Side.BUY,
+        order_type=OrderType.LIMIT,
+        quantity=Decimal(10),
+        price=Decimal(60_000),
+        created_ts=desk.clock.timestamp_ns(),
+        broker="paper",
+    )
+    await desk.store.orders.add(stranded)
+    await desk.service.stop()
+
+    bus = InProcessMessageBus()
+    venue = paper_venue(desk.clock)
+    link = FlakyLink(venue.execution)
+    restarted = build_service(bus, desk.clock, desk.store, link)
+    await bus.start()
+    try:
+        await restarted.start()
+        await bus.drain()
+    finally:
+        await restarted.stop()
+        await bus.stop()
+    # Another restart against the same venue: the order is no longer NEW, nothing is sent.
+    bus = InProcessMessageBus()
+    again = build_service(bus, desk.clock, desk.store, link)
+    await bus.start()
+    try:
+        await again.start()
+        await bus.drain()
+    finally:
+        await bus.stop()
+
+    order = await desk.only_order()
+    assert order.status is S.ACCEPTED
+    assert len(link.sent) == 1
+    assert [o.client_order_id for o in await venue.execution.open_orders()] == [
+        stranded.client_order_id
+    ]

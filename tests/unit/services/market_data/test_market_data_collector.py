@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from collections.abc import Callable
+from collections.abc import Sequence
 from datetime import UTC
 from datetime import datetime
 from decimal import Decimal
@@ -18,6 +19,7 @@ import pytest
 from jts.bus.inprocess import InProcessMessageBus
 from jts.core import topics
 from jts.core.clocks import SimClock
+from jts.domain.errors import StorageError
 from jts.domain.events import BarEvent
 from jts.domain.events import Event
 from jts.domain.market import Bar
@@ -157,3 +159,45 @@ async def test_a_bar_already_in_the_store_is_not_counted_as_stored(
     await collector.stop()
     assert collector.stats.stored == 1
     assert await stored(bar_store, SAMSUNG) == [(T0, 100)]
+
+
+class _OutageStore:
+    """A BarStore whose first writes fail, as a store that is briefly unreachable would."""
+
+    def __init__(self, inner: ClickHouseBarStore, failures: int) -> None:
+        self.inner = inner
+        self.failures = failures
+
+    async def write_bars(self, bars: Sequence[Bar]) -> int:
+        if self.failures:
+            self.failures -= 1
+            raise StorageError("store unreachable")
+        return await self.inner.write_bars(bars)
+
+    async def read_bars(
+        self, instrument_id: str, start_ns: int, end_ns: int, timeframe: Timeframe = Timeframe.M1
+    ) -> list[Bar]:
+        return await self.inner.read_bars(instrument_id, start_ns, end_ns, timeframe)
+
+    async def latest_bars(self, instrument_ids: Sequence[str] | None = None) -> dict[str, Bar]:
+        return await self.inner.latest_bars(instrument_ids)
+
+    async def instruments(self) -> list[str]:
+        return await self.inner.instruments()
+
+    async def close(self) -> None:
+        return None
+
+
+async def test_a_failed_store_write_keeps_the_bars_for_the_next_flush(
+    bus: InProcessMessageBus, bar_store: ClickHouseBarStore
+) -> None:
+    store = _OutageStore(bar_store, failures=1)
+    collector = MarketDataCollector(bus, SimClock(T0), store, CollectorConfig(flush_bars=2))
+    await collector.start()
+    await collector.ingest(batch(bar(SAMSUNG, 0, 100)))
+    with pytest.raises(StorageError):
+        await collector.ingest(batch(bar(SAMSUNG, 1, 101)))
+    await collector.ingest(batch(bar(SAMSUNG, 2, 102)))
+    await collector.stop()
+    assert [close for _, close in await stored(bar_store, SAMSUNG)] == [100, 101, 102]
