@@ -18,6 +18,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
+from dataclasses import replace
 from decimal import Decimal
 
 from jts.core import topics
@@ -282,16 +283,4 @@ def _bind(fill: Fill, order: Order) -> Fill:
     """Venues know our client id, not our order id: attach it."""
     if fill.order_id == order.order_id:
         return fill
-    return Fill(
-        fill_id=fill.fill_id,
-        order_id=order.order_id,
-        client_order_id=order.client_order_id,
-        instrument_id=fill.instrument_id,
-        side=fill.side,
-        quantity=fill.quantity,
-        price=fill.price,
-        commission=fill.commission,
-        tax=fill.tax,
-        ts=fill.ts,
-        liquidity=fill.liquidity,
-    )
+    return replace(fill, order_id=order.order_id, client_order_id=order.client_order_id)
