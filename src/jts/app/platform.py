@@ -160,7 +160,11 @@ async def _assemble(
     universe = market.instruments
     by_id = {i.key: i for i in universe}
     clock = SimClock()
-    bus = InProcessMessageBus(queue_size=settings.bus.queue_size, lanes=settings.bus.lanes)
+    bus = InProcessMessageBus(
+        queue_size=settings.bus.queue_size,
+        lanes=settings.bus.lanes,
+        dedupe_window=settings.bus.dedupe_window,
+    )
     paper = settings.paper
     venue = build_paper_venue(
         clock,

@@ -42,6 +42,8 @@ class _Section(BaseModel):
 class BusSettings(_Section):
     queue_size: int = Field(1024, ge=1, description="Events buffered per consumer lane.")
     lanes: int = Field(4, ge=1, le=64, description="Parallel lanes per consumer group.")
+    # Event ids remembered per consumer group for de-duplication: a bound on memory.
+    dedupe_window: int = Field(16_384, ge=1)
 
 
 class PaperSettings(_Section):
