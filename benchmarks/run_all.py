@@ -1,73 +1,102 @@
-"""Run every benchmark and write the results into benchmarks/README.md (between markers)."""
+"""Run every benchmark and rewrite the results section of benchmarks/README.md.
+
+``make bench`` runs this (about eight minutes on two cores). ``--quick`` runs tiny
+versions of everything to check the benchmarks themselves and leaves the README alone.
+"""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
-from itertools import pairwise
+import time
 from pathlib import Path
+
+from rich.console import Console
 
 import bench_latency
 import bench_memory
 import bench_pipeline
-from harness import machine
+from machine import machine_info
+from machine import machine_markdown
 
 README = Path(__file__).with_name("README.md")
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
 
+QUICK_PIPELINE = (
+    bench_pipeline.Variant("whole stack, lockstep", 10, 1),
+    bench_pipeline.Variant("whole stack, lockstep off", 10, 1, lockstep=False),
+)
 
-def table(rows: list[dict[str, object]]) -> str:
-    keys = list(rows[0])
-    lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
-    lines += [
-        "| "
-        + " | ".join(f"{row[k]:,}" if isinstance(row[k], int) else str(row[k]) for k in keys)
-        + " |"
-        for row in rows
-    ]
-    return "\n".join(lines)
+
+def replace_results(readme: str, text: str) -> str:
+    """``readme`` with everything between the result markers replaced by ``text``."""
+    head, found, rest = readme.partition(BEGIN)
+    if not found or END not in rest:
+        raise SystemExit(f"{README}: the markers {BEGIN} and {END} are missing")
+    _, tail = rest.split(END, 1)
+    return f"{head}{BEGIN}\n{text}\n{END}{tail}"
 
 
 def main() -> None:
-    pipeline = asyncio.run(bench_pipeline.main())
-    latency = asyncio.run(bench_latency.measure())
-    demo = bench_memory.demo_peak_rss()
-    wide = bench_memory.long_run_in_subprocess(1800, 3)
-    per_session = wide["per_session"]
-    assert isinstance(per_session, list)
-    growth = [round(b["rss_mib"] - a["rss_mib"], 1) for a, b in pairwise(per_session)]
-    text = "\n\n".join(
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny runs; README untouched")
+    args = parser.parse_args()
+    console = Console()
+    started = time.perf_counter()
+
+    console.rule("throughput")
+    variants = QUICK_PIPELINE if args.quick else bench_pipeline.VARIANTS
+    pipeline = asyncio.run(bench_pipeline.measure_all(console, variants))
+
+    console.rule("latency")
+    symbols, sessions = (10, 1) if args.quick else (bench_latency.SYMBOLS, bench_latency.SESSIONS)
+    latency = asyncio.run(bench_latency.measure(console, symbols, sessions))
+
+    console.rule("memory")
+    demo = bench_memory.measure_demo(console)
+    symbols, sessions = (100, 2) if args.quick else (bench_memory.SYMBOLS, bench_memory.SESSIONS)
+    long_run = bench_memory.measure_long_run(console, symbols, sessions)
+
+    minutes = (time.perf_counter() - started) / 60
+    raw = {
+        "machine": machine_info(),
+        "pipeline": [r.as_dict() for r in pipeline],
+        "latency": latency.as_dict(),
+        "memory": {"demo": demo.as_dict(), "long_run": long_run.as_dict()},
+    }
+    text = "\n".join(
         [
-            f"Measured on {machine()}.",
-            "### Throughput (lockstep, whole stack)\n\n" + table(pipeline),
-            "### Latency (in-process, SQLite with fsync on every commit)\n\n"
-            + table([{"path": k, **v} for k, v in latency.items()]),
-            "### Memory\n\n"
-            + table([{"run": "jts demo (5 symbols, 3 sessions)", **demo}])
-            + "\n\n"
-            + table(
-                [
-                    {"run": f"1,800 symbols, after {r['after_session']}", "rss_mib": r["rss_mib"]}
-                    for r in per_session
-                ]
-            )
-            + f"\n\nRSS after opening the platform, before any data: "
-            f"{wide['rss_after_open_mib']} MiB; peak {wide['peak_rss_mib']} MiB; "
-            f"growth between sessions: {growth} MiB; {wide['bars']:,} bars, "
-            f"{wide['orders']:,} orders, {wide['fills']:,} fills in {wide['seconds']} s "
-            f"({round(int(wide['bars']) / float(wide['seconds'])):,} bars/s).",
-            "Raw:\n\n```json\n"
-            + json.dumps(
-                {"pipeline": pipeline, "latency": latency, "demo": demo, "wide": wide}, indent=1
-            )
-            + "\n```",
+            f"Measured by `make bench` ({minutes:.1f} minutes in all) on:",
+            "",
+            machine_markdown(),
+            "",
+            "### Throughput",
+            "",
+            bench_pipeline.render(pipeline),
+            "",
+            "### Latency",
+            "",
+            bench_latency.render(latency),
+            "",
+            "### Memory",
+            "",
+            bench_memory.render(demo, long_run),
+            "",
+            "<details><summary>Raw results (JSON)</summary>",
+            "",
+            "```json",
+            json.dumps(raw, indent=1),
+            "```",
+            "",
+            "</details>",
         ]
     )
-    current = README.read_text()
-    head, rest = current.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    README.write_text(f"{head}{BEGIN}\n{text}\n{END}{tail}")
-    print(text)
+    console.rule("results")
+    console.print(text, markup=False, highlight=False)
+    if not args.quick:
+        README.write_text(replace_results(README.read_text(), text))
+        console.print(f"\nwritten to {README}")
 
 
 if __name__ == "__main__":
