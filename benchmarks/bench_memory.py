@@ -10,7 +10,8 @@ peak comes from the kernel (``wait4``'s ``ru_maxrss``):
   the close of every session, with Python's allocated block count beside it, so growth
   in Python objects can be told from growth inside chDB or SQLite. ``--tracemalloc``
   also names the source lines whose allocations grew between the first and last session
-  (several times slower; for investigating, not for the results table).
+  (several times slower, and its own bookkeeping inflates RSS: for investigating,
+  not for the results table).
 
 Run alone: ``.venv/bin/python benchmarks/bench_memory.py [--symbols 1800 --sessions 2]``.
 """
@@ -100,10 +101,12 @@ def _emit(kind: str, **payload: Any) -> None:
     print(json.dumps({"kind": kind, **payload}), flush=True)
 
 
-def _sample(label: str, platform: Platform | None, started: float) -> dict[str, Any]:
+def _sample(kind: str, label: str, platform: Platform | None, started: float) -> dict[str, Any]:
     sample: dict[str, Any] = {
+        "kind": kind,
         "after": label,
         "rss_mib": round(rss_mib(), 1),
+        "peak_mib": round(rss_mib("VmHWM"), 1),
         "python_blocks": sys.getallocatedblocks(),
         "gc_objects": len(gc.get_objects()),
         "seconds": round(time.perf_counter() - started, 1),
@@ -118,6 +121,9 @@ def _sample(label: str, platform: Platform | None, started: float) -> dict[str, 
     return sample
 
 
+_NOT_TRACEMALLOC = (tracemalloc.Filter(False, tracemalloc.__file__),)
+
+
 def _top_growth(first: tracemalloc.Snapshot, last: tracemalloc.Snapshot) -> list[str]:
     lines = []
     for stat in last.compare_to(first, "lineno")[:20]:
@@ -129,12 +135,16 @@ def _top_growth(first: tracemalloc.Snapshot, last: tracemalloc.Snapshot) -> list
     return lines
 
 
-async def _worker(symbols: int, sessions: int, trace: bool) -> dict[str, Any]:
+async def _worker(
+    symbols: int, sessions: int, trace: bool, sma: tuple[int, int] | None
+) -> dict[str, Any]:
     started = time.perf_counter()
-    samples = [_sample("imports", None, started)]
-    async with temporary_platform(symbols, sessions) as opened:
+    samples = [_sample("start", "imports", None, started)]
+    sections = {"strategy": {"params": {"fast": sma[0], "slow": sma[1]}}} if sma else {}
+    async with temporary_platform(symbols, sessions, **sections) as opened:
         platform = opened.platform
-        samples.append(_sample("platform opened (chDB, SQLite, calendar)", platform, started))
+        opened_label = "platform opened (chDB, SQLite, calendar): baseline"
+        samples.append(_sample("open", opened_label, platform, started))
         feed = platform.source.feed
         assert feed is not None
         closes = {platform.calendar.session_bounds(day)[1]: day for day in feed.session_dates}
@@ -151,20 +161,26 @@ async def _worker(symbols: int, sessions: int, trace: bool) -> dict[str, Any]:
                 trace_points.append((platform.steps, round(rss_mib(), 1)))
             day = closes.get(batch.ts)
             if day is not None:
-                samples.append(_sample(f"session {len(samples) - 1} ({day})", platform, started))
+                label = f"session {len(samples) - 1} ({day})"
+                samples.append(_sample("session", label, platform, started))
                 if trace:
-                    snapshots.append(tracemalloc.take_snapshot())
+                    # Keep the first and the latest only: snapshots are large themselves.
+                    del snapshots[1:]
+                    snapshots.append(tracemalloc.take_snapshot().filter_traces(_NOT_TRACEMALLOC))
 
         run_started = time.perf_counter()
         await platform.run(on_step=on_step)
         run_seconds = time.perf_counter() - run_started
+        samples.append(_sample("end", "run stopped (last bars flushed)", platform, started))
+    samples.append(_sample("end", "platform closed (chDB, SQLite)", platform, started))
     result: dict[str, Any] = {
         "symbols": symbols,
+        "strategy": f"SMA {sma[0]}/{sma[1]}" if sma else "default (SMA 5/20)",
         "sessions": sessions,
         "run_seconds": round(run_seconds, 1),
         "samples": samples,
         "rss_trace": trace_points,
-        "vm_hwm_mib": round(rss_mib("VmHWM"), 1),
+        "vm_hwm_after_close_mib": round(rss_mib("VmHWM"), 1),
     }
     if len(snapshots) >= 2:
         result["tracemalloc_growth"] = _top_growth(snapshots[0], snapshots[-1])
@@ -186,12 +202,12 @@ class LongRun:
 
     @property
     def session_samples(self) -> list[dict[str, Any]]:
-        return self.samples[2:]
+        return [s for s in self.samples if s["kind"] == "session"]
 
     @property
     def baseline_mib(self) -> float:
         """RSS with the platform open and no data yet: the floor chDB and the imports set."""
-        return float(self.samples[1]["rss_mib"])
+        return float(next(s for s in self.samples if s["kind"] == "open")["rss_mib"])
 
     @property
     def growth_per_session_mib(self) -> list[float]:
@@ -199,14 +215,21 @@ class LongRun:
         return [round(b - a, 1) for a, b in pairwise(values)]
 
     def as_dict(self) -> dict[str, Any]:
-        return {**self.data, "peak_rss_mib": round(self.peak_rss_mib, 1)}
+        """The worker's figures and the kernel's peak; the RSS trace is in the rendered text."""
+        data = {k: v for k, v in self.data.items() if k != "rss_trace"}
+        return {**data, "peak_rss_mib": round(self.peak_rss_mib, 1)}
 
 
 def measure_long_run(
-    console: Console, symbols: int = SYMBOLS, sessions: int = SESSIONS, trace: bool = False
+    console: Console,
+    symbols: int = SYMBOLS,
+    sessions: int = SESSIONS,
+    trace: bool = False,
+    sma: tuple[int, int] | None = None,
 ) -> LongRun:
     command = [sys.executable, __file__, "--worker", f"--symbols={symbols}"]
     command += [f"--sessions={sessions}"] + (["--tracemalloc"] if trace else [])
+    command += [f"--sma={sma[0]},{sma[1]}"] if sma else []
     columns = (
         TextColumn(f"[bold blue]memory, {symbols:,} symbols x {sessions} session(s)"),
         BarColumn(),
@@ -241,17 +264,20 @@ def render(demo: DemoMemory, run: LongRun) -> str:
         f"**{demo.peak_rss_mib:,.0f} MiB**, {demo.seconds:.1f} s wall clock.",
         "",
         f"{run.data['symbols']:,} synthetic KRX stocks x {run.data['sessions']} session(s), "
-        f"lockstep, default settings, one subprocess (run {run.data['run_seconds']:,.0f} s):",
+        f"lockstep, strategy {run.data['strategy']}, otherwise default settings, one "
+        f"subprocess (run {run.data['run_seconds']:,.0f} s):",
         "",
-        "| after | RSS MiB | change MiB | Python blocks | gc objects | bars | orders | fills |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| after | RSS MiB | change MiB | peak so far MiB | Python blocks | gc objects "
+        "| bars | orders | fills |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     previous: float | None = None
     for s in run.samples:
         change = "" if previous is None else f"{s['rss_mib'] - previous:+,.1f}"
         previous = s["rss_mib"]
         lines.append(
-            f"| {s['after']} | {s['rss_mib']:,.1f} | {change} | {s['python_blocks']:,} "
+            f"| {s['after']} | {s['rss_mib']:,.1f} | {change} | {s['peak_mib']:,.1f} "
+            f"| {s['python_blocks']:,} "
             f"| {s['gc_objects']:,} | {s.get('bars', 0):,} | {s.get('orders', 0):,} "
             f"| {s.get('fills', 0):,} |"
         )
@@ -275,6 +301,11 @@ def render(demo: DemoMemory, run: LongRun) -> str:
     return "\n".join(lines)
 
 
+def _sma(text: str) -> tuple[int, int]:
+    fast, slow = (int(part) for part in text.split(","))
+    return fast, slow
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--symbols", type=int, default=SYMBOLS)
@@ -282,14 +313,19 @@ def main() -> None:
     parser.add_argument("--tracemalloc", action="store_true", help="name what grows (slow)")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--skip-demo", action="store_true")
+    parser.add_argument(
+        "--sma",
+        type=_sma,
+        help="FAST,SLOW windows instead of the default 5,20 (60,300 hardly trades: data path)",
+    )
     args = parser.parse_args()
     if args.worker:
-        result = asyncio.run(_worker(args.symbols, args.sessions, args.tracemalloc))
+        result = asyncio.run(_worker(args.symbols, args.sessions, args.tracemalloc, args.sma))
         _emit("result", result=result)
         return
     console = Console()
     demo = DemoMemory(float("nan"), float("nan")) if args.skip_demo else measure_demo(console)
-    run = measure_long_run(console, args.symbols, args.sessions, args.tracemalloc)
+    run = measure_long_run(console, args.symbols, args.sessions, args.tracemalloc, args.sma)
     console.print(render(demo, run), markup=False, highlight=False)
 
 

@@ -27,6 +27,7 @@ from rich.progress import TimeRemainingColumn
 
 from jts.app.platform import Platform
 from jts.app.platform import open_platform
+from jts.app.settings import BusSettings
 from jts.app.settings import ExecutionSettings
 from jts.app.settings import FeedSettings
 from jts.app.settings import PaperSettings
@@ -41,6 +42,7 @@ StepHook = Callable[[MarketDataBatch], None]
 def bench_settings(data_dir: Path, **sections: dict[str, Any]) -> Settings:
     """Every section at its default (so the environment cannot leak in), updated by ``sections``."""
     values: dict[str, dict[str, Any]] = {
+        "bus": BusSettings().model_dump(),
         "paper": PaperSettings().model_dump(),
         "feed": FeedSettings().model_dump(),
         "strategy": StrategySettings().model_dump(),

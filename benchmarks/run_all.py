@@ -19,6 +19,7 @@ import bench_memory
 import bench_pipeline
 from machine import machine_info
 from machine import machine_markdown
+from machine import python_loop_ms
 
 README = Path(__file__).with_name("README.md")
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
@@ -44,6 +45,7 @@ def main() -> None:
     args = parser.parse_args()
     console = Console()
     started = time.perf_counter()
+    info = machine_info()
 
     console.rule("throughput")
     variants = QUICK_PIPELINE if args.quick else bench_pipeline.VARIANTS
@@ -59,8 +61,9 @@ def main() -> None:
     long_run = bench_memory.measure_long_run(console, symbols, sessions)
 
     minutes = (time.perf_counter() - started) / 60
+    info["calibration"] += f"; {python_loop_ms():,.0f} ms after the benchmarks"
     raw = {
-        "machine": machine_info(),
+        "machine": info,
         "pipeline": [r.as_dict() for r in pipeline],
         "latency": latency.as_dict(),
         "memory": {"demo": demo.as_dict(), "long_run": long_run.as_dict()},
@@ -69,7 +72,7 @@ def main() -> None:
         [
             f"Measured by `make bench` ({minutes:.1f} minutes in all) on:",
             "",
-            machine_markdown(),
+            machine_markdown(info),
             "",
             "### Throughput",
             "",
