@@ -125,8 +125,10 @@ _NOT_TRACEMALLOC = (tracemalloc.Filter(False, tracemalloc.__file__),)
 
 
 def _top_growth(first: tracemalloc.Snapshot, last: tracemalloc.Snapshot) -> list[str]:
-    lines = []
-    for stat in last.compare_to(first, "lineno")[:20]:
+    stats = last.compare_to(first, "lineno")
+    total = sum(stat.size_diff for stat in stats) / 1024
+    lines = [f"{total:+,.0f} KiB in all traced Python allocations; the largest lines:"]
+    for stat in stats[:20]:
         frame = stat.traceback[0]
         lines.append(
             f"{stat.size_diff / 1024:+,.0f} KiB in {stat.count_diff:+,} blocks: "
