@@ -198,6 +198,7 @@ async def _assemble(
             bus=bus,
             clock=clock,
             orders=sql.orders,
+            outbox=sql.outbox,
             fills=sql.fills,
             positions=sql.positions,
             strategy_records=sql.strategies,

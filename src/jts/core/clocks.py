@@ -1,4 +1,9 @@
-"""Clock implementations: the wall clock for live trading, a settable one for simulations."""
+"""Clock implementations: the wall clock for live trading, settable ones for simulations.
+
+A process of the distributed platform replaying simulated or recorded data has no
+clock of its own to trust: its time is the market time of the events it handles
+(``MarketClock``), so an order created there carries the time of the bar behind it.
+"""
 
 from __future__ import annotations
 
@@ -37,3 +42,10 @@ class SimClock:
 
     def advance(self, nanos: int) -> None:
         self.set_time(self._now + nanos)
+
+
+class MarketClock(SimClock):
+    """Market time as seen through events: moves forward to the newest time observed."""
+
+    def observe(self, ts: int) -> None:
+        self._now = max(self._now, ts)

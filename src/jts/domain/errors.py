@@ -15,6 +15,7 @@
     │   ├── OrderRejectedByVenue    carries the venue's reason
     │   └── UnknownOrder
     ├── StorageError
+    ├── BusError                    the message bus could not take or deliver an event
     ├── DataError                   malformed market data (quarantined, not stored)
     └── StrategyError               user strategy code failed
 
@@ -90,6 +91,10 @@ class UnknownOrder(BrokerError):
 
 class StorageError(JtsError):
     """A store could not read or write."""
+
+
+class BusError(JtsError):
+    """The message bus could not take or deliver an event (broker down past its timeout)."""
 
 
 class DataError(JtsError):

@@ -10,7 +10,10 @@ from jts.ports.clock import Clock
 from jts.ports.storage import BarStore
 from jts.ports.storage import FillRepository
 from jts.ports.storage import OrderRepository
+from jts.ports.storage import OutboxMessage
+from jts.ports.storage import OutboxRepository
 from jts.ports.storage import PositionRepository
+from jts.ports.storage import StoredOutboxMessage
 from jts.ports.storage import StrategyRepository
 
 __all__ = [
@@ -22,8 +25,11 @@ __all__ = [
     "MarketDataClient",
     "MessageBus",
     "OrderRepository",
+    "OutboxMessage",
+    "OutboxRepository",
     "PositionRepository",
     "ReportHandler",
+    "StoredOutboxMessage",
     "StrategyRepository",
     "TradingCalendar",
 ]

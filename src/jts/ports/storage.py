@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from jts.domain.enums import OrderStatus
+from jts.domain.events import Event
 from jts.domain.fills import Fill
 from jts.domain.market import Bar
 from jts.domain.market import Timeframe
@@ -15,9 +17,24 @@ from jts.domain.positions import Position
 from jts.domain.strategies import StrategyRecord
 
 
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    """An event to publish on ``topic`` once the state it announces is committed."""
+
+    topic: str
+    event: Event
+
+
+@dataclass(frozen=True, slots=True)
+class StoredOutboxMessage:
+    seq: int
+    message: OutboxMessage
+    created_ts: int
+
+
 class OrderRepository(Protocol):
-    async def add(self, order: Order) -> None:
-        """Persist a NEW order and its first audit entry, in one transaction."""
+    async def add(self, order: Order, *, outbox: Sequence[OutboxMessage] = ()) -> None:
+        """Persist a NEW order, its first audit entry and ``outbox``, in one transaction."""
         ...
 
     async def save_transition(
@@ -27,8 +44,9 @@ class OrderRepository(Protocol):
         *,
         reason: str | None = None,
         fill: Fill | None = None,
+        outbox: Sequence[OutboxMessage] = (),
     ) -> bool:
-        """Persist ``order``'s new state, its audit entry and ``fill`` together.
+        """Persist ``order``'s new state, its audit entry, ``fill`` and ``outbox`` together.
 
         Returns False (and writes nothing) when ``fill`` was already recorded, so a
         replayed execution report is harmless.
@@ -53,6 +71,22 @@ class OrderRepository(Protocol):
         self, order_id: str
     ) -> builtins.list[tuple[OrderStatus | None, OrderStatus, int]]:
         """Every recorded transition of an order: (from, to, ts)."""
+        ...
+
+
+class OutboxRepository(Protocol):
+    """The events written by ``OrderRepository`` that still have to be published."""
+
+    async def pending(self, limit: int = 1000) -> builtins.list[StoredOutboxMessage]:
+        """Unpublished messages, oldest first."""
+        ...
+
+    async def mark_published(self, event_ids: Sequence[str], ts: int) -> int:
+        """Record that these events reached the bus; returns how many rows changed."""
+        ...
+
+    async def purge_published(self, before_ts: int) -> int:
+        """Delete rows published before ``before_ts``; returns how many."""
         ...
 
 

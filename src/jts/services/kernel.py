@@ -20,6 +20,7 @@ from jts.ports import ExecutionClient
 from jts.ports import FillRepository
 from jts.ports import MessageBus
 from jts.ports import OrderRepository
+from jts.ports import OutboxRepository
 from jts.ports import PositionRepository
 from jts.ports import StrategyRepository
 from jts.services.execution import OrderExecutionService
@@ -37,6 +38,7 @@ class KernelPorts:
     bus: MessageBus
     clock: Clock
     orders: OrderRepository
+    outbox: OutboxRepository
     fills: FillRepository
     positions: PositionRepository
     strategy_records: StrategyRepository
@@ -93,6 +95,7 @@ def build_trading_kernel(ports: KernelPorts, config: KernelConfig | None = None)
             ports.orders,
             ports.execution_client,
             ports.instruments,
+            ports.outbox,
             config.sizing,
         ),
         portfolio=PortfolioService(

@@ -9,6 +9,10 @@ The client order id is derived from the signal id, and ``orders.pending`` is
 handled only for orders still NEW, so a replayed signal or pending event never
 reaches the venue twice. A venue call that fails leaves the order UNKNOWN for
 reconciliation; it is never resent blindly.
+
+Every event leaves through the transactional outbox: it is written in the same
+transaction as the order state it announces and then published by the relay, so
+a crash between the database and the bus neither loses nor invents an event.
 """
 
 from __future__ import annotations
@@ -40,6 +44,10 @@ from jts.ports import Clock
 from jts.ports import ExecutionClient
 from jts.ports import MessageBus
 from jts.ports import OrderRepository
+from jts.ports import OutboxMessage
+from jts.ports import OutboxRepository
+from jts.services.execution.outbox import OutboxConfig
+from jts.services.execution.outbox import OutboxRelay
 from jts.services.execution.reconciliation import reconcile_order
 from jts.services.execution.sizing import OrderPlan
 from jts.services.execution.sizing import SizingConfig
@@ -71,11 +79,14 @@ class OrderExecutionService(Component):
         orders: OrderRepository,
         client: ExecutionClient,
         instruments: Mapping[str, Instrument],
+        outbox: OutboxRepository,
         sizing: SizingConfig | None = None,
         name: str = "order-execution",
+        outbox_config: OutboxConfig | None = None,
     ) -> None:
         super().__init__(name)
         self._bus = bus
+        self.relay = OutboxRelay(bus, outbox, outbox_config)
         self._clock = clock
         self._orders = orders
         self._client = client
@@ -89,17 +100,21 @@ class OrderExecutionService(Component):
         bus.subscribe(topics.ORDERS_PENDING, self.handle_pending, group=self.ROUTER_GROUP)
 
     async def _on_start(self) -> None:
+        await self.relay.start()
         for order in await self._orders.list(statuses=[s for s in OrderStatus if s.is_open]):
             self._open[order.client_order_id] = order
         await self.reconcile()
-        # A crash between storing NEW and publishing orders.pending would strand an order;
-        # publishing again is safe because the router only sends orders still NEW.
+        # The outbox carried orders.pending out, but an in-process bus loses what it had
+        # queued in a crash: publishing again is safe, the router only sends orders still NEW.
         for order in list(self._open.values()):
             if order.status is OrderStatus.NEW:
                 await self._bus.publish(
                     topics.ORDERS_PENDING,
                     OrderPending.from_order(order, ts=self._clock.timestamp_ns(), source=self.name),
                 )
+
+    async def _on_stop(self) -> None:
+        await self.relay.stop()
 
     # -- signals -> orders ---------------------------------------------------------------
 
@@ -133,15 +148,18 @@ class OrderExecutionService(Component):
             signal_id=signal.signal_id,
             client_order_id=client_order_id,
         )
+        messages = [
+            self._status_message(order, None),
+            OutboxMessage(
+                topics.ORDERS_PENDING,
+                OrderPending.from_order(order, ts=self._clock.timestamp_ns(), source=self.name),
+            ),
+        ]
         async with self._lock:
-            await self._orders.add(order)
+            await self._orders.add(order, outbox=messages)
             self._open[order.client_order_id] = order
         self.stats.orders += 1
-        await self._publish_status(order, None)
-        await self._bus.publish(
-            topics.ORDERS_PENDING,
-            OrderPending.from_order(order, ts=self._clock.timestamp_ns(), source=self.name),
-        )
+        await self.relay.deliver(messages)
 
     async def _plan(
         self, side: Side, instrument_id: str, instrument: Instrument, event: SignalEvent
@@ -177,8 +195,9 @@ class OrderExecutionService(Component):
                 return  # already routed (replayed event): never send twice
             self._open[order.client_order_id] = order
             previous = order.transition(OrderStatus.SUBMITTED, self._clock.timestamp_ns())
-            await self._orders.save_transition(order, previous)
-        await self._publish_status(order, previous)
+            messages = [self._status_message(order, previous)]
+            await self._orders.save_transition(order, previous, outbox=messages)
+        await self.relay.deliver(messages)
         try:
             await self._client.submit_order(order)
         except BrokerError as exc:
@@ -189,10 +208,11 @@ class OrderExecutionService(Component):
             if not order.can_transition(OrderStatus.UNKNOWN):
                 return
             previous = order.transition(OrderStatus.UNKNOWN, self._clock.timestamp_ns(), reason)
-            await self._orders.save_transition(order, previous, reason=reason)
+            messages = [self._status_message(order, previous)]
+            await self._orders.save_transition(order, previous, reason=reason, outbox=messages)
         self.stats.unknown += 1
         log.warning("order %s is UNKNOWN: %s", order.client_order_id, reason)
-        await self._publish_status(order, previous)
+        await self.relay.deliver(messages)
 
     # -- venue reports -------------------------------------------------------------------
 
@@ -211,19 +231,12 @@ class OrderExecutionService(Component):
         if outcome is None:
             self.stats.duplicate_reports += 1
             return
-        previous, fill = outcome
-        await self._publish_status(order, previous)
-        if fill is not None:
+        if len(outcome) > 1:
             self.stats.fills += 1
-            await self._bus.publish(
-                topics.FILLS,
-                FillEvent.from_fill(fill, ts=self._clock.timestamp_ns(), source=self.name),
-            )
+        await self.relay.deliver(outcome)
 
-    async def _apply(
-        self, order: Order, report: ExecutionReport
-    ) -> tuple[OrderStatus, Fill | None] | None:
-        """Apply and persist ``report``; None when it changes nothing (a replay)."""
+    async def _apply(self, order: Order, report: ExecutionReport) -> list[OutboxMessage] | None:
+        """Apply and persist ``report``; the events it committed, or None for a replay."""
         if report.venue_order_id and order.venue_order_id is None:
             order.venue_order_id = report.venue_order_id
         if report.fill is not None:
@@ -239,20 +252,28 @@ class OrderExecutionService(Component):
                 )
                 log.warning("fill %s not applied to %s: %s", fill.fill_id, order.order_id, exc)
                 return None
-            if not await self._orders.save_transition(order, previous, fill=fill):
+            messages = [
+                self._status_message(order, previous),
+                OutboxMessage(
+                    topics.FILLS,
+                    FillEvent.from_fill(fill, ts=self._clock.timestamp_ns(), source=self.name),
+                ),
+            ]
+            if not await self._orders.save_transition(order, previous, fill=fill, outbox=messages):
                 order.status, order.filled_quantity, order.avg_fill_price, order.updated_ts = (
                     snapshot
                 )
                 return None
-            return previous, fill
+            return messages
         if report.status is order.status or not order.can_transition(report.status):
             return None
         previous = order.transition(report.status, report.ts, report.reason)
-        await self._orders.save_transition(order, previous, reason=report.reason)
-        return previous, None
+        messages = [self._status_message(order, previous)]
+        await self._orders.save_transition(order, previous, reason=report.reason, outbox=messages)
+        return messages
 
-    async def _publish_status(self, order: Order, previous: OrderStatus | None) -> None:
-        await self._bus.publish(
+    def _status_message(self, order: Order, previous: OrderStatus | None) -> OutboxMessage:
+        return OutboxMessage(
             topics.ORDERS_EVENTS,
             OrderStatusChanged.from_order(
                 order, previous, ts=self._clock.timestamp_ns(), source=self.name

@@ -9,6 +9,7 @@ execution report changes nothing and says so.
 from __future__ import annotations
 
 import builtins
+import time
 import uuid
 from collections.abc import AsyncIterator
 from collections.abc import Sequence
@@ -27,12 +28,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from jts.core.codec import decode_event
 from jts.domain.enums import OrderStatus
+from jts.domain.errors import DataError
 from jts.domain.errors import StorageError
 from jts.domain.fills import Fill
 from jts.domain.orders import Order
 from jts.domain.positions import Position
 from jts.domain.strategies import StrategyRecord
+from jts.ports.storage import OutboxMessage
+from jts.ports.storage import StoredOutboxMessage
 from jts.storage.sql.engine import create_engine_for
 from jts.storage.sql.mapping import audit_row
 from jts.storage.sql.mapping import fill_to_row
@@ -48,6 +53,7 @@ from jts.storage.sql.mapping import strategy_values
 from jts.storage.sql.tables import FillRow
 from jts.storage.sql.tables import OrderAuditRow
 from jts.storage.sql.tables import OrderRow
+from jts.storage.sql.tables import OutboxRow
 from jts.storage.sql.tables import PositionRow
 from jts.storage.sql.tables import StrategyRow
 
@@ -95,13 +101,30 @@ def _describe(exc: SQLAlchemyError) -> str:
     return str(original if original is not None else exc).strip().splitlines()[0]
 
 
+def _outbox_rows(messages: Sequence[OutboxMessage]) -> list[OutboxRow]:
+    now = time.time_ns()
+    return [
+        OutboxRow(
+            event_id=m.event.event_id,
+            topic=m.topic,
+            event_key=m.event.key,
+            event_type=m.event.type,
+            payload=m.event.model_dump_json(),
+            created_ts=now,
+            published_ts=None,
+        )
+        for m in messages
+    ]
+
+
 class SqlOrderRepository(_Repository):
-    async def add(self, order: Order) -> None:
+    async def add(self, order: Order, *, outbox: Sequence[OutboxMessage] = ()) -> None:
         row = order_to_row(order)
         async with self._transaction(f"storing order {order.client_order_id}") as session:
             session.add(row)
             await session.flush()  # the audit row's foreign key needs the order first
             session.add(audit_row(row.id, None, order.status, order.reason, order.created_ts))
+            session.add_all(_outbox_rows(outbox))
 
     async def save_transition(
         self,
@@ -110,6 +133,7 @@ class SqlOrderRepository(_Repository):
         *,
         reason: str | None = None,
         fill: Fill | None = None,
+        outbox: Sequence[OutboxMessage] = (),
     ) -> bool:
         order_id = parse_uuid(order.order_id, "order id")
         action = f"saving order {order.client_order_id} {previous} -> {order.status}"
@@ -131,6 +155,7 @@ class SqlOrderRepository(_Repository):
                 if fill is not None:
                     session.add(fill_to_row(fill))
                 session.add(audit_row(order_id, previous, order.status, reason, order.updated_ts))
+                session.add_all(_outbox_rows(outbox))
         except _AlreadyRecorded:
             return False
         except _StaleOrder as stale:
@@ -220,6 +245,52 @@ async def _fill_exists(session: AsyncSession, fill_id: str) -> bool:
     return found is not None
 
 
+class SqlOutboxRepository(_Repository):
+    async def pending(self, limit: int = 1000) -> list[StoredOutboxMessage]:
+        query = (
+            sa.select(OutboxRow)
+            .where(OutboxRow.published_ts.is_(None))
+            .order_by(OutboxRow.id)
+            .limit(limit)
+        )
+        async with self._transaction("reading the outbox") as session:
+            rows = list(await session.scalars(query))
+        messages = []
+        for row in rows:
+            try:
+                event = decode_event(row.payload.encode("utf-8"))
+            except DataError as exc:
+                # Written by this code, so only a schema change without a migration of
+                # old rows gets here: say which row, do not publish garbage.
+                raise StorageError(f"outbox row {row.id} ({row.event_type}): {exc}") from exc
+            message = OutboxMessage(topic=row.topic, event=event)
+            messages.append(StoredOutboxMessage(row.id, message, row.created_ts))
+        return messages
+
+    async def mark_published(self, event_ids: Sequence[str], ts: int) -> int:
+        if not event_ids:
+            return 0
+        statement = (
+            sa.update(OutboxRow)
+            .where(OutboxRow.event_id.in_(list(event_ids)), OutboxRow.published_ts.is_(None))
+            .values(published_ts=ts)
+            .execution_options(synchronize_session=False)
+        )
+        async with self._transaction(f"marking {len(event_ids)} outbox rows") as session:
+            result = await session.execute(statement)
+        return int(cast(CursorResult[Any], result).rowcount)
+
+    async def purge_published(self, before_ts: int) -> int:
+        statement = (
+            sa.delete(OutboxRow)
+            .where(OutboxRow.published_ts.is_not(None), OutboxRow.published_ts < before_ts)
+            .execution_options(synchronize_session=False)
+        )
+        async with self._transaction("purging the outbox") as session:
+            result = await session.execute(statement)
+        return int(cast(CursorResult[Any], result).rowcount)
+
+
 class SqlFillRepository(_Repository):
     async def list(self, *, order_id: str | None = None) -> list[Fill]:
         query = sa.select(FillRow).order_by(FillRow.ts, FillRow.id)
@@ -278,6 +349,7 @@ class SqlStore:
     fills: SqlFillRepository
     positions: SqlPositionRepository
     strategies: SqlStrategyRepository
+    outbox: SqlOutboxRepository
 
     @classmethod
     def open(cls, url: str) -> SqlStore:
@@ -289,6 +361,7 @@ class SqlStore:
             fills=SqlFillRepository(engine),
             positions=SqlPositionRepository(engine),
             strategies=SqlStrategyRepository(engine),
+            outbox=SqlOutboxRepository(engine),
         )
 
     async def close(self) -> None:

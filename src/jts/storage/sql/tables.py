@@ -131,3 +131,25 @@ class OrderAuditRow(Base):
     reason: Mapped[str | None] = mapped_column(sa.Text())
     ts: Mapped[int] = mapped_column(sa.BigInteger())
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class OutboxRow(Base):
+    """An event to publish, written in the same transaction as the state it announces.
+
+    The relay publishes rows in ``id`` order and sets ``published_ts``; a crash
+    between the commit and the publish leaves the row here, to be published at the
+    next start (consumers drop the copy by ``event_id`` if it did get out).
+    Times are wall-clock UTC nanoseconds, for the relay's bookkeeping.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (sa.Index("ix_outbox_published_ts", "published_ts"),)
+
+    id: Mapped[int] = mapped_column(SerialId, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    topic: Mapped[str] = mapped_column(sa.String(64))
+    event_key: Mapped[str] = mapped_column(sa.String(128))
+    event_type: Mapped[str] = mapped_column(sa.String(64))
+    payload: Mapped[str] = mapped_column(sa.Text())
+    created_ts: Mapped[int] = mapped_column(sa.BigInteger())
+    published_ts: Mapped[int | None] = mapped_column(sa.BigInteger())

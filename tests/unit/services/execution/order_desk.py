@@ -175,6 +175,7 @@ def build_service(
         store.orders,
         link,
         {SAMSUNG: INSTRUMENT},
+        store.outbox,
         SizingConfig(notional_per_order=Decimal(10_000_000)),
     )
 

@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from jts.bus.codec import decode_event
-from jts.bus.codec import encode_event
+from jts.core.codec import decode_event
+from jts.core.codec import encode_event
 from jts.domain.enums import LiquiditySide
 from jts.domain.enums import OrderStatus
 from jts.domain.enums import OrderType

@@ -1,0 +1,148 @@
+"""The relay of the transactional outbox: committed events out to the bus, in order.
+
+Order state and the events that announce it are written in one transaction
+(``OrderRepository`` with ``outbox=``). The service then hands the same messages
+to ``deliver``, which publishes them at once, so the outbox adds no latency; a
+background loop records what went out in batches, and publishes whatever a crash
+or a bus outage left behind: at start, and then every ``sweep_interval``.
+A message can thus go out twice (a crash after the publish and before the mark);
+consumers drop the second copy by ``event_id``. Nothing committed is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from jts.core.component import Component
+from jts.domain.errors import JtsError
+from jts.ports import MessageBus
+from jts.ports import OutboxMessage
+from jts.ports import OutboxRepository
+
+log = logging.getLogger("jts.execution.outbox")
+
+_NANOS_PER_SECOND = 1_000_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxConfig:
+    # How often published event ids are recorded (one UPDATE for all of them).
+    mark_interval: float = 0.2
+    # How often unpublished rows are looked for, and how old they must be to count as
+    # left behind rather than still on their way through ``deliver``.
+    sweep_interval: float = 2.0
+    sweep_age: float = 5.0
+    # Published rows are kept this long for inspection, then deleted.
+    retention: float = 24 * 3600.0
+
+
+@dataclass(slots=True)
+class OutboxStats:
+    delivered: int = 0
+    recovered: int = 0
+    failed: int = 0
+    marked: int = 0
+
+
+class OutboxRelay(Component):
+    def __init__(
+        self,
+        bus: MessageBus,
+        outbox: OutboxRepository,
+        config: OutboxConfig | None = None,
+        name: str = "outbox-relay",
+    ) -> None:
+        super().__init__(name)
+        self._bus = bus
+        self._outbox = outbox
+        self._config = config or OutboxConfig()
+        self._published: list[str] = []
+        self._task: asyncio.Task[None] | None = None
+        self._sweep = asyncio.Lock()
+        self.stats = OutboxStats()
+
+    async def deliver(self, messages: Sequence[OutboxMessage]) -> None:
+        """Publish committed ``messages`` in order; a failure leaves the rest to the sweep."""
+        for message in messages:
+            try:
+                await self._bus.publish(message.topic, message.event)
+            except JtsError as exc:
+                self.stats.failed += 1
+                log.warning(
+                    "outbox: %s %s not published (%s); the sweep will retry",
+                    message.topic,
+                    message.event.event_id,
+                    exc,
+                )
+                return
+            self._published.append(message.event.event_id)
+            self.stats.delivered += 1
+
+    async def recover(self, *, min_age: float = 0.0) -> int:
+        """Publish rows nobody published (a crash, an outage); returns how many went out."""
+        async with self._sweep:
+            await self.flush_marks()
+            cutoff = time.time_ns() - int(min_age * _NANOS_PER_SECOND)
+            sent = 0
+            while True:
+                stored = [m for m in await self._outbox.pending() if m.created_ts <= cutoff]
+                if not stored:
+                    return sent
+                for item in stored:
+                    try:
+                        await self._bus.publish(item.message.topic, item.message.event)
+                    except JtsError as exc:
+                        log.warning("outbox: recovery stopped at row %s: %s", item.seq, exc)
+                        await self.flush_marks()
+                        return sent
+                    self._published.append(item.message.event.event_id)
+                    sent += 1
+                self.stats.recovered += len(stored)
+                await self.flush_marks()
+
+    async def flush_marks(self) -> None:
+        if not self._published:
+            return
+        event_ids, self._published = self._published, []
+        try:
+            self.stats.marked += await self._outbox.mark_published(event_ids, time.time_ns())
+        except JtsError as exc:
+            # Unmarked rows are published again later: a duplicate, never a loss.
+            log.warning("outbox: could not record %d published events: %s", len(event_ids), exc)
+
+    async def _on_start(self) -> None:
+        recovered = await self.recover()
+        if recovered:
+            log.warning("outbox: published %d events left over from before", recovered)
+        self._task = asyncio.create_task(self._loop(), name=f"{self.name}-loop")
+
+    async def _on_stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        await self.flush_marks()
+
+    async def _loop(self) -> None:
+        config = self._config
+        since_sweep = 0.0
+        since_purge = 0.0
+        while True:
+            await asyncio.sleep(config.mark_interval)
+            await self.flush_marks()
+            since_sweep += config.mark_interval
+            since_purge += config.mark_interval
+            if since_sweep >= config.sweep_interval:
+                since_sweep = 0.0
+                await self.recover(min_age=config.sweep_age)
+            if since_purge >= 600.0:
+                since_purge = 0.0
+                before = time.time_ns() - int(config.retention * _NANOS_PER_SECOND)
+                try:
+                    await self._outbox.purge_published(before)
+                except JtsError as exc:
+                    log.warning("outbox: purge failed: %s", exc)

@@ -1,0 +1,146 @@
+"""The outbox relay: what was committed reaches the bus once, even after a crash or outage."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from jts.bus.inprocess import InProcessMessageBus
+from jts.core import topics
+from jts.domain.enums import OrderType
+from jts.domain.enums import Side
+from jts.domain.errors import BusError
+from jts.domain.events import Event
+from jts.domain.events import OrderPending
+from jts.domain.events import OrderStatusChanged
+from jts.domain.orders import Order
+from jts.ports import OutboxMessage
+from jts.services.execution.outbox import OutboxConfig
+from jts.services.execution.outbox import OutboxRelay
+from jts.storage.sql.repositories import SqlStore
+
+
+class Outage:
+    """A bus whose broker is down until ``up`` is set; publishes go to the real bus then."""
+
+    def __init__(self, bus: InProcessMessageBus) -> None:
+        self.bus = bus
+        self.up = False
+        self.attempts = 0
+
+    async def start(self) -> None:
+        await self.bus.start()
+
+    async def stop(self) -> None:
+        await self.bus.stop()
+
+    async def publish(self, topic: str, event: Event) -> None:
+        self.attempts += 1
+        if not self.up:
+            raise BusError("broker unreachable")
+        await self.bus.publish(topic, event)
+
+    def subscribe(self, topic: str, handler: object, *, group: str) -> None:
+        self.bus.subscribe(topic, handler, group=group)  # type: ignore[arg-type]
+
+    async def drain(self) -> None:
+        await self.bus.drain()
+
+
+def make_order() -> Order:
+    return Order(
+        instrument_id="KRX:005930",
+        side=Side.BUY,
+        order_type=OrderType.LIMIT,
+        quantity=Decimal(10),
+        price=Decimal(70_100),
+        created_ts=1_700_000_000_000_000_000,
+        broker="paper",
+        signal_id=str(uuid.uuid4()),
+    )
+
+
+def collect(bus: InProcessMessageBus, *names: str) -> list[Event]:
+    seen: list[Event] = []
+
+    async def handler(event: Event) -> None:
+        seen.append(event)
+
+    for name in names:
+        bus.subscribe(name, handler, group="observer")
+    return seen
+
+
+def order_messages() -> list[OutboxMessage]:
+    order = make_order()
+    return [
+        OutboxMessage(
+            topics.ORDERS_EVENTS,
+            OrderStatusChanged.from_order(order, None, ts=1, source="test"),
+        ),
+        OutboxMessage(topics.ORDERS_PENDING, OrderPending.from_order(order, ts=1, source="test")),
+    ]
+
+
+async def test_rows_left_by_a_crash_are_published_in_order_at_start(
+    store: SqlStore, bus: InProcessMessageBus
+) -> None:
+    seen = collect(bus, topics.ORDERS_EVENTS, topics.ORDERS_PENDING)
+    messages = order_messages()
+    # Committed, then the process died before publishing.
+    await store.orders.add(make_order(), outbox=messages)
+
+    relay = OutboxRelay(bus, store.outbox)
+    await relay.start()
+    await bus.drain()
+    await relay.stop()
+
+    assert [e.event_id for e in seen] == [m.event.event_id for m in messages]
+    assert await store.outbox.pending() == []
+    # A second start finds nothing left to publish.
+    again = OutboxRelay(bus, store.outbox)
+    await again.start()
+    await bus.drain()
+    await again.stop()
+    assert len(seen) == 2
+
+
+async def test_deliver_publishes_now_and_marks_in_the_background(
+    store: SqlStore, bus: InProcessMessageBus
+) -> None:
+    seen = collect(bus, topics.ORDERS_EVENTS, topics.ORDERS_PENDING)
+    relay = OutboxRelay(bus, store.outbox, OutboxConfig(mark_interval=0.01))
+    await relay.start()
+    messages = order_messages()
+    await store.orders.add(make_order(), outbox=messages)
+
+    await relay.deliver(messages)
+    await bus.drain()
+    assert len(seen) == 2
+    await relay.stop()
+
+    assert await store.outbox.pending() == []
+    assert relay.stats.delivered == 2 and relay.stats.marked == 2
+
+
+async def test_an_outage_leaves_rows_for_the_sweep_which_publishes_them_once(
+    store: SqlStore, bus: InProcessMessageBus
+) -> None:
+    seen = collect(bus, topics.ORDERS_EVENTS, topics.ORDERS_PENDING)
+    outage = Outage(bus)
+    relay = OutboxRelay(outage, store.outbox)
+    await relay.start()
+    messages = order_messages()
+    await store.orders.add(make_order(), outbox=messages)
+
+    await relay.deliver(messages)
+    assert relay.stats.failed == 1
+    assert len(await store.outbox.pending()) == 2
+
+    outage.up = True
+    assert await relay.recover() == 2
+    await bus.drain()
+    await relay.stop()
+
+    assert [e.event_id for e in seen] == [m.event.event_id for m in messages]
+    assert await store.outbox.pending() == []
