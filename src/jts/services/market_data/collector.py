@@ -9,6 +9,7 @@ inserts; ``stop`` flushes, so a clean shutdown leaves nothing half-written.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -79,15 +80,25 @@ class MarketDataCollector(Component):
             self._pending.extend(accepted)
             if len(self._pending) >= self.config.flush_bars:
                 await self.flush()
-        for bar in accepted:
-            await self._bus.publish(
-                topics.MARKET_BARS, BarEvent.from_bar(bar, ts=now, source=self.name)
+        # Published together, in order: a bus that waits for its broker's acknowledgement
+        # (Kafka) then takes one round trip per batch, not one per bar.
+        await asyncio.gather(
+            *(
+                self._bus.publish(
+                    topics.MARKET_BARS, BarEvent.from_bar(bar, ts=now, source=self.name)
+                )
+                for bar in accepted
             )
-        for tick in batch.ticks:
-            self.stats.ticks += 1
-            await self._bus.publish(
-                topics.MARKET_TICKS, TickEvent.from_tick(tick, ts=now, source=self.name)
+        )
+        self.stats.ticks += len(batch.ticks)
+        await asyncio.gather(
+            *(
+                self._bus.publish(
+                    topics.MARKET_TICKS, TickEvent.from_tick(tick, ts=now, source=self.name)
+                )
+                for tick in batch.ticks
             )
+        )
 
     async def flush(self) -> None:
         """Write buffered bars to the store in one batch."""

@@ -1,0 +1,128 @@
+"""``MessageBus`` on Apache Kafka: the distributed platform's bus.
+
+Each event is JSON (``jts.core.codec``, with its type and schema version also in
+headers), keyed by the event's ``key`` (instrument or order id) so one key stays
+on one partition and in order. ``publish`` returns once the broker acknowledged
+the event. Each consumer group of the process is one Kafka consumer group (see
+``consumer.py`` for delivery, de-duplication and dead letters). Topic names are
+the logical names of ``jts.core.topics`` behind ``KafkaConfig.topic_prefix``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from jts.bus.kafka.config import HEADER_TYPE
+from jts.bus.kafka.config import HEADER_VERSION
+from jts.bus.kafka.config import KafkaConfig
+from jts.bus.kafka.consumer import GroupConsumer
+from jts.bus.kafka.consumer import GroupStats
+from jts.bus.kafka.producer import AsyncProducer
+from jts.bus.kafka.producer import Delivered
+from jts.bus.kafka.topics import ensure_topics
+from jts.core import topics as topic_names
+from jts.core.codec import encode_event
+from jts.core.component import Component
+from jts.core.component import ComponentState
+from jts.domain.errors import BusError
+from jts.domain.errors import ConfigurationError
+from jts.domain.events import Event
+from jts.ports import Handler
+
+log = logging.getLogger("jts.bus.kafka")
+
+
+@dataclass(frozen=True, slots=True)
+class BusHealth:
+    broker_reachable: bool
+    groups: dict[str, bool]
+
+    @property
+    def ready(self) -> bool:
+        return self.broker_reachable and all(self.groups.values())
+
+
+class KafkaMessageBus(Component):
+    def __init__(
+        self,
+        config: KafkaConfig,
+        *,
+        topics: Sequence[str] = topic_names.ALL_TOPICS,
+        name: str = "bus",
+    ) -> None:
+        super().__init__(name)
+        self.config = config
+        self._topics = tuple(topics)
+        self._producer = AsyncProducer(config)
+        self._groups: dict[str, GroupConsumer] = {}
+        self.published = 0
+
+    # -- MessageBus port ---------------------------------------------------------------
+
+    def subscribe(self, topic: str, handler: Handler, *, group: str) -> None:
+        if self.state is not ComponentState.READY:
+            raise ConfigurationError(f"subscribe to {topic!r} before the Kafka bus starts")
+        if topic not in self._topics:
+            raise ConfigurationError(f"unknown topic {topic!r}; known: {', '.join(self._topics)}")
+        consumer = self._groups.get(group)
+        if consumer is None:
+            consumer = self._groups[group] = GroupConsumer(self.config, group, self._producer)
+        consumer.add(topic, handler)
+
+    async def publish(self, topic: str, event: Event) -> None:
+        await self.send(topic, event)
+
+    async def drain(self) -> None:
+        """Wait until the broker has every event published so far.
+
+        Other processes' consumers cannot be waited for; this process's groups handle
+        in the order they receive.
+        """
+        left = await self._producer.flush()
+        if left:
+            raise BusError(f"{left} events still not acknowledged by Kafka")
+
+    # -- beyond the port ---------------------------------------------------------------
+
+    async def send(self, topic: str, event: Event) -> Delivered:
+        """Publish and say where the event landed (partition and offset)."""
+        if self.state not in (ComponentState.RUNNING, ComponentState.STARTING):
+            raise BusError(f"Kafka bus is {self.state}: start() it before publishing to {topic!r}")
+        headers = [
+            (HEADER_TYPE, event.type.encode("utf-8")),
+            (HEADER_VERSION, str(event.version).encode("utf-8")),
+        ]
+        delivered = await self._producer.send(
+            self.config.topic(topic), event.key.encode("utf-8"), encode_event(event), headers
+        )
+        self.published += 1
+        return delivered
+
+    async def health(self) -> BusHealth:
+        reachable = await asyncio.to_thread(self._producer.reachable)
+        return BusHealth(reachable, {name: g.running for name, g in self._groups.items()})
+
+    def group_stats(self) -> dict[str, GroupStats]:
+        return {name: group.stats for name, group in self._groups.items()}
+
+    async def _on_start(self) -> None:
+        await ensure_topics(self.config, self._topics)
+        self._producer.start()
+        for group in self._groups.values():
+            await group.start()
+        log.info(
+            "Kafka bus on %s: groups %s",
+            self.config.bootstrap_servers,
+            ", ".join(self._groups) or "none",
+        )
+
+    async def _on_stop(self) -> None:
+        """Consumers first (finishing and committing what they hold), then the producer."""
+        for group in self._groups.values():
+            await group.stop()
+        left = await self._producer.close()
+        if left:
+            log.error("Kafka bus stopped with %d events not acknowledged", left)
