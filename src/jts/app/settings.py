@@ -18,6 +18,7 @@ from typing import Literal
 from pydantic import BaseModel
 from pydantic import ConfigDict
 from pydantic import Field
+from pydantic import SecretStr
 from pydantic import ValidationError
 from pydantic import field_validator
 from pydantic import model_validator
@@ -39,7 +40,21 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class KafkaSettings(_Section):
+    """Where the distributed platform's Kafka is, and how its topics are laid out."""
+
+    bootstrap_servers: str = "127.0.0.1:59092"
+    # Prepended to every topic and group: several deployments (or test runs) on one cluster.
+    topic_prefix: str = Field("", pattern=r"^[A-Za-z0-9._-]*$")
+    partitions: int = Field(6, ge=1, le=1_000)
+    replication_factor: int = Field(1, ge=1, le=10)
+    client_id: str = "jts"
+
+
 class BusSettings(_Section):
+    # ``inprocess`` for the embedded platform (``jts demo``/``jts run``); ``jts serve`` needs kafka.
+    kind: Literal["inprocess", "kafka"] = "inprocess"
+    kafka: KafkaSettings = KafkaSettings()
     queue_size: int = Field(1024, ge=1, description="Events buffered per consumer lane.")
     lanes: int = Field(4, ge=1, le=64, description="Parallel lanes per consumer group.")
     # Event ids remembered per consumer group for de-duplication: a bound on memory.
@@ -53,6 +68,30 @@ class PaperSettings(_Section):
     commission_rate: Decimal = Field(Decimal("0.00015"), ge=0, lt=Decimal("0.01"))
     participation_rate: Decimal = Field(Decimal("0.10"), gt=0, le=1)
     allow_short: bool = False
+
+
+class ServeSettings(_Section):
+    """``jts serve``: where each process answers ``/health``, and how to reach the paper venue."""
+
+    host: str = "127.0.0.1"
+    market_data_port: int = Field(8701, ge=0, le=65_535)
+    strategy_engine_port: int = Field(8702, ge=0, le=65_535)
+    order_execution_port: int = Field(8703, ge=0, le=65_535)
+    portfolio_port: int = Field(8704, ge=0, le=65_535)
+    paper_venue_port: int = Field(8705, ge=0, le=65_535)
+    # The paper venue's API as order execution sees it; default: this host, paper_venue_port.
+    paper_venue_url: str | None = None
+    # Shared secret between order execution and the paper venue (a bearer token).
+    paper_venue_token: SecretStr = SecretStr("jts-paper-venue")
+    # How often order execution reconciles open orders with the venue while running.
+    reconcile_interval: float = Field(30.0, gt=0)
+
+    def port_of(self, service: str) -> int:
+        port: int = getattr(self, f"{service.replace('-', '_')}_port")
+        return port
+
+    def venue_url(self) -> str:
+        return self.paper_venue_url or f"http://{self.host}:{self.paper_venue_port}"
 
 
 class FeedSettings(_Section):
@@ -113,6 +152,7 @@ class Settings(BaseSettings):
     feed: FeedSettings = FeedSettings()
     strategy: StrategySettings = StrategySettings()
     execution: ExecutionSettings = ExecutionSettings()
+    serve: ServeSettings = ServeSettings()
 
     @field_validator("database_url")
     @classmethod

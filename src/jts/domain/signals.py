@@ -20,3 +20,15 @@ class Signal:
     strength: Decimal = Decimal(1)
     reason: str = ""
     signal_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+
+_SIGNAL_NAMESPACE = uuid.UUID("6f1d8a52-3c4b-5e7f-9a0b-1c2d3e4f5a6b")
+
+
+def signal_id_for(strategy_id: str, instrument_id: str, side: Side, ts: int) -> str:
+    """The same decision on the same bar always gets the same id.
+
+    A bar delivered twice (a consumer restart, a broker failover) then yields a
+    signal the order desk recognises, so it can never become a second order.
+    """
+    return str(uuid.uuid5(_SIGNAL_NAMESPACE, f"{strategy_id}|{instrument_id}|{side}|{ts}"))

@@ -22,6 +22,7 @@ from jts.domain.enums import Side
 from jts.domain.errors import StrategyError
 from jts.domain.market import Bar
 from jts.domain.signals import Signal
+from jts.domain.signals import signal_id_for
 
 
 class StrategyParams(BaseModel):
@@ -103,6 +104,7 @@ class Strategy(ABC):
                 price=bar.close,
                 strength=strength,
                 reason=reason,
+                signal_id=signal_id_for(self.strategy_id, bar.instrument_id, side, bar.close_ts),
             )
         )
 

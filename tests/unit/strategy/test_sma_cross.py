@@ -156,3 +156,18 @@ def test_params_defaults_and_immutability() -> None:
     assert (params.fast, params.slow, params.timeframe) == (5, 20, None)
     with pytest.raises(ValueError, match="frozen"):
         params.fast = 3  # type: ignore[misc]
+
+
+def test_signal_ids_are_a_function_of_strategy_instrument_side_and_bar() -> None:
+    from jts.domain.enums import Side
+    from jts.domain.signals import signal_id_for
+
+    first = signal_id_for("sma", "KRX:005930", Side.BUY, 1_000)
+    assert first == signal_id_for("sma", "KRX:005930", Side.BUY, 1_000)
+    others = {
+        signal_id_for("sma2", "KRX:005930", Side.BUY, 1_000),
+        signal_id_for("sma", "KRX:000660", Side.BUY, 1_000),
+        signal_id_for("sma", "KRX:005930", Side.SELL, 1_000),
+        signal_id_for("sma", "KRX:005930", Side.BUY, 1_001),
+    }
+    assert first not in others and len(others) == 4
