@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
 
+from jts.app.buses import inprocess_bus
 from jts.app.equity import EquityCurve
 from jts.app.settings import Settings
 from jts.app.sources import MarketSource
@@ -160,11 +161,7 @@ async def _assemble(
     universe = market.instruments
     by_id = {i.key: i for i in universe}
     clock = SimClock()
-    bus = InProcessMessageBus(
-        queue_size=settings.bus.queue_size,
-        lanes=settings.bus.lanes,
-        dedupe_window=settings.bus.dedupe_window,
-    )
+    bus = inprocess_bus(settings)
     paper = settings.paper
     venue = build_paper_venue(
         clock,

@@ -142,7 +142,7 @@ async def _file_source(settings: Settings) -> MarketSource:
         log.warning("%s line %d skipped: %s", path, error.line, error.message)
     if not result.bars:
         raise ConfigurationError(f"feed.replay_file: {path} has no valid bars")
-    universe = _instruments_for(sorted({bar.instrument_id for bar in result.bars}))
+    universe = instruments_for(sorted({bar.instrument_id for bar in result.bars}))
     return MarketSource(
         instruments=universe,
         source=batches_from_bars(result.bars),
@@ -168,7 +168,7 @@ async def _store_source(
     start_ns = calendar.session_bounds(days[0])[0]
     end_ns = calendar.session_bounds(days[-1])[1]
     return MarketSource(
-        instruments=_instruments_for(ids),
+        instruments=instruments_for(ids),
         source=store_batches(bar_store, ids, start_ns, end_ns, Timeframe.M1),
         reference_prices={},
         feed=None,
@@ -177,7 +177,7 @@ async def _store_source(
     )
 
 
-def _instruments_for(ids: list[str]) -> list[Instrument]:
+def instruments_for(ids: list[str]) -> list[Instrument]:
     known = {i.key: i for i in demo_instruments()}
     result = []
     for key in ids:

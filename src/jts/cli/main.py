@@ -19,8 +19,10 @@ from rich.markup import escape
 
 from jts.app.logs import configure_logging
 from jts.app.platform import fresh_demo_dir
+from jts.app.serve import serve as serve_service
 from jts.app.settings import Settings
 from jts.app.settings import load_settings
+from jts.app.supervisor import serve_all
 from jts.cli import commands
 from jts.domain.errors import JtsError
 
@@ -98,13 +100,54 @@ def run(
 
 
 async def _run_until_signal(settings: Settings, pace: float, sessions: int | None) -> None:
+    stop = _stop_on_signals()
+    await commands.run_paper(
+        settings, console, stop=stop, minutes_per_second=pace, sessions=sessions
+    )
+
+
+@app.command()
+@_friendly
+def serve(
+    service: Annotated[
+        str,
+        typer.Argument(
+            help="market-data, strategy-engine, order-execution, portfolio, paper-venue, or all."
+        ),
+    ],
+    sessions: Annotated[
+        int | None,
+        typer.Option(help="market-data: stop the feed after this many sessions.", min=1),
+    ] = None,
+) -> None:
+    """Run one service as a long-lived process over Kafka, with /health; SIGTERM stops it."""
+    settings = load_settings()
+    # A service's logs are read by machines: JSON lines at INFO unless configured otherwise.
+    configure_logging(
+        settings.log_level if "log_level" in settings.model_fields_set else "INFO",
+        json=settings.log_json if "log_json" in settings.model_fields_set else True,
+    )
+    if service == "all":
+        code = asyncio.run(_serve_all_until_signal(sessions))
+        raise typer.Exit(code)
+    asyncio.run(_serve_until_signal(service, settings, sessions))
+
+
+async def _serve_until_signal(service: str, settings: Settings, sessions: int | None) -> None:
+    stop = _stop_on_signals()
+    await serve_service(service, settings, stop, sessions=sessions)
+
+
+async def _serve_all_until_signal(sessions: int | None) -> int:
+    return await serve_all(_stop_on_signals(), sessions=sessions)
+
+
+def _stop_on_signals() -> asyncio.Event:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await commands.run_paper(
-        settings, console, stop=stop, minutes_per_second=pace, sessions=sessions
-    )
+    return stop
 
 
 @db_app.command("upgrade")

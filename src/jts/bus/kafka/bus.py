@@ -108,6 +108,11 @@ class KafkaMessageBus(Component):
     def group_stats(self) -> dict[str, GroupStats]:
         return {name: group.stats for name, group in self._groups.items()}
 
+    async def stop_consuming(self) -> None:
+        """Finish and commit the events in hand, leave the groups; publishing still works."""
+        for group in self._groups.values():
+            await group.stop()
+
     async def _on_start(self) -> None:
         await ensure_topics(self.config, self._topics)
         self._producer.start()
@@ -121,8 +126,7 @@ class KafkaMessageBus(Component):
 
     async def _on_stop(self) -> None:
         """Consumers first (finishing and committing what they hold), then the producer."""
-        for group in self._groups.values():
-            await group.stop()
+        await self.stop_consuming()
         left = await self._producer.close()
         if left:
             log.error("Kafka bus stopped with %d events not acknowledged", left)

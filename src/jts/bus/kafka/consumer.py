@@ -115,7 +115,6 @@ class GroupConsumer:
         if consumer is not None:
             loop = asyncio.get_running_loop()
             await loop.run_in_executor(self._executor, _commit_and_close, consumer)
-        self._executor.shutdown(wait=False)
 
     @property
     def running(self) -> bool:
