@@ -1,0 +1,437 @@
+"""What each ``jts serve`` process is made of: the composition roots of distributed mode.
+
+The services are the same classes the embedded platform runs; only their ports
+differ. Every process talks over Kafka; each owns only what it must:
+
+=================  =========================================================
+market-data        the feed and the time-series store (its only writer)
+strategy-engine    strategies; reads bars from the bus
+order-execution    orders and the outbox in SQL, the venue over HTTP
+portfolio          positions from fills, in SQL
+paper-venue        the simulated broker (matching engine) behind an HTTP API,
+                   driven by bars from the bus; stands in for KIS or Creon
+=================  =========================================================
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Awaitable
+from collections.abc import Callable
+from collections.abc import Coroutine
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field
+from typing import Any
+
+from fastapi import FastAPI
+
+from jts.app.buses import MarketTimeBus
+from jts.app.buses import kafka_bus
+from jts.app.health import Check
+from jts.app.settings import Settings
+from jts.app.sources import instruments_for
+from jts.app.sources import market_source
+from jts.app.sources import select_instruments
+from jts.brokers.common.calendars import calendar_for_venue
+from jts.brokers.paper.config import PaperConfig
+from jts.brokers.paper.data import PaperMarketDataClient
+from jts.brokers.paper.factory import build_paper_venue
+from jts.brokers.paper.remote import RemotePaperExecutionClient
+from jts.brokers.paper.server import build_venue_api
+from jts.bus.kafka import KafkaMessageBus
+from jts.core import topics
+from jts.core.clocks import MarketClock
+from jts.core.clocks import SimClock
+from jts.core.component import Component
+from jts.domain.errors import ConfigurationError
+from jts.domain.errors import JtsError
+from jts.domain.events import BarEvent
+from jts.domain.events import Event
+from jts.domain.instruments import Instrument
+from jts.services.execution import OrderExecutionService
+from jts.services.execution import SizingConfig
+from jts.services.market_data import CollectorConfig
+from jts.services.market_data import MarketDataCollector
+from jts.services.portfolio import PortfolioConfig
+from jts.services.portfolio import PortfolioService
+from jts.services.strategy_engine import StrategyEngine
+from jts.sim.feed import SimulatedBarFeed
+from jts.storage.clickhouse.store import ClickHouseBarStore
+from jts.storage.sql.migrate import upgrade
+from jts.storage.sql.repositories import SqlStore
+from jts.strategy.registry import create_strategy
+
+log = logging.getLogger("jts.serve")
+
+SERVICES = ("market-data", "strategy-engine", "order-execution", "portfolio", "paper-venue")
+
+Foreground = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
+Closer = Callable[[], Awaitable[None]]
+
+
+@dataclass(slots=True)
+class ServiceProcess:
+    """One service's parts, in start order; the bus is started first and stopped last."""
+
+    name: str
+    bus: KafkaMessageBus
+    components: list[Component]
+    checks: dict[str, Check]
+    stats: Callable[[], Mapping[str, Any]]
+    foreground: Foreground | None = None
+    closers: list[Closer] = field(default_factory=list)
+    # The paper venue serves its own API on the health port (it has /health too).
+    api: FastAPI | None = None
+
+
+async def build_process(
+    service: str, settings: Settings, *, sessions: int | None = None
+) -> ServiceProcess:
+    if service not in SERVICES:
+        raise ConfigurationError(f"unknown service {service!r}; one of: {', '.join(SERVICES)}")
+    bus = kafka_bus(settings)
+    builders: dict[str, Callable[[], Awaitable[ServiceProcess]]] = {
+        "market-data": lambda: _market_data(settings, bus, sessions),
+        "strategy-engine": lambda: _strategy_engine(settings, bus),
+        "order-execution": lambda: _order_execution(settings, bus),
+        "portfolio": lambda: _portfolio(settings, bus),
+        "paper-venue": lambda: _paper_venue(settings, bus),
+    }
+    return await builders[service]()
+
+
+# -- checks ----------------------------------------------------------------------------------
+
+
+def bus_check(bus: KafkaMessageBus) -> Check:
+    async def check() -> str | None:
+        health = await bus.health()
+        if not health.broker_reachable:
+            return f"no Kafka broker answers at {bus.config.bootstrap_servers}"
+        down = [name for name, running in health.groups.items() if not running]
+        return f"consumer groups not running: {', '.join(down)}" if down else None
+
+    return check
+
+
+def sql_check(sql: SqlStore) -> Check:
+    async def check() -> str | None:
+        await sql.strategies.list()
+        return None
+
+    return check
+
+
+async def _open_sql(settings: Settings) -> SqlStore:
+    await asyncio.to_thread(upgrade, settings.sql_url)
+    return SqlStore.open(settings.sql_url)
+
+
+def _universe(settings: Settings) -> list[Instrument]:
+    """The instruments every process agrees on without opening the feed."""
+    if settings.feed.source != "simulated" and not settings.feed.symbols:
+        raise ConfigurationError(
+            "jts serve with feed.source 'file' or 'store' needs feed.symbols, so that "
+            "processes other than market-data know the universe"
+        )
+    if settings.feed.source == "simulated":
+        return select_instruments(settings)
+    return instruments_for(list(settings.feed.symbols))
+
+
+# -- market data -----------------------------------------------------------------------------
+
+
+async def _market_data(
+    settings: Settings, bus: KafkaMessageBus, sessions: int | None
+) -> ServiceProcess:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    bar_store = await ClickHouseBarStore.open(settings.clickhouse_url, settings.data_dir)
+    try:
+        calendar = calendar_for_venue("KRX")
+        market = await market_source(settings, calendar, bar_store, sessions=sessions, resume=True)
+    except BaseException:
+        await bar_store.close()
+        raise
+    clock = SimClock()
+    collector = MarketDataCollector(bus, clock, bar_store, CollectorConfig())
+    client = PaperMarketDataClient(market.source, market.instruments)
+    progress: dict[str, Any] = {"feed": market.description, "finished": False, "minutes": 0}
+    pace = settings.feed.speed
+
+    async def feed(stop: asyncio.Event) -> None:
+        await client.connect()
+        try:
+            async for batch in client.stream():
+                if stop.is_set():
+                    return
+                clock.set_time(batch.ts)
+                await collector.ingest(batch)
+                progress["minutes"] += 1
+                if pace > 0:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), timeout=1.0 / pace)
+            await collector.flush()
+            progress["finished"] = True
+            log.info("market data feed finished: %s", market.description)
+        finally:
+            await client.disconnect()
+
+    async def store_check() -> str | None:
+        await bar_store.latest_bars([])
+        return None
+
+    def stats() -> Mapping[str, Any]:
+        s = collector.stats
+        return {
+            **progress,
+            "bars": s.bars,
+            "stored": s.stored,
+            "quarantined": s.quarantined,
+            "published": bus.published,
+        }
+
+    return ServiceProcess(
+        name="market-data",
+        bus=bus,
+        components=[collector],
+        checks={"bus": bus_check(bus), "clickhouse": store_check},
+        stats=stats,
+        foreground=feed,
+        closers=[bar_store.close],
+    )
+
+
+# -- strategy engine -------------------------------------------------------------------------
+
+
+async def _strategy_engine(settings: Settings, bus: KafkaMessageBus) -> ServiceProcess:
+    sql = await _open_sql(settings)
+    clock = MarketClock()
+    universe = _universe(settings)
+    strategy = create_strategy(
+        settings.strategy.name,
+        strategy_id=settings.strategy.id,
+        instruments=[i.key for i in universe],
+        params=settings.strategy.params,
+    )
+    engine = StrategyEngine(MarketTimeBus(bus, clock), clock, [strategy], sql.strategies)
+
+    def stats() -> Mapping[str, Any]:
+        return {
+            "bars": engine.stats.bars,
+            "signals": engine.stats.signals,
+            "faults": engine.stats.faults,
+        }
+
+    return ServiceProcess(
+        name="strategy-engine",
+        bus=bus,
+        components=[engine],
+        checks={"bus": bus_check(bus), "sql": sql_check(sql)},
+        stats=stats,
+        closers=[sql.close],
+    )
+
+
+# -- order execution -------------------------------------------------------------------------
+
+
+async def _order_execution(settings: Settings, bus: KafkaMessageBus) -> ServiceProcess:
+    sql = await _open_sql(settings)
+    clock = MarketClock()
+    universe = {i.key: i for i in _universe(settings)}
+    venue = RemotePaperExecutionClient(
+        settings.serve.venue_url(), settings.serve.paper_venue_token.get_secret_value()
+    )
+    execution = OrderExecutionService(
+        MarketTimeBus(bus, clock),
+        clock,
+        sql.orders,
+        venue,
+        universe,
+        sql.outbox,
+        SizingConfig(
+            notional_per_order=settings.execution.notional_per_order,
+            order_type=settings.execution.order_type,
+            limit_offset_ticks=settings.execution.limit_offset_ticks,
+        ),
+    )
+    reconciler = _Periodic("reconciliation", settings.serve.reconcile_interval, execution.reconcile)
+
+    async def venue_check() -> str | None:
+        await venue.account()
+        return None
+
+    def stats() -> Mapping[str, Any]:
+        s = execution.stats
+        return {
+            "signals": s.signals,
+            "orders": s.orders,
+            "fills": s.fills,
+            "unknown": s.unknown,
+            "open_orders": len(execution.open_orders),
+            "outbox": {
+                "delivered": execution.relay.stats.delivered,
+                "recovered": execution.relay.stats.recovered,
+                "failed": execution.relay.stats.failed,
+            },
+        }
+
+    return ServiceProcess(
+        name="order-execution",
+        bus=bus,
+        # The venue link first: reconciliation at start needs it.
+        components=[_Connection("venue", venue.connect, venue.disconnect), execution, reconciler],
+        checks={"bus": bus_check(bus), "sql": sql_check(sql), "venue": venue_check},
+        stats=stats,
+        closers=[sql.close],
+    )
+
+
+# -- portfolio -------------------------------------------------------------------------------
+
+
+async def _portfolio(settings: Settings, bus: KafkaMessageBus) -> ServiceProcess:
+    sql = await _open_sql(settings)
+    clock = MarketClock()
+    paper = settings.paper
+    portfolio = PortfolioService(
+        MarketTimeBus(bus, clock),
+        clock,
+        sql.positions,
+        sql.fills,
+        PortfolioConfig(
+            account=paper.account,
+            currency=paper.currency,
+            starting_cash=paper.starting_cash,
+            snapshot_every_bars=5 * max(1, len(_universe(settings))),
+        ),
+    )
+
+    def stats() -> Mapping[str, Any]:
+        return {
+            "cash": str(portfolio.cash),
+            "positions": {k: str(p.quantity) for k, p in sorted(portfolio.positions.items())},
+        }
+
+    return ServiceProcess(
+        name="portfolio",
+        bus=bus,
+        components=[portfolio],
+        checks={"bus": bus_check(bus), "sql": sql_check(sql)},
+        stats=stats,
+        closers=[sql.close],
+    )
+
+
+# -- the paper venue -------------------------------------------------------------------------
+
+
+async def _paper_venue(settings: Settings, bus: KafkaMessageBus) -> ServiceProcess:
+    clock = MarketClock()
+    universe = _universe(settings)
+    calendar = calendar_for_venue("KRX")
+    references = {}
+    if settings.feed.source == "simulated":
+        # The seeded feed's previous closes: the venue's daily price-limit references.
+        feed = SimulatedBarFeed(universe, calendar, settings.feed.start_date, 1, settings.feed.seed)
+        references = feed.reference_prices()
+    paper = settings.paper
+    venue = build_paper_venue(
+        clock,
+        PaperConfig(
+            account=paper.account,
+            starting_cash=paper.starting_cash,
+            currency=paper.currency,
+            participation_rate=paper.participation_rate,
+            commission_rate=paper.commission_rate,
+            allow_short=paper.allow_short,
+            id_prefix=f"PAPER{uuid.uuid4().hex[:8].upper()}",
+        ),
+        instruments=universe,
+        source=[],
+        calendar=calendar,
+        reference_prices=references,
+    )
+    api = build_venue_api(
+        venue.execution, token=settings.serve.paper_venue_token.get_secret_value()
+    )
+    counts = {"bars": 0}
+
+    async def on_bar(event: Event) -> None:
+        if not isinstance(event, BarEvent):
+            return
+        bar = event.to_bar()
+        # A bar reaches the venue when it closes, as in the embedded platform.
+        clock.observe(bar.close_ts)
+        counts["bars"] += 1
+        await venue.execution.on_bar(bar)
+
+    bus.subscribe(topics.MARKET_BARS, on_bar, group="paper-venue")
+
+    def stats() -> Mapping[str, Any]:
+        engine = venue.engine
+        return {
+            "bars": counts["bars"],
+            "orders": len(engine.orders()),
+            "open_orders": len(engine.open_orders()),
+            "fills": len(engine.fills()),
+        }
+
+    return ServiceProcess(
+        name="paper-venue",
+        bus=bus,
+        components=[],
+        checks={"bus": bus_check(bus)},
+        stats=stats,
+        api=api,
+    )
+
+
+# -- small components ------------------------------------------------------------------------
+
+
+class _Connection(Component):
+    def __init__(
+        self, name: str, connect: Callable[[], Awaitable[None]], disconnect: Closer
+    ) -> None:
+        super().__init__(name)
+        self._connect = connect
+        self._disconnect = disconnect
+
+    async def _on_start(self) -> None:
+        await self._connect()
+
+    async def _on_stop(self) -> None:
+        await self._disconnect()
+
+
+class _Periodic(Component):
+    """Runs ``action`` every ``interval`` seconds; a failure is logged, not fatal."""
+
+    def __init__(self, name: str, interval: float, action: Callable[[], Awaitable[object]]) -> None:
+        super().__init__(name)
+        self._interval = interval
+        self._action = action
+        self._task: asyncio.Task[None] | None = None
+
+    async def _on_start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name=self.name)
+
+    async def _on_stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def _loop(self) -> None:
+        while True:
+            await asyncio.sleep(self._interval)
+            try:
+                await self._action()
+            except JtsError as exc:
+                log.warning("%s failed: %s", self.name, exc)
