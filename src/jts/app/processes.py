@@ -243,7 +243,9 @@ async def _strategy_engine(settings: Settings, bus: KafkaMessageBus) -> ServiceP
 
 async def _order_execution(settings: Settings, bus: KafkaMessageBus) -> ServiceProcess:
     sql = await _open_sql(settings)
-    clock = MarketClock()
+    # Until the first event arrives, market time is where this service left off.
+    latest = await sql.orders.list(limit=1)
+    clock = MarketClock(latest[0].updated_ts if latest else 0)
     universe = {i.key: i for i in _universe(settings)}
     venue = RemotePaperExecutionClient(
         settings.serve.venue_url(), settings.serve.paper_venue_token.get_secret_value()

@@ -93,6 +93,9 @@ class OrderExecutionService(Component):
         self._instruments = dict(instruments)
         self._sizing = sizing or SizingConfig()
         self._open: dict[str, Order] = {}
+        # Orders whose submit call has not returned: the venue may not know them yet, so
+        # reconciliation must not conclude anything from its silence.
+        self._in_flight: set[str] = set()
         self._lock = asyncio.Lock()
         self.stats = ExecutionStats()
         client.set_report_handler(self.handle_report)
@@ -198,10 +201,13 @@ class OrderExecutionService(Component):
             messages = [self._status_message(order, previous)]
             await self._orders.save_transition(order, previous, outbox=messages)
         await self.relay.deliver(messages)
+        self._in_flight.add(order.client_order_id)
         try:
             await self._client.submit_order(order)
         except BrokerError as exc:
             await self._mark_unknown(order, f"submit failed: {exc}")
+        finally:
+            self._in_flight.discard(order.client_order_id)
 
     async def _mark_unknown(self, order: Order, reason: str) -> None:
         async with self._lock:
@@ -286,8 +292,8 @@ class OrderExecutionService(Component):
         """Bring every open order in line with the venue; returns how many changed."""
         changed = 0
         for order in list(self._open.values()):
-            if order.status is OrderStatus.NEW:
-                continue  # not yet routed: orders.pending will carry it
+            if order.status is OrderStatus.NEW or order.client_order_id in self._in_flight:
+                continue  # not yet routed, or on its way: its own path reports on it
             reports = await reconcile_order(order, self._client, self._clock.timestamp_ns())
             for report in reports:
                 before = order.status

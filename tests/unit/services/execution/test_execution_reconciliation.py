@@ -212,3 +212,22 @@ async def test_restart_routes_an_order_stranded_as_new_exactly_once(desk: Desk) 
     assert [o.client_order_id for o in await venue.execution.open_orders()] == [
         stranded.client_order_id
     ]
+
+
+async def test_reconciliation_during_a_submit_does_not_reject_the_order_in_flight(
+    desk: Desk,
+) -> None:
+    # A periodic reconciliation that runs while the submit call is on its way sees a
+    # SUBMITTED order the venue does not know yet; it must not call it rejected.
+    changed: list[int] = []
+
+    async def reconcile_first(order: Order) -> None:
+        changed.append(await desk.service.reconcile())
+
+    desk.link.before_submit = reconcile_first
+    await desk.signal(Side.BUY, 70_000)
+
+    order = await desk.only_order()
+    assert changed == [0]
+    assert order.status is OrderStatus.ACCEPTED
+    assert desk.link.sent == [order.client_order_id]
