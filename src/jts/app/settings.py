@@ -100,6 +100,8 @@ class FeedSettings(_Section):
     source: Literal["simulated", "file", "store"] = "simulated"
     replay_file: Path | None = None
     symbols: tuple[str, ...] = ()
+    # Simulate this many made-up KRX stocks (codes from 900000) instead of the five demo ones.
+    synthetic_symbols: int = Field(0, ge=0, le=10_000)
     seed: int = 7
     start_date: date = date(2026, 11, 2)
     sessions: int = Field(3, ge=1, le=2_000)

@@ -30,6 +30,7 @@ from jts.ports import BarStore
 from jts.ports import TradingCalendar
 from jts.sim.feed import SimulatedBarFeed
 from jts.sim.universe import demo_instruments
+from jts.sim.universe import synthetic_krx_instruments
 from jts.storage.files import read_bar_file
 
 log = logging.getLogger("jts.app")
@@ -50,7 +51,10 @@ class MarketSource:
 
 def select_instruments(settings: Settings) -> list[Instrument]:
     """The simulated universe, or the configured subset of it."""
-    universe = {i.key: i for i in demo_instruments()}
+    stocks = settings.feed.synthetic_symbols
+    universe = {
+        i.key: i for i in (synthetic_krx_instruments(stocks) if stocks else demo_instruments())
+    }
     if not settings.feed.symbols:
         return list(universe.values())
     unknown = [s for s in settings.feed.symbols if s not in universe]

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from jts.bus.kafka.config import HEADER_PRODUCED_NS
 from jts.bus.kafka.config import HEADER_TYPE
 from jts.bus.kafka.config import HEADER_VERSION
 from jts.bus.kafka.config import KafkaConfig
@@ -94,6 +96,7 @@ class KafkaMessageBus(Component):
         headers = [
             (HEADER_TYPE, event.type.encode("utf-8")),
             (HEADER_VERSION, str(event.version).encode("utf-8")),
+            (HEADER_PRODUCED_NS, str(time.time_ns()).encode("ascii")),
         ]
         delivered = await self._producer.send(
             self.config.topic(topic), event.key.encode("utf-8"), encode_event(event), headers

@@ -19,6 +19,8 @@ LIBRDKAFKA_LOG = logging.getLogger("jts.bus.kafka.librdkafka")
 
 HEADER_TYPE = "jts-type"
 HEADER_VERSION = "jts-version"
+# Wall-clock UTC nanoseconds at publish: consumer lag and cross-process latency, measured.
+HEADER_PRODUCED_NS = "jts-produced-ns"
 HEADER_DLQ_REASON = "jts-dlq-reason"
 HEADER_DLQ_SOURCE = "jts-dlq-source"
 HEADER_DLQ_GROUP = "jts-dlq-group"
