@@ -134,11 +134,16 @@ def serve(
 
 
 async def _serve_until_signal(service: str, settings: Settings, sessions: int | None) -> None:
+    # Imported here: the embedded commands need neither Kafka nor an HTTP server.
+    from jts.app.serve import serve as serve_service
+
     stop = _stop_on_signals()
     await serve_service(service, settings, stop, sessions=sessions)
 
 
 async def _serve_all_until_signal(sessions: int | None) -> int:
+    from jts.app.supervisor import serve_all
+
     return await serve_all(_stop_on_signals(), sessions=sessions)
 
 

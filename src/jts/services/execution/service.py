@@ -56,6 +56,8 @@ from jts.services.execution.sizing import plan_order
 
 log = logging.getLogger("jts.execution")
 
+_NOT_YET_RESERVED = (OrderStatus.NEW, OrderStatus.SUBMITTED, OrderStatus.UNKNOWN)
+
 
 @dataclass(slots=True)
 class ExecutionStats:
@@ -158,9 +160,14 @@ class OrderExecutionService(Component):
                 OrderPending.from_order(order, ts=self._clock.timestamp_ns(), source=self.name),
             ),
         ]
-        async with self._lock:
-            await self._orders.add(order, outbox=messages)
-            self._open[order.client_order_id] = order
+        # Counted as working before the first await, so the next signal's sizing sees it.
+        self._open[order.client_order_id] = order
+        try:
+            async with self._lock:
+                await self._orders.add(order, outbox=messages)
+        except BaseException:
+            self._open.pop(order.client_order_id, None)
+            raise
         self.stats.orders += 1
         await self.relay.deliver(messages)
 
@@ -174,16 +181,37 @@ class OrderExecutionService(Component):
         held = account.positions.get(instrument_id, Decimal(0))
         if side is Side.BUY and held > 0:
             return "already holding"
+        if any(o.side is side for o in self._open.values() if o.instrument_id == instrument_id):
+            return f"{side} order already working"  # placed while the account was asked
         return plan_order(
             event.to_signal(),
             instrument,
             self._sizing,
-            available_cash=account.available_cash,
+            available_cash=account.available_cash - self._unreserved_buys(event),
             sellable=held,
         )
 
+    def _unreserved_buys(self, event: SignalEvent) -> Decimal:
+        """Cash our buys will take that the venue has not reserved yet (not yet accepted).
+
+        Without it, buys of the same minute are all sized against the same cash and
+        the venue rejects the later ones. Briefly counting an order the venue has just
+        accepted twice only makes sizing cautious, never the venue reject.
+        """
+        return sum(
+            (
+                o.quantity * (o.price if o.price is not None else event.price)
+                for o in self._open.values()
+                if o.side is Side.BUY and o.status in _NOT_YET_RESERVED
+            ),
+            Decimal(0),
+        )
+
     def _skip(self, reason: str) -> None:
-        self.stats.skipped[reason] = self.stats.skipped.get(reason, 0) + 1
+        # Keyed by the kind of reason: amounts in the text would make a key per signal.
+        kind = reason.split(":", 1)[0]
+        self.stats.skipped[kind] = self.stats.skipped.get(kind, 0) + 1
+        log.debug("signal skipped: %s", reason)
 
     # -- orders.pending -> venue ---------------------------------------------------------
 

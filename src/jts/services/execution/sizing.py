@@ -57,7 +57,7 @@ def plan_order(
         reference = price if price is not None else signal.price
         quantity = instrument.round_quantity(budget / reference)
         if quantity < instrument.min_quantity:
-            return f"cash {available_cash} too small for one lot at {reference}"
+            return f"cash too small for one lot: {available_cash} at {reference}"
     else:
         quantity = instrument.round_quantity(sellable)
         if quantity <= 0:
