@@ -19,10 +19,8 @@ from rich.markup import escape
 
 from jts.app.logs import configure_logging
 from jts.app.platform import fresh_demo_dir
-from jts.app.serve import serve as serve_service
 from jts.app.settings import Settings
 from jts.app.settings import load_settings
-from jts.app.supervisor import serve_all
 from jts.cli import commands
 from jts.domain.errors import JtsError
 
