@@ -1,0 +1,231 @@
+"""The paper venue as a service: its HTTP API on a real port, driven by the HTTP client."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+import uvicorn
+
+from jts.brokers.paper.factory import PaperVenue
+from jts.brokers.paper.factory import build_paper_venue
+from jts.brokers.paper.remote import RemotePaperExecutionClient
+from jts.brokers.paper.server import build_venue_api
+from jts.core.clocks import SimClock
+from jts.domain.enums import OrderStatus
+from jts.domain.enums import OrderType
+from jts.domain.enums import Side
+from jts.domain.errors import AuthenticationFailed
+from jts.domain.errors import BrokerUnavailable
+from jts.domain.errors import UnknownOrder
+from jts.domain.market import Bar
+from jts.domain.market import Timeframe
+from jts.domain.orders import Order
+from jts.domain.reports import ExecutionReport
+from jts.domain.timestamps import dt_to_ns
+
+SAMSUNG = "KRX:005930"
+TOKEN = "s3cret"
+
+
+def seoul(hh: int, mm: int) -> int:
+    return dt_to_ns(datetime(2026, 3, 3, hh, mm, tzinfo=ZoneInfo("Asia/Seoul")))
+
+
+def bar(hh: int, mm: int, price: int) -> Bar:
+    p = Decimal(price)
+    return Bar(SAMSUNG, Timeframe.M1, seoul(hh, mm), p, p, p, p, Decimal(10_000))
+
+
+def order(cid: str, side: Side = Side.BUY, qty: int = 10, price: int = 70_000) -> Order:
+    return Order(
+        SAMSUNG,
+        side,
+        OrderType.LIMIT,
+        Decimal(qty),
+        Decimal(price),
+        seoul(9, 1),
+        "paper",
+        client_order_id=cid,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Service:
+    venue: PaperVenue
+    clock: SimClock
+    port: int
+    server: uvicorn.Server | None = None
+    task: asyncio.Task[None] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __post_init__(self) -> None:
+        self.api = build_venue_api(self.venue.execution, token=TOKEN)
+
+    async def start(self) -> None:
+        api = self.api
+        self.server = uvicorn.Server(
+            uvicorn.Config(api, host="127.0.0.1", port=self.port, log_config=None)
+        )
+        self.task = asyncio.create_task(self.server.serve())
+        while not self.server.started:  # noqa: ASYNC110 - uvicorn offers no event
+            await asyncio.sleep(0.01)
+
+    async def stop(self) -> None:
+        assert self.server is not None and self.task is not None
+        self.server.should_exit = True
+        await self.task
+
+    async def bar(self, hh: int, mm: int, price: int) -> None:
+        self.clock.set_time(seoul(hh, mm + 1))
+        await self.venue.execution.on_bar(bar(hh, mm, price))
+
+
+class Reports:
+    def __init__(self) -> None:
+        self.seen: list[ExecutionReport] = []
+
+    async def __call__(self, report: ExecutionReport) -> None:
+        self.seen.append(report)
+
+    async def wait(self, count: int) -> list[ExecutionReport]:
+        for _ in range(500):
+            if len(self.seen) >= count:
+                return self.seen
+            await asyncio.sleep(0.01)
+        raise AssertionError(f"{len(self.seen)} reports, wanted {count}")
+
+
+@pytest.fixture
+async def service() -> AsyncIterator[Service]:
+    clock = SimClock(seoul(9, 1))
+    venue = build_paper_venue(clock, source=[], reference_prices={SAMSUNG: Decimal(70_000)})
+    venue.engine.on_bar(bar(9, 0, 70_000))
+    running = Service(venue, clock, free_port())
+    await running.start()
+    yield running
+    if running.server is not None and not running.server.should_exit:
+        await running.stop()
+
+
+@pytest.fixture
+async def client(service: Service) -> AsyncIterator[tuple[RemotePaperExecutionClient, Reports]]:
+    reports = Reports()
+    remote = RemotePaperExecutionClient(service.url, TOKEN, poll_wait=0.5, timeout=2.0)
+    remote.set_report_handler(reports)
+    await remote.connect()
+    yield remote, reports
+    await remote.disconnect()
+
+
+async def test_orders_reports_and_fills_travel_over_http(
+    service: Service, client: tuple[RemotePaperExecutionClient, Reports]
+) -> None:
+    remote, reports = client
+    await remote.submit_order(order("C1"))
+    assert [r.status for r in await reports.wait(1)] == [OrderStatus.ACCEPTED]
+
+    await service.bar(9, 1, 69_900)
+    seen = await reports.wait(2)
+    assert seen[1].status is OrderStatus.FILLED
+    assert seen[1].fill is not None and seen[1].fill.quantity == Decimal(10)
+
+    status = await remote.query_order("C1")
+    assert status is not None and status.filled_quantity == Decimal(10)
+    assert await remote.query_order("nope") is None
+    assert [f.fill_id for f in await remote.fills(0)] == [seen[1].fill.fill_id]
+    account = await remote.account()
+    assert account.positions == {SAMSUNG: Decimal(10)}
+    assert await remote.open_orders() == []
+
+
+async def test_a_resubmitted_order_is_counted_not_placed_twice(
+    service: Service, client: tuple[RemotePaperExecutionClient, Reports]
+) -> None:
+    remote, _ = client
+    await remote.submit_order(order("C1"))
+    await remote.submit_order(order("C1"))
+
+    async with httpx.AsyncClient(headers={"Authorization": f"Bearer {TOKEN}"}) as http:
+        listed = (await http.get(f"{service.url}/orders")).json()
+    assert [(o["client_order_id"], o["submissions"]) for o in listed] == [("C1", 2)]
+    assert len(service.venue.engine.orders()) == 1
+
+
+async def test_cancel_and_unknown_orders(
+    service: Service, client: tuple[RemotePaperExecutionClient, Reports]
+) -> None:
+    remote, reports = client
+    working = order("C2", price=60_000)
+    await remote.submit_order(working)
+    assert len(await remote.open_orders()) == 1
+    await remote.cancel_order(working)
+    statuses = [r.status for r in await reports.wait(2)]
+    assert statuses == [OrderStatus.ACCEPTED, OrderStatus.CANCELED]
+    with pytest.raises(UnknownOrder):
+        await remote.cancel_order(order("never-sent"))
+
+
+async def test_bad_requests_get_a_4xx_with_a_reason(service: Service) -> None:
+    async with httpx.AsyncClient(base_url=service.url) as http:
+        assert (await http.get("/account")).status_code == 401
+        wrong = await http.get("/account", headers={"Authorization": "Bearer nope"})
+        assert wrong.status_code == 401 and "token" in wrong.json()["detail"]
+        bad = await http.post(
+            "/orders",
+            json={"client_order_id": "X", "quantity": "-1", "side": "UP"},
+            headers={"Authorization": f"Bearer {TOKEN}"},
+        )
+        assert bad.status_code == 422
+        assert "quantity" in bad.json()["detail"] and "side" in bad.json()["detail"]
+        assert (await http.get("/health")).status_code == 200
+
+
+async def test_wrong_token_is_an_authentication_error(service: Service) -> None:
+    remote = RemotePaperExecutionClient(service.url, "wrong")
+    await remote.connect()
+    try:
+        with pytest.raises(AuthenticationFailed):
+            await remote.account()
+    finally:
+        await remote.disconnect()
+
+
+async def test_venue_down_is_unavailable_and_the_stream_resumes_without_gaps(
+    service: Service, client: tuple[RemotePaperExecutionClient, Reports]
+) -> None:
+    remote, reports = client
+    await remote.submit_order(order("C1"))
+    await reports.wait(1)
+    await service.stop()
+
+    with pytest.raises(BrokerUnavailable):
+        await remote.submit_order(order("C2"))
+    # Reports made while the client cannot reach the venue are fetched once it is back.
+    await service.bar(9, 1, 69_900)
+    await asyncio.sleep(0.3)
+    await service.start()
+
+    seen = await reports.wait(2)
+    await asyncio.sleep(0.8)
+    assert [(r.client_order_id, r.status) for r in seen] == [
+        ("C1", OrderStatus.ACCEPTED),
+        ("C1", OrderStatus.FILLED),
+    ]
+    assert remote.last_seq == 2
