@@ -13,11 +13,13 @@ $(STAMP): pyproject.toml constraints.txt scripts/bootstrap.sh
 demo: $(STAMP)
 	$(BIN)/jts demo
 
-## Set up everything the tests need (PostgreSQL included), lint, type-check and test.
+## Set up everything the tests need (PostgreSQL and Kafka included), lint, type-check and test.
 test: $(STAMP)
 	scripts/postgres.sh start
+	scripts/kafka.sh start
 	$(MAKE) --no-print-directory lint
-	JTS_TEST_POSTGRES_URL="$$(scripts/postgres.sh url)" $(BIN)/pytest -q
+	JTS_TEST_POSTGRES_URL="$$(scripts/postgres.sh url)" \
+	JTS_TEST_KAFKA_BOOTSTRAP="$$(scripts/kafka.sh bootstrap)" $(BIN)/pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

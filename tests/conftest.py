@@ -6,6 +6,7 @@ import os
 import subprocess
 import uuid
 from collections.abc import AsyncIterator
+from collections.abc import Callable
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -117,3 +118,48 @@ async def sql_store(sql_url: str) -> AsyncIterator[SqlStore]:
 # ---------------------------------------------------------------------------------------
 # End of relational store fixtures
 # ---------------------------------------------------------------------------------------
+
+
+# ---------------------------------------------------------------------------------------
+# Kafka: a real broker from scripts/kafka.sh (Kafka 4.4, KRaft, the machine's Java)
+#
+#   kafka_bootstrap   session: JTS_TEST_KAFKA_BOOTSTRAP, else the project's local broker
+#   kafka_restart     a callable that restarts that broker (fault tests)
+#
+# Tests isolate themselves with a unique topic prefix; none are skipped.
+# ---------------------------------------------------------------------------------------
+
+KAFKA_SCRIPT = REPO_ROOT / "scripts" / "kafka.sh"
+
+
+def _run_kafka_script(command: str) -> str:
+    result = subprocess.run(
+        ["bash", str(KAFKA_SCRIPT), command],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(
+            f"scripts/kafka.sh {command} failed ({result.returncode}):\n"
+            f"{result.stdout}\n{result.stderr}"
+        )
+    return result.stdout.strip()
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> str:
+    configured = os.environ.get("JTS_TEST_KAFKA_BOOTSTRAP")
+    if configured:
+        return configured
+    _run_kafka_script("start")
+    return _run_kafka_script("bootstrap")
+
+
+@pytest.fixture
+def kafka_restart(kafka_bootstrap: str) -> Callable[[], None]:
+    def restart() -> None:
+        _run_kafka_script("restart")
+
+    return restart
