@@ -1,4 +1,4 @@
-"""Acceptance tests keep each phase's report on the test item, so fixtures can show logs on failure."""
+"""Acceptance tests keep each phase's report on the item, so fixtures can show logs on failure."""
 
 from __future__ import annotations
 
