@@ -92,10 +92,10 @@ async def _shutdown(process: ServiceProcess, health: HealthServer) -> None:
 
 
 def _add_health(process: ServiceProcess) -> None:
-    """The paper venue's API has its own /health; add the readiness probes beside it."""
+    """The paper venue's API answers /health with liveness only; put the full probes there."""
     api = process.api
     assert api is not None
     probes = health_api(process.name, process.checks, process.stats)
-    for route in probes.routes:
-        if getattr(route, "path", "") in ("/health/live", "/health/ready"):
-            api.router.routes.append(route)
+    paths = {"/health", "/health/live", "/health/ready"}
+    api.router.routes[:] = [r for r in api.router.routes if getattr(r, "path", "") not in paths]
+    api.router.routes.extend(r for r in probes.routes if getattr(r, "path", "") in paths)

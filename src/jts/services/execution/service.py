@@ -225,12 +225,17 @@ class OrderExecutionService(Component):
             if order is None or order.status is not OrderStatus.NEW:
                 return  # already routed (replayed event): never send twice
             self._open[order.client_order_id] = order
+            # In flight from the moment it is SUBMITTED until the venue call returns.
+            self._in_flight.add(order.client_order_id)
             previous = order.transition(OrderStatus.SUBMITTED, self._clock.timestamp_ns())
             messages = [self._status_message(order, previous)]
-            await self._orders.save_transition(order, previous, outbox=messages)
-        await self.relay.deliver(messages)
-        self._in_flight.add(order.client_order_id)
+            try:
+                await self._orders.save_transition(order, previous, outbox=messages)
+            except BaseException:
+                self._in_flight.discard(order.client_order_id)
+                raise
         try:
+            await self.relay.deliver(messages)
             await self._client.submit_order(order)
         except BrokerError as exc:
             await self._mark_unknown(order, f"submit failed: {exc}")
@@ -284,7 +289,10 @@ class OrderExecutionService(Component):
                 order.status, order.filled_quantity, order.avg_fill_price, order.updated_ts = (
                     snapshot
                 )
-                log.warning("fill %s not applied to %s: %s", fill.fill_id, order.order_id, exc)
+                # A completed order overfilled is a replay (reconciliation got there first);
+                # anything else is a venue report that contradicts our books.
+                report_log = log.debug if snapshot[0] is OrderStatus.FILLED else log.warning
+                report_log("fill %s not applied to %s: %s", fill.fill_id, order.order_id, exc)
                 return None
             messages = [
                 self._status_message(order, previous),
