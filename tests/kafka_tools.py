@@ -59,3 +59,26 @@ def header(message: Message, name: str) -> str | None:
         if key == name and isinstance(value, bytes):
             return value.decode("utf-8")
     return None
+
+
+def group_lag(bootstrap: str, group: str) -> int:
+    """Messages not yet committed by consumer group ``group``, over every topic it reads."""
+    from confluent_kafka import ConsumerGroupTopicPartitions
+    from confluent_kafka import TopicPartition
+    from confluent_kafka.admin import AdminClient
+
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    request = [ConsumerGroupTopicPartitions(group)]
+    committed = admin.list_consumer_group_offsets(request)[group].result(10)
+    partitions = committed.topic_partitions or []
+    if not partitions:
+        return 0
+    probe = Consumer({"bootstrap.servers": bootstrap, "group.id": f"lag-{uuid.uuid4().hex}"})
+    try:
+        lag = 0
+        for tp in partitions:
+            _, high = probe.get_watermark_offsets(TopicPartition(tp.topic, tp.partition), 10)
+            lag += high - max(tp.offset, 0)
+        return lag
+    finally:
+        probe.close()

@@ -27,14 +27,15 @@ from typing import Any
 
 import pytest
 from cluster import Cluster
-from kafka_tools import read_topic
-from kafka_tools import unique_prefix
 
 from jts.core import topics
 from jts.domain.enums import OrderStatus
 from jts.services.execution.sizing import client_order_id_for
 from jts.storage.sql.migrate import upgrade
 from jts.storage.sql.repositories import SqlStore
+from kafka_tools import group_lag
+from kafka_tools import read_topic
+from kafka_tools import unique_prefix
 
 pytestmark = [pytest.mark.acceptance, pytest.mark.postgres]
 
@@ -85,12 +86,23 @@ def wait_for_feed_end(cluster: Cluster) -> None:
     cluster.wait_for("market-data", lambda _, body: body["stats"]["finished"], timeout=300)
 
 
-async def wait_until_settled(cluster: Cluster, store: SqlStore, seconds: float = 90.0) -> None:
-    """Until the stored orders, the venue's orders and the portfolio stop disagreeing."""
+GROUPS = ("strategy-engine", "order-execution", "order-router", "portfolio", "paper-venue")
+
+
+def backlog(cluster: Cluster) -> dict[str, int]:
+    lags = {g: group_lag(cluster.kafka_bootstrap, cluster.topic_prefix + g) for g in GROUPS}
+    return {group: lag for group, lag in lags.items() if lag}
+
+
+async def wait_until_settled(cluster: Cluster, store: SqlStore, seconds: float = 120.0) -> None:
+    """Until every consumer group has caught up and the three books stop disagreeing."""
     deadline = time.monotonic() + seconds
     problems: list[str] = []
     while time.monotonic() < deadline:
-        problems = await disagreements(cluster, store)
+        behind = await asyncio.to_thread(backlog, cluster)
+        problems = [f"consumer group behind: {behind}"] if behind else []
+        if not problems:
+            problems = await disagreements(cluster, store)
         if not problems:
             return
         await asyncio.sleep(1.0)

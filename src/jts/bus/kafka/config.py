@@ -11,11 +11,37 @@ consumers drop by ``event_id``.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
+
+
+class _Repeats(logging.Filter):
+    """Let a librdkafka message through once per ``interval`` per client and kind.
+
+    While a broker is down each client reports every reconnect attempt; one line
+    every ten seconds says the same and leaves the rest of the log readable.
+    """
+
+    def __init__(self, interval: float = 10.0) -> None:
+        super().__init__()
+        self._interval = interval
+        self._last: dict[str, float] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        key = " ".join(text.split()[:2])  # "FAIL [client#consumer-3]"
+        now = time.monotonic()
+        if now - self._last.get(key, -self._interval) < self._interval:
+            return False
+        self._last[key] = now
+        return True
+
+
 # librdkafka's own messages go through Python logging, not straight to stderr.
 LIBRDKAFKA_LOG = logging.getLogger("jts.bus.kafka.librdkafka")
+LIBRDKAFKA_LOG.addFilter(_Repeats())
 
 HEADER_TYPE = "jts-type"
 HEADER_VERSION = "jts-version"
