@@ -32,6 +32,8 @@ run: $(STAMP)
 	$(BIN)/jts run
 
 bench: $(STAMP)
+	scripts/postgres.sh start
+	scripts/kafka.sh start
 	$(BIN)/python benchmarks/run_all.py
 
 clean:

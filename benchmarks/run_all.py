@@ -14,6 +14,8 @@ from pathlib import Path
 
 from rich.console import Console
 
+import bench_kafka_clients
+import bench_kafka_latency
 import bench_latency
 import bench_memory
 import bench_pipeline
@@ -23,6 +25,7 @@ from machine import python_loop_ms
 
 README = Path(__file__).with_name("README.md")
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
+KAFKA_BEGIN, KAFKA_END = "<!-- kafka:begin -->", "<!-- kafka:end -->"
 
 QUICK_PIPELINE = (
     bench_pipeline.Variant("whole stack, lockstep", 10, 1),
@@ -30,20 +33,63 @@ QUICK_PIPELINE = (
 )
 
 
-def replace_results(readme: str, text: str) -> str:
-    """``readme`` with everything between the result markers replaced by ``text``."""
-    head, found, rest = readme.partition(BEGIN)
-    if not found or END not in rest:
-        raise SystemExit(f"{README}: the markers {BEGIN} and {END} are missing")
-    _, tail = rest.split(END, 1)
-    return f"{head}{BEGIN}\n{text}\n{END}{tail}"
+def replace_results(readme: str, text: str, begin: str = BEGIN, end: str = END) -> str:
+    """``readme`` with everything between the ``begin`` and ``end`` markers replaced by ``text``."""
+    head, found, rest = readme.partition(begin)
+    if not found or end not in rest:
+        raise SystemExit(f"{README}: the markers {begin} and {end} are missing")
+    _, tail = rest.split(end, 1)
+    return f"{head}{begin}\n{text}\n{end}{tail}"
+
+
+def kafka_results(console: Console, quick: bool) -> str:
+    """The Kafka section: the two clients side by side, then the order path across processes."""
+    console.rule("Kafka clients")
+    events, trips = (
+        (5_000, 200) if quick else (bench_kafka_clients.EVENTS, bench_kafka_clients.ROUND_TRIPS)
+    )
+    clients = bench_kafka_clients.measure(console, events, trips)
+    console.rule("latency over Kafka")
+    symbols = 10 if quick else bench_kafka_latency.SYMBOLS
+    latency = bench_kafka_latency.measure(console, symbols, bench_kafka_latency.SPEED)
+    raw = {"machine": machine_info(), "clients": clients, "latency": latency}
+    return "\n".join(
+        [
+            f"Measured by `make bench` on {raw['machine']['date']} "
+            f"(commit {raw['machine']['commit']}),",
+            "against the local Kafka 4.4 and PostgreSQL of `scripts/`.",
+            "",
+            "#### Kafka clients",
+            "",
+            bench_kafka_clients.render(clients),
+            "",
+            "#### Order path over Kafka, five processes",
+            "",
+            bench_kafka_latency.render(latency),
+            "",
+            "<details><summary>Raw results (JSON)</summary>",
+            "",
+            "```json",
+            json.dumps(raw, indent=1),
+            "```",
+            "",
+            "</details>",
+        ]
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny runs; README untouched")
+    parser.add_argument("--kafka-only", action="store_true", help="only the Kafka section")
     args = parser.parse_args()
     console = Console()
+    kafka = kafka_results(console, args.quick)
+    if not args.quick:
+        README.write_text(replace_results(README.read_text(), kafka, KAFKA_BEGIN, KAFKA_END))
+    if args.kafka_only:
+        console.print(kafka, markup=False, highlight=False)
+        return
     started = time.perf_counter()
     info = machine_info()
 
