@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 
 
-
 class _Repeats(logging.Filter):
     """Let a librdkafka message through once per ``interval`` per client and kind.
 

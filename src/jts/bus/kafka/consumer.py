@@ -1,11 +1,11 @@
 """One Kafka consumer group of a process: decode, de-duplicate, handle, then store the offset.
 
 Messages are fetched in batches on a thread of their own (librdkafka's ``consume``
-blocks) and handled on the event loop: partitions of a batch concurrently, the
-messages of one partition strictly in order, so each key keeps its order. An
-offset is stored only after every handler of the group finished with the
-message; librdkafka commits stored offsets every second, and this class commits
-them synchronously before a rebalance and at shutdown.
+blocks) and handled on the event loop: the keys of a batch concurrently, the
+messages of one key strictly in order, so each key keeps its order. An offset is
+stored only after every handler of the group finished with the message and with
+every message before it in its partition; librdkafka commits stored offsets every
+second, and this class commits them synchronously before a rebalance and at shutdown.
 
 What a handler cannot take:
 - a message that is not a known event at a known version, or an event a handler
@@ -130,7 +130,8 @@ class GroupConsumer:
             try:
                 batch = await loop.run_in_executor(
                     self._executor,
-                    consumer.consume,
+                    _fetch,
+                    consumer,
                     self._config.max_batch,
                     self._config.poll_timeout,
                 )
@@ -143,6 +144,13 @@ class GroupConsumer:
                 await self._handle_batch(batch)
 
     async def _handle_batch(self, batch: Sequence[Message]) -> None:
+        """Keys of the batch concurrently, each key's messages in order; then store offsets.
+
+        A partition's offset moves only past messages that were all handled: if shutdown
+        interrupts one key, the partition resumes at that key's first unhandled message
+        (other keys' messages after it are delivered again and dropped as copies).
+        """
+        by_key: dict[tuple[str, int, bytes], list[Message]] = {}
         by_partition: dict[tuple[str, int], list[Message]] = {}
         for message in batch:
             error = message.error()
@@ -150,20 +158,30 @@ class GroupConsumer:
                 if error.code() != KafkaError._PARTITION_EOF:
                     log.warning("kafka group %s: %s", self.group, error)
                 continue
-            key = (message.topic() or "", message.partition() or 0)
-            by_partition.setdefault(key, []).append(message)
-        await asyncio.gather(*(self._handle_partition(msgs) for msgs in by_partition.values()))
-
-    async def _handle_partition(self, messages: list[Message]) -> None:
+            where = (message.topic() or "", message.partition() or 0)
+            by_partition.setdefault(where, []).append(message)
+            by_key.setdefault((*where, message.key() or b""), []).append(message)
+        done: set[tuple[str, int, int]] = set()
+        await asyncio.gather(*(self._handle_key(msgs, done) for msgs in by_key.values()))
         consumer = self._consumer
         assert consumer is not None
+        for (topic, partition), messages in by_partition.items():
+            last = None
+            for message in messages:  # in offset order
+                if (topic, partition, message.offset() or 0) not in done:
+                    break
+                last = message
+            if last is not None:
+                consumer.store_offsets(message=last)
+
+    async def _handle_key(self, messages: list[Message], done: set[tuple[str, int, int]]) -> None:
         for message in messages:
             self.stats.consumed += 1
             try:
                 await self._handle(message)
             except _Stopping:
-                return  # this message and the rest of the partition are redelivered later
-            consumer.store_offsets(message=message)
+                return  # this message and the rest of the key are delivered again later
+            done.add((message.topic() or "", message.partition() or 0, message.offset() or 0))
 
     async def _handle(self, message: Message) -> None:
         topic = message.topic() or ""
@@ -261,6 +279,14 @@ class GroupConsumer:
         # so the next owner of these partitions starts after it.
         _commit(consumer)
         self.stats.assigned = []
+
+
+def _fetch(consumer: Consumer, most: int, wait: float) -> list[Message]:
+    """Whatever is ready, as soon as one message is: ``consume(n, t)`` would wait to fill n."""
+    first = consumer.poll(wait)
+    if first is None:
+        return []
+    return [first, *consumer.consume(most - 1, 0)] if most > 1 else [first]
 
 
 def _commit(consumer: Consumer) -> None:

@@ -98,7 +98,9 @@ class OrderExecutionService(Component):
         # Orders whose submit call has not returned: the venue may not know them yet, so
         # reconciliation must not conclude anything from its silence.
         self._in_flight: set[str] = set()
-        self._lock = asyncio.Lock()
+        # One lock per order: a report, a routing and a reconciliation of the same order
+        # never interleave, while different orders go through in parallel.
+        self._locks: dict[str, asyncio.Lock] = {}
         self.stats = ExecutionStats()
         client.set_report_handler(self.handle_report)
         bus.subscribe(topics.SIGNALS, self.handle_signal, group=self.SIGNAL_GROUP)
@@ -120,6 +122,12 @@ class OrderExecutionService(Component):
 
     async def _on_stop(self) -> None:
         await self.relay.stop()
+
+    def _lock(self, client_order_id: str) -> asyncio.Lock:
+        lock = self._locks.get(client_order_id)
+        if lock is None:
+            lock = self._locks[client_order_id] = asyncio.Lock()
+        return lock
 
     # -- signals -> orders ---------------------------------------------------------------
 
@@ -163,7 +171,7 @@ class OrderExecutionService(Component):
         # Counted as working before the first await, so the next signal's sizing sees it.
         self._open[order.client_order_id] = order
         try:
-            async with self._lock:
+            async with self._lock(order.client_order_id):
                 await self._orders.add(order, outbox=messages)
         except BaseException:
             self._open.pop(order.client_order_id, None)
@@ -218,7 +226,7 @@ class OrderExecutionService(Component):
     async def handle_pending(self, event: Event) -> None:
         if not isinstance(event, OrderPending):
             return
-        async with self._lock:
+        async with self._lock(event.client_order_id):
             order = self._open.get(event.client_order_id)
             if order is None:
                 order = await self._orders.get(event.order_id)
@@ -243,7 +251,7 @@ class OrderExecutionService(Component):
             self._in_flight.discard(order.client_order_id)
 
     async def _mark_unknown(self, order: Order, reason: str) -> None:
-        async with self._lock:
+        async with self._lock(order.client_order_id):
             if not order.can_transition(OrderStatus.UNKNOWN):
                 return
             previous = order.transition(OrderStatus.UNKNOWN, self._clock.timestamp_ns(), reason)
@@ -257,7 +265,7 @@ class OrderExecutionService(Component):
 
     async def handle_report(self, report: ExecutionReport) -> None:
         self.stats.reports += 1
-        async with self._lock:
+        async with self._lock(report.client_order_id):
             order = self._open.get(report.client_order_id)
             if order is None:
                 order = await self._orders.get_by_client_id(report.client_order_id)
@@ -267,6 +275,7 @@ class OrderExecutionService(Component):
             outcome = await self._apply(order, report)
             if order.status.is_terminal:
                 self._open.pop(order.client_order_id, None)
+                self._locks.pop(order.client_order_id, None)
         if outcome is None:
             self.stats.duplicate_reports += 1
             return
