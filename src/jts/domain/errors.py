@@ -15,6 +15,7 @@
     │   ├── OrderRejectedByVenue    carries the venue's reason
     │   └── UnknownOrder
     ├── StorageError
+    │   └── DuplicateOrder          an order with this client order id is stored already
     ├── BusError                    the message bus could not take or deliver an event
     ├── DataError                   malformed market data (quarantined, not stored)
     └── StrategyError               user strategy code failed
@@ -91,6 +92,10 @@ class UnknownOrder(BrokerError):
 
 class StorageError(JtsError):
     """A store could not read or write."""
+
+
+class DuplicateOrder(StorageError):
+    """An order with the same client order id exists: the signal behind it was seen before."""
 
 
 class BusError(JtsError):

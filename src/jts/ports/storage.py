@@ -34,7 +34,10 @@ class StoredOutboxMessage:
 
 class OrderRepository(Protocol):
     async def add(self, order: Order, *, outbox: Sequence[OutboxMessage] = ()) -> None:
-        """Persist a NEW order, its first audit entry and ``outbox``, in one transaction."""
+        """Persist a NEW order, its first audit entry and ``outbox``, in one transaction.
+
+        Raises ``DuplicateOrder`` (and writes nothing) when the client order id is taken.
+        """
         ...
 
     async def save_transition(

@@ -31,6 +31,7 @@ from jts.domain.enums import OrderStatus
 from jts.domain.enums import Side
 from jts.domain.errors import BrokerError
 from jts.domain.errors import DomainError
+from jts.domain.errors import DuplicateOrder
 from jts.domain.events import Event
 from jts.domain.events import FillEvent
 from jts.domain.events import OrderPending
@@ -137,7 +138,7 @@ class OrderExecutionService(Component):
         self.stats.signals += 1
         signal = event.to_signal()
         client_order_id = client_order_id_for(signal.signal_id)
-        if await self._orders.get_by_client_id(client_order_id) is not None:
+        if client_order_id in self._open:
             self._skip("duplicate signal")
             return
         instrument = self._instruments.get(signal.instrument_id)
@@ -173,6 +174,11 @@ class OrderExecutionService(Component):
         try:
             async with self._lock(order.client_order_id):
                 await self._orders.add(order, outbox=messages)
+        except DuplicateOrder:
+            # Seen before (a redelivered signal): the stored order stands, nothing is sent.
+            self._open.pop(order.client_order_id, None)
+            self._skip("duplicate signal")
+            return
         except BaseException:
             self._open.pop(order.client_order_id, None)
             raise

@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from jts.core.codec import decode_event
 from jts.domain.enums import OrderStatus
 from jts.domain.errors import DataError
+from jts.domain.errors import DuplicateOrder
 from jts.domain.errors import StorageError
 from jts.domain.fills import Fill
 from jts.domain.orders import Order
@@ -120,11 +121,19 @@ def _outbox_rows(messages: Sequence[OutboxMessage]) -> list[OutboxRow]:
 class SqlOrderRepository(_Repository):
     async def add(self, order: Order, *, outbox: Sequence[OutboxMessage] = ()) -> None:
         row = order_to_row(order)
-        async with self._transaction(f"storing order {order.client_order_id}") as session:
-            session.add(row)
-            await session.flush()  # the audit row's foreign key needs the order first
-            session.add(audit_row(row.id, None, order.status, order.reason, order.created_ts))
-            session.add_all(_outbox_rows(outbox))
+        try:
+            async with self._transaction(f"storing order {order.client_order_id}") as session:
+                session.add(row)
+                await session.flush()  # the audit row's foreign key needs the order first
+                session.add(audit_row(row.id, None, order.status, order.reason, order.created_ts))
+                session.add_all(_outbox_rows(outbox))
+        except StorageError as exc:
+            # The unique client order id is the duplicate check: no read before every insert.
+            if isinstance(exc.__cause__, IntegrityError) and (
+                await self.get_by_client_id(order.client_order_id) is not None
+            ):
+                raise DuplicateOrder(f"order {order.client_order_id} is stored already") from None
+            raise
 
     async def save_transition(
         self,

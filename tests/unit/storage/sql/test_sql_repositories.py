@@ -343,3 +343,14 @@ async def test_unmigrated_database_errors_are_storage_errors(sql_url: str) -> No
             await store.orders.list()
     finally:
         await store.close()
+
+
+async def test_a_second_order_with_the_same_client_id_is_a_duplicate(sql_store: SqlStore) -> None:
+    from jts.domain.errors import DuplicateOrder
+
+    first = make_order()
+    await sql_store.orders.add(first)
+    again = replace(make_order(), client_order_id=first.client_order_id)
+    with pytest.raises(DuplicateOrder):
+        await sql_store.orders.add(again)
+    assert [o.order_id for o in await sql_store.orders.list()] == [first.order_id]
