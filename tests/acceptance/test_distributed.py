@@ -252,3 +252,34 @@ async def wait_for_orders(store: SqlStore, at_least: int, seconds: float = 120.0
             return
         await asyncio.sleep(0.5)
     raise AssertionError(f"fewer than {at_least} orders after {seconds} s")
+
+
+def test_serve_all_runs_every_service_and_stops_them_cleanly_on_sigterm(
+    tmp_path: Path, kafka_bootstrap: str, postgres_url: str
+) -> None:
+    import subprocess
+    import sys
+
+    upgrade(postgres_url)
+    cluster = Cluster(tmp_path, kafka_bootstrap, postgres_url, unique_prefix())
+    log = (tmp_path / "all.log").open("wb")
+    supervisor = subprocess.Popen(
+        [sys.executable, "-m", "jts", "serve", "all", "--sessions", "1"],
+        env=cluster.env,
+        cwd=tmp_path,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        waiting = set(cluster.ports)
+        while waiting and time.monotonic() < deadline:
+            assert supervisor.poll() is None, (tmp_path / "all.log").read_text()[-3000:]
+            waiting = {s for s in waiting if cluster.health(s)[0] != 200}
+            time.sleep(0.5)
+        assert not waiting, f"not ready: {waiting}"
+    finally:
+        supervisor.send_signal(signal.SIGTERM)
+        code = supervisor.wait(120)
+    assert code == 0, (tmp_path / "all.log").read_text()[-3000:]
+    assert all(cluster.health(s)[0] == 0 for s in cluster.ports)  # all gone

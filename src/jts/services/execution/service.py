@@ -32,6 +32,7 @@ from jts.domain.enums import Side
 from jts.domain.errors import BrokerError
 from jts.domain.errors import DomainError
 from jts.domain.errors import DuplicateOrder
+from jts.domain.errors import StorageError
 from jts.domain.events import Event
 from jts.domain.events import FillEvent
 from jts.domain.events import OrderPending
@@ -110,7 +111,8 @@ class OrderExecutionService(Component):
     async def _on_start(self) -> None:
         await self.relay.start()
         for order in await self._orders.list(statuses=[s for s in OrderStatus if s.is_open]):
-            self._open[order.client_order_id] = order
+            # A venue report may have come in (and loaded the order) while we listed.
+            self._open.setdefault(order.client_order_id, order)
         await self.reconcile()
         # The outbox carried orders.pending out, but an in-process bus loses what it had
         # queued in a crash: publishing again is safe, the router only sends orders still NEW.
@@ -275,6 +277,9 @@ class OrderExecutionService(Component):
             order = self._open.get(report.client_order_id)
             if order is None:
                 order = await self._orders.get_by_client_id(report.client_order_id)
+                if order is not None and order.status.is_open:
+                    # One object per open order, shared by every path that changes it.
+                    order = self._open.setdefault(order.client_order_id, order)
             if order is None:
                 log.error("report for an order we never placed: %s", report)
                 return
@@ -348,9 +353,23 @@ class OrderExecutionService(Component):
             reports = await reconcile_order(order, self._client, self._clock.timestamp_ns())
             for report in reports:
                 before = order.status
-                await self.handle_report(report)
+                try:
+                    await self.handle_report(report)
+                except StorageError as exc:
+                    # Our copy was stale: take the stored order and let the next round decide.
+                    log.warning("reconciling %s: %s", order.client_order_id, exc)
+                    await self._reload(order.client_order_id)
+                    break
                 changed += order.status is not before
         return changed
+
+    async def _reload(self, client_order_id: str) -> None:
+        async with self._lock(client_order_id):
+            stored = await self._orders.get_by_client_id(client_order_id)
+            if stored is None or not stored.status.is_open:
+                self._open.pop(client_order_id, None)
+            else:
+                self._open[client_order_id] = stored
 
     @property
     def open_orders(self) -> list[Order]:
