@@ -22,8 +22,8 @@ test: $(STAMP)
 	JTS_TEST_KAFKA_BOOTSTRAP="$$(scripts/kafka.sh bootstrap)" $(BIN)/pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check --no-cache src tests benchmarks
+	$(BIN)/ruff format --no-cache --check src tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 

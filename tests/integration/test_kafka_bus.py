@@ -6,11 +6,6 @@ import asyncio
 import json
 from decimal import Decimal
 
-from kafka_tools import header
-from kafka_tools import produce_raw
-from kafka_tools import read_topic
-from kafka_tools import unique_prefix
-
 from jts.bus.kafka import KafkaConfig
 from jts.bus.kafka import KafkaMessageBus
 from jts.core import topics
@@ -19,6 +14,10 @@ from jts.domain.enums import Side
 from jts.domain.events import Event
 from jts.domain.events import SignalEvent
 from jts.domain.signals import Signal
+from kafka_tools import header
+from kafka_tools import produce_raw
+from kafka_tools import read_topic
+from kafka_tools import unique_prefix
 
 
 def signal_event(instrument: str, n: int) -> SignalEvent:

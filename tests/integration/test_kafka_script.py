@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
+
 from kafka_tools import produce_raw
 from kafka_tools import read_topic
 from kafka_tools import unique_prefix

@@ -15,8 +15,6 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from kafka_tools import read_topic
-from kafka_tools import unique_prefix
 
 from jts.brokers.paper.factory import build_paper_venue
 from jts.bus.kafka import KafkaConfig
@@ -35,6 +33,8 @@ from jts.services.execution import OrderExecutionService
 from jts.services.execution import SizingConfig
 from jts.storage.sql.migrate import upgrade
 from jts.storage.sql.repositories import SqlStore
+from kafka_tools import read_topic
+from kafka_tools import unique_prefix
 
 pytestmark = pytest.mark.postgres
 
