@@ -9,8 +9,11 @@
     │   ├── InvalidStateTransition  order state machine refused a move
     │   └── InsufficientFunds
     ├── BrokerError                 anything a venue adapter raises
-    │   ├── BrokerUnavailable       retryable: timeouts, 5xx, dropped links
-    │   │   └── RateLimited         retryable after the venue's back-off
+    │   ├── BrokerUnavailable       transient: timeouts, 5xx, dropped links
+    │   │   ├── RequestNotSent      had no effect at the venue: safe to retry anything
+    │   │   │   ├── RateLimited     refused for pace: retry after the venue's back-off
+    │   │   │   └── CircuitOpen     not asked at all: the venue is failing, probed later
+    │   │   └── OutcomeUnknown      may have acted (dropped after sending): reconcile
     │   ├── AuthenticationFailed
     │   ├── OrderRejectedByVenue    carries the venue's reason
     │   └── UnknownOrder
@@ -65,12 +68,24 @@ class BrokerUnavailable(BrokerError):
     """The venue could not be reached or answered with a transient failure; retryable."""
 
 
-class RateLimited(BrokerUnavailable):
+class RequestNotSent(BrokerUnavailable):
+    """The request provably had no effect (connection refused, refused before acting)."""
+
+
+class RateLimited(RequestNotSent):
     """The venue refused the call for exceeding its rate limit; retry after a pause."""
 
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class CircuitOpen(RequestNotSent):
+    """The venue was not called because it has been failing; it is probed again later."""
+
+
+class OutcomeUnknown(BrokerUnavailable):
+    """The request may have reached the venue and acted; only reconciliation can tell."""
 
 
 class AuthenticationFailed(BrokerError):
