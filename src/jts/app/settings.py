@@ -28,6 +28,7 @@ from pydantic_settings import SettingsConfigDict
 from pydantic_settings import SettingsError
 from pydantic_settings import TomlConfigSettingsSource
 
+from jts.brokers.kis.config import KisSettings
 from jts.domain.enums import OrderType
 from jts.domain.errors import ConfigurationError
 from jts.domain.instruments import InstrumentId
@@ -155,6 +156,7 @@ class Settings(BaseSettings):
     strategy: StrategySettings = StrategySettings()
     execution: ExecutionSettings = ExecutionSettings()
     serve: ServeSettings = ServeSettings()
+    kis: KisSettings = KisSettings()
 
     @field_validator("database_url")
     @classmethod
@@ -235,6 +237,10 @@ def _check_unknown_env() -> None:
             )
 
 
+# A setting whose path holds one of these is never echoed back in an error.
+_SECRET_WORDS = ("secret", "key", "token", "password")
+
+
 def _describe(exc: ValidationError) -> str:
     lines = ["invalid settings:"]
     for error in exc.errors():
@@ -242,6 +248,7 @@ def _describe(exc: ValidationError) -> str:
         dotted = ".".join(loc)
         env = ENV_PREFIX + "__".join(part.upper() for part in loc)
         value = error.get("input")
-        shown = "" if isinstance(value, dict) else f" (got {value!r})"
+        secret = any(word in dotted.lower() for word in _SECRET_WORDS)
+        shown = "" if isinstance(value, dict) or secret else f" (got {value!r})"
         lines.append(f"  {dotted} [env {env}]: {error['msg']}{shown}")
     return "\n".join(lines)

@@ -35,7 +35,9 @@ orders_app = typer.Typer(help="Orders in the relational store.", no_args_is_help
 data_app = typer.Typer(help="Market data in the time-series store.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(orders_app, name="orders")
+brokers_app = typer.Typer(help="Broker accounts, budgets and health.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
+app.add_typer(brokers_app, name="brokers")
 
 console = Console()
 errors = Console(stderr=True)
@@ -195,6 +197,19 @@ def data_import(
 ) -> None:
     """Load one-minute bars into the time-series store; bad rows are reported and skipped."""
     asyncio.run(commands.import_bars(_settings(), console, file, symbol))
+
+
+@brokers_app.command("pool")
+@_friendly
+def brokers_pool(
+    check: Annotated[
+        bool, typer.Option(help="Log every account in now (issues or reuses its token).")
+    ] = False,
+) -> None:
+    """How the universe is split over the KIS accounts, their rate budgets and health."""
+    from jts.cli.brokers import show_pool
+
+    show_pool(_settings(), console, check=check)
 
 
 def main() -> None:

@@ -1,0 +1,138 @@
+"""Fills of venues that report totals, turned into increments exactly once.
+
+KIS and Creon announce fills twice over: a real-time notice per execution (can
+be missed while the socket is down) and an order inquiry with the order's
+cumulative filled quantity and amount (always right, no detail). The ledger
+keeps, per venue order, how much has been reported as fills; any source that
+shows more yields one fill for the difference, with an id made of the order and
+the new total, and nothing else ever reports that quantity again. It is written
+to disk before the fill is handed on, so a restart does not report it twice.
+
+Known limit: a notice delayed past an inquiry that already counted it would be
+counted again, up to the order's quantity; the totals converge at the next
+inquiry but a fill can show early. Notices arrive within milliseconds and
+inquiries run seconds apart, so this needs a stalled socket to happen.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from jts.domain.enums import Side
+from jts.domain.errors import StorageError
+
+_PRICE_PLACES = Decimal("0.0001")
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerFill:
+    fill_id: str
+    venue_order_id: str
+    client_order_id: str
+    instrument_id: str
+    side: Side
+    quantity: Decimal
+    price: Decimal
+    ts: int
+    total_quantity: Decimal
+    total_amount: Decimal
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        for key in ("quantity", "price", "total_quantity", "total_amount"):
+            data[key] = str(data[key])
+        data["side"] = self.side.value
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> LedgerFill:
+        return cls(
+            fill_id=data["fill_id"],
+            venue_order_id=data["venue_order_id"],
+            client_order_id=data["client_order_id"],
+            instrument_id=data["instrument_id"],
+            side=Side(data["side"]),
+            quantity=Decimal(data["quantity"]),
+            price=Decimal(data["price"]),
+            ts=int(data["ts"]),
+            total_quantity=Decimal(data["total_quantity"]),
+            total_amount=Decimal(data["total_amount"]),
+        )
+
+
+class FillLedger:
+    def __init__(self, path: Path | None, *, prefix: str) -> None:
+        self.path = path
+        self.prefix = prefix
+        self._fills: list[LedgerFill] = []
+        self._totals: dict[str, tuple[Decimal, Decimal]] = {}
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if path.exists():
+                self._load(path)
+
+    def _load(self, path: Path) -> None:
+        with path.open(encoding="utf-8") as lines:
+            for number, line in enumerate(lines, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    self._remember(LedgerFill.from_json(json.loads(line)))
+                except (ValueError, KeyError, TypeError) as exc:
+                    raise StorageError(f"fill ledger {path} line {number}: {exc}") from exc
+
+    def _remember(self, fill: LedgerFill) -> None:
+        self._fills.append(fill)
+        self._totals[fill.venue_order_id] = (fill.total_quantity, fill.total_amount)
+
+    def totals(self, venue_order_id: str) -> tuple[Decimal, Decimal]:
+        return self._totals.get(venue_order_id, (Decimal(0), Decimal(0)))
+
+    def advance(
+        self,
+        *,
+        venue_order_id: str,
+        client_order_id: str,
+        instrument_id: str,
+        side: Side,
+        order_quantity: Decimal,
+        total_quantity: Decimal,
+        total_amount: Decimal,
+        ts: int,
+    ) -> LedgerFill | None:
+        """The fill that brings the order to ``total_quantity``, or None if already there."""
+        known_qty, known_amount = self.totals(venue_order_id)
+        total_quantity = min(total_quantity, order_quantity)
+        if total_quantity <= known_qty:
+            return None
+        quantity = total_quantity - known_qty
+        amount = max(total_amount - known_amount, Decimal(0))
+        price = (amount / quantity).quantize(_PRICE_PLACES).normalize()
+        fill = LedgerFill(
+            fill_id=f"{self.prefix}{venue_order_id}:{total_quantity.normalize()}",
+            venue_order_id=venue_order_id,
+            client_order_id=client_order_id,
+            instrument_id=instrument_id,
+            side=side,
+            quantity=quantity,
+            price=price,
+            ts=ts,
+            total_quantity=total_quantity,
+            total_amount=known_amount + amount,
+        )
+        if self.path is not None:
+            with self.path.open("a", encoding="utf-8") as out:
+                out.write(json.dumps(fill.to_json(), separators=(",", ":")) + "\n")
+                out.flush()
+                os.fsync(out.fileno())
+        self._remember(fill)
+        return fill
+
+    def since(self, ts: int) -> list[LedgerFill]:
+        return [f for f in self._fills if f.ts >= ts]

@@ -1,0 +1,1 @@
+"""KIS (Korea Investment & Securities) Open API: REST and real-time WebSocket, async."""

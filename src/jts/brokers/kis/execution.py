@@ -1,0 +1,476 @@
+"""``ExecutionClient`` for one KIS account.
+
+KIS takes no client order id, so every order is journalled (``IntentJournal``)
+before it is sent and bound to KIS's order number (ODNO) when the answer comes.
+A lost answer leaves the intent unbound and the order UNKNOWN upstream;
+``query_order`` then finds it in today's orders by instrument, side, quantity,
+price and time, and a resubmission of the same client order id is refused
+rather than sent. Fills come from the real-time notice stream when it is up
+and from the order inquiry otherwise, through one ``FillLedger`` so each
+quantity is reported once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from jts.brokers.common.fill_ledger import FillLedger
+from jts.brokers.common.fill_ledger import LedgerFill
+from jts.brokers.common.intents import IntentJournal
+from jts.brokers.common.intents import OrderIntent
+from jts.brokers.common.intents import match_intent
+from jts.brokers.kis.environments import Paths
+from jts.brokers.kis.realtime import FillNotice
+from jts.brokers.kis.realtime import KisRealtime
+from jts.brokers.kis.rest import KisRest
+from jts.brokers.kis.rows import code_of
+from jts.brokers.kis.rows import dec
+from jts.brokers.kis.rows import instrument_of
+from jts.brokers.kis.rows import kst_day
+from jts.brokers.kis.rows import order_row
+from jts.domain.enums import OrderStatus
+from jts.domain.enums import OrderType
+from jts.domain.enums import Side
+from jts.domain.errors import BrokerError
+from jts.domain.errors import BrokerUnavailable
+from jts.domain.errors import ConfigurationError
+from jts.domain.errors import InvalidOrder
+from jts.domain.errors import OrderRejectedByVenue
+from jts.domain.errors import OutcomeUnknown
+from jts.domain.errors import UnknownOrder
+from jts.domain.fills import Fill
+from jts.domain.instruments import Instrument
+from jts.domain.instruments import krx_stock
+from jts.domain.orders import Order
+from jts.domain.reports import AccountState
+from jts.domain.reports import ExecutionReport
+from jts.domain.reports import OrderStatusReport
+from jts.domain.timestamps import NANOS_PER_SECOND
+from jts.ports.brokers import ReportHandler
+from jts.sim.fees import FeeSchedule
+
+log = logging.getLogger("jts.brokers.kis")
+
+LIMIT, MARKET = "00", "01"
+CANCEL = "02"
+# An unbound intent younger than this may simply not be listed yet: ask again later.
+RESOLVE_GRACE_NS = 20 * NANOS_PER_SECOND
+_DONE = (OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.REJECTED, OrderStatus.EXPIRED)
+
+
+class KisExecution:
+    def __init__(
+        self,
+        rest: KisRest,
+        *,
+        state_dir: Path | None,
+        realtime: KisRealtime | None = None,
+        fees: FeeSchedule | None = None,
+        poll_interval: float = 5.0,
+        clock: Callable[[], int] = time.time_ns,
+    ) -> None:
+        self.venue = "kis"
+        self.rest = rest
+        name = rest.account.name
+        self.journal = IntentJournal(state_dir / f"kis-{name}-intents.jsonl" if state_dir else None)
+        self.ledger = FillLedger(
+            state_dir / f"kis-{name}-fills.jsonl" if state_dir else None, prefix=f"kis:{name}:"
+        )
+        self._realtime = realtime
+        self._fees = fees or FeeSchedule.default()
+        self._poll_interval = poll_interval
+        self._clock = clock
+        self._handler: ReportHandler | None = None
+        self._branch: dict[str, str] = {}  # ODNO -> KRX_FWDG_ORD_ORGNO, needed to cancel
+        self._orders: dict[str, OrderIntent] = {}  # open orders being watched, by ODNO
+        self._poller: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
+        self.sent = 0
+
+    def set_report_handler(self, handler: ReportHandler) -> None:
+        self._handler = handler
+
+    async def connect(self) -> None:
+        await self.rest.connect()
+        if self._realtime is not None:
+            self._realtime.on_notice(self._on_notice)
+            notices = self.rest.endpoints.tr.fill_notices
+            if self.rest.account.hts_id:
+                self._realtime.subscribe(notices, self.rest.account.hts_id)
+            await self._realtime.start()
+        if self._poller is None:
+            self._poller = asyncio.create_task(self._poll_loop(), name=f"{self.rest.name}-poll")
+
+    async def disconnect(self) -> None:
+        if self._poller is not None:
+            self._poller.cancel()
+            await asyncio.gather(self._poller, return_exceptions=True)
+            self._poller = None
+        if self._realtime is not None:
+            await self._realtime.stop()
+        await self.rest.close()
+
+    # -- orders ----------------------------------------------------------------------
+
+    async def submit_order(self, order: Order) -> None:
+        known = self.journal.get(order.client_order_id)
+        if known is not None:
+            if known.venue_order_id:
+                log.info(
+                    "%s already at KIS as %s; not sent again",
+                    order.client_order_id,
+                    known.venue_order_id,
+                )
+                return
+            raise OutcomeUnknown(
+                f"{order.client_order_id} was sent before without an answer; "
+                "reconciliation resolves it, it is never sent twice"
+            )
+        body = self._order_body(order)
+        intent = OrderIntent(
+            order.client_order_id,
+            order.instrument_id,
+            order.side,
+            order.quantity,
+            order.price if order.order_type is OrderType.LIMIT else None,
+            self._clock(),
+        )
+        tr = self.rest.endpoints.tr
+        self.journal.record(intent)
+        self.sent += 1
+        try:
+            response = await self.rest.post(
+                Paths.ORDER_CASH,
+                tr.buy if order.side is Side.BUY else tr.sell,
+                body,
+                idempotent=False,
+            )
+        except OrderRejectedByVenue as exc:
+            await self._report(
+                ExecutionReport(
+                    order.client_order_id,
+                    OrderStatus.REJECTED,
+                    self._clock(),
+                    reason=f"KIS: {exc}",
+                )
+            )
+            return
+        output = response.body.get("output") or {}
+        odno = str(output.get("ODNO", "")).strip()
+        if not odno:
+            raise OutcomeUnknown(f"KIS order answer without ODNO: {response.body}")
+        self._branch[odno] = str(output.get("KRX_FWDG_ORD_ORGNO", "")).strip()
+        bound = self.journal.bind(order.client_order_id, odno)
+        self._orders[odno] = bound
+        await self._report(
+            ExecutionReport(
+                order.client_order_id, OrderStatus.ACCEPTED, self._clock(), venue_order_id=odno
+            )
+        )
+
+    def _order_body(self, order: Order) -> dict[str, str]:
+        if order.order_type not in (OrderType.LIMIT, OrderType.MARKET):
+            raise InvalidOrder(f"KIS cash orders are limit or market, not {order.order_type}")
+        if order.quantity != order.quantity.to_integral_value() or order.quantity <= 0:
+            raise InvalidOrder(f"KIS needs a whole number of shares, got {order.quantity}")
+        limit = order.order_type is OrderType.LIMIT
+        if limit and (order.price is None or order.price <= 0):
+            raise InvalidOrder("a limit order needs a positive price")
+        account = self.rest.account
+        return {
+            "CANO": account.cano,
+            "ACNT_PRDT_CD": account.product_code,
+            "PDNO": code_of(order.instrument_id),
+            "ORD_DVSN": LIMIT if limit else MARKET,
+            "ORD_QTY": str(int(order.quantity)),
+            "ORD_UNPR": str(int(order.price)) if limit and order.price is not None else "0",
+            "EXCG_ID_DVSN_CD": "KRX",
+        }
+
+    async def cancel_order(self, order: Order) -> None:
+        odno = order.venue_order_id or self._venue_id(order.client_order_id)
+        if odno is None:
+            raise UnknownOrder(f"{order.client_order_id}: KIS order number not known")
+        branch = self._branch.get(odno) or await self._branch_of(odno)
+        account = self.rest.account
+        body = {
+            "CANO": account.cano,
+            "ACNT_PRDT_CD": account.product_code,
+            "KRX_FWDG_ORD_ORGNO": branch,
+            "ORGN_ODNO": odno,
+            "ORD_DVSN": LIMIT,
+            "RVSE_CNCL_DVSN_CD": CANCEL,
+            "ORD_QTY": "0",
+            "ORD_UNPR": "0",
+            "QTY_ALL_ORD_YN": "Y",
+            "EXCG_ID_DVSN_CD": "KRX",
+        }
+        # Cancelling twice cannot hurt: the second is refused, so a retry is safe.
+        await self.rest.post(
+            Paths.MODIFY_CANCEL, self.rest.endpoints.tr.modify_cancel, body, idempotent=True
+        )
+        await self._sync_orders()
+
+    def _venue_id(self, client_order_id: str) -> str | None:
+        intent = self.journal.get(client_order_id)
+        return intent.venue_order_id if intent else None
+
+    async def _branch_of(self, odno: str) -> str:
+        rows = await self._today_rows(odno=odno)
+        for row in rows:
+            if str(row.get("odno", "")).strip() == odno:
+                return str(row.get("ord_gno_brno", "")).strip()
+        raise UnknownOrder(f"KIS has no order {odno} today")
+
+    # -- queries -----------------------------------------------------------------------
+
+    async def _today_rows(
+        self, *, odno: str = "", unfilled_only: bool = False
+    ) -> list[dict[str, Any]]:
+        today = kst_day(self._clock()).strftime("%Y%m%d")
+        account = self.rest.account
+        params = {
+            "CANO": account.cano,
+            "ACNT_PRDT_CD": account.product_code,
+            "INQR_STRT_DT": today,
+            "INQR_END_DT": today,
+            "SLL_BUY_DVSN_CD": "00",
+            "PDNO": "",
+            "CCLD_DVSN": "02" if unfilled_only else "00",
+            "INQR_DVSN": "01",
+            "INQR_DVSN_1": "",
+            "INQR_DVSN_3": "00",
+            "ORD_GNO_BRNO": "",
+            "ODNO": odno,
+            "EXCG_ID_DVSN_CD": "KRX",
+        }
+        rows, _ = await self.rest.pages(
+            Paths.DAILY_ORDERS, self.rest.endpoints.tr.daily_orders, params
+        )
+        # Modify and cancel requests are rows of their own; the originals carry the state.
+        return [r for r in rows if not str(r.get("orgn_odno", "")).strip()]
+
+    async def _today(self, *, unfilled_only: bool = False) -> list[OrderStatusReport]:
+        rows = await self._today_rows(unfilled_only=unfilled_only)
+        reports = []
+        for row in rows:
+            odno = str(row.get("odno", "")).strip()
+            reports.append(order_row(row, self.journal.client_id_of(odno)))
+        return reports
+
+    async def query_order(self, client_order_id: str) -> OrderStatusReport | None:
+        intent = self.journal.get(client_order_id)
+        if intent is None:
+            return None  # never journalled, so never sent
+        today = await self._today()
+        if intent.venue_order_id:
+            for report in today:
+                if report.venue_order_id == intent.venue_order_id:
+                    await self._advance(report)
+                    return report
+            return None
+        found = match_intent(intent, today, self.journal.claimed())
+        if found is None:
+            if self._clock() - intent.sent_ns < RESOLVE_GRACE_NS:
+                raise BrokerUnavailable(
+                    f"{client_order_id}: not listed by KIS yet; ask again shortly"
+                )
+            return None
+        log.warning("%s resolved by matching: KIS order %s", client_order_id, found.venue_order_id)
+        bound = self.journal.bind(client_order_id, found.venue_order_id)
+        self._orders[found.venue_order_id] = bound
+        resolved = OrderStatusReport(
+            client_order_id,
+            found.venue_order_id,
+            found.instrument_id,
+            found.side,
+            found.quantity,
+            found.price,
+            found.filled_quantity,
+            found.avg_fill_price,
+            found.status,
+            found.ts,
+        )
+        await self._advance(resolved)
+        return resolved
+
+    async def open_orders(self) -> list[OrderStatusReport]:
+        return [r for r in await self._today() if r.status not in _DONE]
+
+    async def fills(self, since_ns: int) -> list[Fill]:
+        await self._sync_orders()
+        return [self._fill(f) for f in self.ledger.since(since_ns)]
+
+    async def account(self) -> AccountState:
+        account = self.rest.account
+        params = {
+            "CANO": account.cano,
+            "ACNT_PRDT_CD": account.product_code,
+            "AFHR_FLPR_YN": "N",
+            "OFL_YN": "",
+            "INQR_DVSN": "02",
+            "UNPR_DVSN": "01",
+            "FUND_STTL_ICLD_YN": "N",
+            "FNCG_AMT_AUTO_RDPT_YN": "N",
+            "PRCS_DVSN": "00",
+        }
+        rows, body = await self.rest.pages(Paths.BALANCE, self.rest.endpoints.tr.balance, params)
+        summary = body.get("output2") or [{}]
+        totals = summary[0] if isinstance(summary, list) and summary else summary
+        if not isinstance(totals, dict):
+            raise BrokerError(f"KIS balance answer without output2: {body}")
+        # D+2 deposit: today's trades included, what can actually be spent.
+        cash = dec(totals.get("prvs_rcdl_excc_amt") or totals.get("dnca_tot_amt"), "cash")
+        positions = {
+            instrument_of(str(r.get("pdno", ""))): dec(r.get("hldg_qty"), "hldg_qty")
+            for r in rows
+            if dec(r.get("hldg_qty"), "hldg_qty") > 0
+        }
+        reserved = sum(
+            (
+                (r.quantity - r.filled_quantity) * (r.price or Decimal(0))
+                for r in await self.open_orders()
+                if r.side is Side.BUY
+            ),
+            Decimal(0),
+        )
+        return AccountState(self.rest.account.name, "KRW", cash, reserved, positions)
+
+    # -- reports -----------------------------------------------------------------------
+
+    async def _report(self, report: ExecutionReport) -> None:
+        if self._handler is None:
+            raise ConfigurationError("kis: set a report handler before trading")
+        await self._handler(report)
+
+    def _fill(self, fill: LedgerFill) -> Fill:
+        instrument: Instrument = krx_stock(fill.instrument_id.split(":", 1)[1], "")
+        day = kst_day(fill.ts)
+        commission, tax = self._fees.costs(
+            instrument, fill.side, fill.quantity, fill.price, day, day + timedelta(days=2)
+        )
+        return Fill(
+            fill_id=fill.fill_id,
+            order_id=fill.venue_order_id,
+            client_order_id=fill.client_order_id,
+            instrument_id=fill.instrument_id,
+            side=fill.side,
+            quantity=fill.quantity,
+            price=fill.price,
+            commission=commission,
+            tax=tax,
+            ts=fill.ts,
+        )
+
+    async def _advance(self, report: OrderStatusReport) -> None:
+        """Report what an inquiry shows beyond what was reported already."""
+        intent = self.journal.get(report.client_order_id or "") if report.client_order_id else None
+        if intent is None:
+            return  # not ours (placed by hand in the HTS): reconciliation will not adopt it
+        async with self._lock:
+            if report.filled_quantity > 0 and report.avg_fill_price is not None:
+                await self._emit_fill(
+                    intent,
+                    report.venue_order_id,
+                    report.filled_quantity,
+                    report.filled_quantity * report.avg_fill_price,
+                    self._clock(),
+                )
+            if report.status in _DONE and report.status is not OrderStatus.FILLED:
+                watched = self._orders.pop(report.venue_order_id, None)
+                if watched is not None and report.status is OrderStatus.CANCELED:
+                    await self._report(
+                        ExecutionReport(
+                            intent.client_order_id,
+                            OrderStatus.CANCELED,
+                            self._clock(),
+                            venue_order_id=report.venue_order_id,
+                        )
+                    )
+
+    async def _emit_fill(
+        self, intent: OrderIntent, odno: str, total_qty: Decimal, total_amount: Decimal, ts: int
+    ) -> None:
+        fill = self.ledger.advance(
+            venue_order_id=odno,
+            client_order_id=intent.client_order_id,
+            instrument_id=intent.instrument_id,
+            side=intent.side,
+            order_quantity=intent.quantity,
+            total_quantity=total_qty,
+            total_amount=total_amount,
+            ts=ts,
+        )
+        if fill is None:
+            return
+        status = (
+            OrderStatus.FILLED
+            if fill.total_quantity >= intent.quantity
+            else OrderStatus.PARTIALLY_FILLED
+        )
+        if status is OrderStatus.FILLED:
+            self._orders.pop(odno, None)
+        await self._report(
+            ExecutionReport(
+                intent.client_order_id, status, fill.ts, venue_order_id=odno, fill=self._fill(fill)
+            )
+        )
+
+    async def _on_notice(self, notice: FillNotice) -> None:
+        client_id = self.journal.client_id_of(notice.order_no)
+        intent = self.journal.get(client_id) if client_id else None
+        if intent is None:
+            return
+        if notice.rejected:
+            self._orders.pop(notice.order_no, None)
+            await self._report(
+                ExecutionReport(
+                    intent.client_order_id,
+                    OrderStatus.REJECTED,
+                    notice.ts,
+                    venue_order_id=notice.order_no,
+                    reason="KIS refused the order",
+                )
+            )
+            return
+        if not notice.is_fill:
+            return
+        async with self._lock:
+            known_qty, known_amount = self.ledger.totals(notice.order_no)
+            await self._emit_fill(
+                intent,
+                notice.order_no,
+                known_qty + notice.quantity,
+                known_amount + notice.quantity * notice.price,
+                notice.ts,
+            )
+
+    async def _sync_orders(self) -> None:
+        """Bring every watched order up to the inquiry's view (fills, cancels)."""
+        if not self._orders and not self.journal.unbound():
+            return
+        for report in await self._today():
+            if report.client_order_id is not None and (
+                report.venue_order_id in self._orders or report.status not in _DONE
+            ):
+                await self._advance(report)
+
+    async def _poll_loop(self) -> None:
+        """Inquiry-based fills while orders are open: the notice socket can drop."""
+        while True:
+            await asyncio.sleep(self._poll_interval)
+            if not self._orders:
+                continue
+            try:
+                await self._sync_orders()
+            except BrokerError as exc:
+                log.warning("%s: order inquiry failed: %s", self.rest.name, exc)
+            except Exception:
+                log.exception("%s: order poll failed", self.rest.name)

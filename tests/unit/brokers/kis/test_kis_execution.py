@@ -1,0 +1,161 @@
+"""KIS orders against the fake KIS server: reports, fills, cancels, and no doubled order."""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from kis_harness import SAMSUNG
+from kis_harness import KisHarness
+from kis_harness import kis_venue
+
+from jts.domain.enums import OrderStatus
+from jts.domain.enums import OrderType
+from jts.domain.enums import Side
+from jts.domain.errors import OutcomeUnknown
+from jts.domain.orders import Order
+from jts.domain.reports import ExecutionReport
+
+
+def order(cid: str, *, side: Side = Side.BUY, qty: int = 10, price: int | None = 70_000) -> Order:
+    return Order(
+        SAMSUNG,
+        side,
+        OrderType.LIMIT if price is not None else OrderType.MARKET,
+        Decimal(qty),
+        None if price is None else Decimal(price),
+        1,
+        "kis",
+        client_order_id=cid,
+    )
+
+
+class Reports:
+    def __init__(self) -> None:
+        self.items: list[ExecutionReport] = []
+        self.changed = asyncio.Event()
+
+    async def __call__(self, report: ExecutionReport) -> None:
+        self.items.append(report)
+        self.changed.set()
+
+    async def wait_for(self, cid: str, status: OrderStatus, within: float = 5.0) -> ExecutionReport:
+        async def find() -> ExecutionReport:
+            while True:
+                for r in self.items:
+                    if r.client_order_id == cid and r.status is status:
+                        return r
+                self.changed.clear()
+                await self.changed.wait()
+
+        return await asyncio.wait_for(find(), within)
+
+
+async def wired(h: KisHarness) -> Reports:
+    reports = Reports()
+    h.execution.set_report_handler(reports)
+    assert h.session.realtime is not None
+    await asyncio.wait_for(h.session.realtime.connected.wait(), 5)
+    return reports
+
+
+async def test_limit_buy_is_accepted_then_filled_through_the_notice_stream(tmp_path: Path) -> None:
+    async with kis_venue(tmp_path) as h:
+        reports = await wired(h)
+        await h.execution.submit_order(order("c-1"))
+        accepted = await reports.wait_for("c-1", OrderStatus.ACCEPTED)
+        assert accepted.venue_order_id == h.fake.orders[0].odno
+        await h.set_price(Decimal(69_900))
+        filled = await reports.wait_for("c-1", OrderStatus.FILLED)
+        assert filled.fill is not None
+        assert filled.fill.quantity == 10 and filled.fill.price == 70_000
+        assert filled.fill.commission > 0  # the fee schedule is applied to venue fills
+        account = await h.execution.account()
+        assert account.positions[SAMSUNG] == 10
+        # The inquiry agrees and reports nothing twice.
+        fills = await h.execution.fills(0)
+        assert [f.quantity for f in fills] == [Decimal(10)]
+        assert [r.status for r in reports.items].count(OrderStatus.FILLED) == 1
+
+
+async def test_cancel_and_open_orders(tmp_path: Path) -> None:
+    async with kis_venue(tmp_path) as h:
+        reports = await wired(h)
+        await h.execution.submit_order(order("c-2", price=60_000))
+        accepted = await reports.wait_for("c-2", OrderStatus.ACCEPTED)
+        open_orders = await h.execution.open_orders()
+        assert [o.client_order_id for o in open_orders] == ["c-2"]
+        live = order("c-2", price=60_000)
+        live.venue_order_id = accepted.venue_order_id
+        await h.execution.cancel_order(live)
+        await reports.wait_for("c-2", OrderStatus.CANCELED)
+        assert await h.execution.open_orders() == []
+        status = await h.execution.query_order("c-2")
+        assert status is not None and status.status is OrderStatus.CANCELED
+
+
+async def test_a_refused_order_is_a_rejection_with_the_venue_reason(tmp_path: Path) -> None:
+    async with kis_venue(tmp_path) as h:
+        reports = await wired(h)
+        h.fake.reject_next_order()
+        await h.execution.submit_order(order("c-3"))
+        rejected = await reports.wait_for("c-3", OrderStatus.REJECTED)
+        assert rejected.reason is not None and "APBK0919" in rejected.reason
+        assert h.venue_order_count() == 0
+
+
+async def test_answer_lost_after_the_venue_accepted_gives_one_order_across_retry_and_restart(
+    tmp_path: Path,
+) -> None:
+    """The issue's fault test: drop the connection after KIS placed the order."""
+    async with kis_venue(tmp_path) as h:
+        reports = await wired(h)
+        h.fake.drop_next("order-cash", after_processing=True)
+        with pytest.raises(OutcomeUnknown):
+            await h.execution.submit_order(order("c-4"))
+        assert h.venue_order_count() == 1
+        # A retry of the same order is refused, not sent.
+        with pytest.raises(OutcomeUnknown):
+            await h.execution.submit_order(order("c-4"))
+        assert h.venue_order_count() == 1
+        # Reconciliation finds it by matching today's orders.
+        found = await h.execution.query_order("c-4")
+        assert found is not None
+        assert found.venue_order_id == h.fake.orders[0].odno
+        assert found.client_order_id == "c-4"
+        # A restarted process with the same journal knows it and does not send it again.
+        restarted = await h.new_execution_client()
+        restarted.set_report_handler(reports)
+        again = await restarted.query_order("c-4")
+        assert again is not None and again.venue_order_id == found.venue_order_id
+        await restarted.submit_order(order("c-4"))
+        assert h.venue_order_count() == 1
+        assert (await restarted.open_orders())[0].client_order_id == "c-4"
+
+
+async def test_answer_lost_before_the_venue_acted_resolves_to_not_placed(tmp_path: Path) -> None:
+    async with kis_venue(tmp_path) as h:
+        await wired(h)
+        h.fake.drop_next("order-cash", after_processing=False)
+        with pytest.raises(OutcomeUnknown):
+            await h.execution.submit_order(order("c-5"))
+        assert h.venue_order_count() == 0
+        # Within the grace period the venue may just not list it yet: no verdict.
+        with pytest.raises(Exception, match="not listed by KIS yet"):
+            await h.execution.query_order("c-5")
+        h.execution._clock = lambda: 10**20  # far past the grace period
+        assert await h.execution.query_order("c-5") is None
+
+
+async def test_fills_missed_by_the_socket_come_from_the_inquiry(tmp_path: Path) -> None:
+    async with kis_venue(tmp_path) as h:
+        reports = await wired(h)
+        await h.execution.submit_order(order("c-6"))
+        await reports.wait_for("c-6", OrderStatus.ACCEPTED)
+        assert h.session.realtime is not None
+        await h.session.realtime.stop()  # notices lost
+        await h.set_price(Decimal(69_000))
+        filled = await reports.wait_for("c-6", OrderStatus.FILLED)  # from the 0.2 s poll
+        assert filled.fill is not None and filled.fill.quantity == 10
