@@ -49,7 +49,8 @@ def _from_file(path: Path, name: str) -> dict[str, str]:
 
 
 def load_credentials(settings: KisSettings, account: KisAccountConfig) -> KisCredentials:
-    env = settings.secrets.get(account.name)
+    # Environment variable names cannot hold "-": JTS_KIS__SECRETS__KIS_1__ is account kis-1.
+    env = settings.secrets.get(account.name) or settings.secrets.get(account.name.replace("-", "_"))
     key = env.app_key if env else None
     secret = env.app_secret if env else None
     if (key is None or secret is None) and settings.secrets_file is not None:
@@ -63,10 +64,9 @@ def load_credentials(settings: KisSettings, account: KisAccountConfig) -> KisCre
     ]
     if missing or key is None or secret is None:
         upper = account.name.upper().replace("-", "_")
-        where = " or ".join(
-            [f"JTS_KIS__SECRETS__{upper}__{f.upper()}" for f in missing]
-            + ([f"[{account.name}] in {settings.secrets_file}"] if settings.secrets_file else [])
-        )
+        where = " and ".join(f"JTS_KIS__SECRETS__{upper}__{f.upper()}" for f in missing)
+        if settings.secrets_file is not None:
+            where += f", or put them under [{account.name}] in {settings.secrets_file}"
         raise ConfigurationError(
             f"KIS account {account.name!r}: no {' and no '.join(missing)}; set {where}"
         )

@@ -97,7 +97,7 @@ class KisRest:
             "appkey": self._credentials.app_key.get_secret_value(),
             "appsecret": self._credentials.app_secret.get_secret_value(),
         }
-        data = await self._plain_post(Paths.TOKEN, body, what="token")
+        data = await self._plain_post(Paths.TOKEN, body, what="access token")
         try:
             value = str(data["access_token"])
             lifetime = float(data.get("expires_in", 86_400))
@@ -131,7 +131,12 @@ class KisRest:
             raise transport_error(self.name, what, exc) from None
         data = _json(response)
         if response.status_code != 200 or "error_code" in data:
-            error = venue_error(response.status_code, data, what=what, idempotent=True)
+            error = venue_error(
+                response.status_code,
+                data,
+                what=f"account {self.account.name} {what}",
+                idempotent=True,
+            )
             if isinstance(error, OrderRejectedByVenue):
                 # The token endpoint's refusals are credential problems.
                 raise AuthenticationFailed(f"{self.name}: {what} refused: {error}")
@@ -218,7 +223,12 @@ class KisRest:
             if response.status_code == 200 and str(data.get("rt_cd", "")) == "0":
                 more = response.headers.get("tr_cont", "") in ("F", "M")
                 return KisResponse(data, more)
-            error = venue_error(response.status_code, data, what=f"{tr_id}", idempotent=idem)
+            error = venue_error(
+                response.status_code,
+                data,
+                what=f"account {self.account.name} {tr_id}",
+                idempotent=idem,
+            )
             if isinstance(error, TokenRejected) and attempt == 1:
                 log.info("%s: token refused (%s); getting a new one", self.name, error)
                 token = await self._tokens.invalidate(token, self._issue_token)

@@ -1,0 +1,120 @@
+"""KIS quotes, candles and the real-time stream against the fake KIS server."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from kis_harness import SAMSUNG
+from kis_harness import kis_venue
+
+from jts.brokers.kis.rows import SEOUL
+from jts.brokers.kis.rows import kst_ns
+from jts.domain.market import Timeframe
+from jts.domain.reports import MarketDataBatch
+from waiting import eventually
+
+
+def minute_rows(
+    day: str, start: str, count: int
+) -> list[tuple[str, str, Decimal, Decimal, Decimal, Decimal, int]]:
+    first = datetime.strptime(day + start, "%Y%m%d%H%M%S")
+    rows = []
+    for i in range(count):
+        t = first + timedelta(minutes=i)
+        p = Decimal(70_000 + 100 * (i % 7))
+        rows.append((day, t.strftime("%H%M%S"), p, p + 100, p - 100, p, 1_000 + i))
+    return rows
+
+
+async def test_latest_price(tmp_path: Path) -> None:
+    async with kis_venue(tmp_path) as h:
+        assert await h.market.latest_price(SAMSUNG) == 70_000
+
+
+async def test_minute_history_of_past_days_and_today_is_paged_completely(tmp_path: Path) -> None:
+    async with kis_venue(tmp_path) as h:
+        today = datetime.now(SEOUL)
+        past = today - timedelta(days=1)
+        day_past, day_today = past.strftime("%Y%m%d"), today.strftime("%Y%m%d")
+        h.fake.add_minute_bars("005930", minute_rows(day_past, "090000", 390))
+        h.fake.add_minute_bars("005930", minute_rows(day_today, "090000", 95))
+        start = kst_ns(day_past, "000000")
+        end = kst_ns(day_today, "235959")
+        bars = await h.market.historical_bars(SAMSUNG, start, end, Timeframe.M1)
+        assert len(bars) == 390 + 95
+        assert all(b.timeframe is Timeframe.M1 for b in bars)
+        assert [b.ts for b in bars] == sorted({b.ts for b in bars})
+        # 120 rows per past-day call, 30 per call for today.
+        chart_calls = [r for r in h.fake.requests if "chartprice" in r[1]]
+        assert len(chart_calls) >= 4 + 4
+
+
+async def test_daily_history(tmp_path: Path) -> None:
+    async with kis_venue(tmp_path) as h:
+        days = []
+        d = datetime(2026, 1, 2)
+        while len(days) < 150:
+            if d.weekday() < 5:
+                days.append(
+                    (
+                        d.strftime("%Y%m%d"),
+                        Decimal(70_000),
+                        Decimal(71_000),
+                        Decimal(69_000),
+                        Decimal(70_500),
+                        1_000_000,
+                    )
+                )
+            d += timedelta(days=1)
+        h.fake.add_daily_bars("005930", days)
+        bars = await h.market.historical_bars(
+            SAMSUNG, kst_ns(days[0][0], "000000"), kst_ns(days[-1][0], "235959"), Timeframe.D1
+        )
+        assert len(bars) == 150
+        assert bars[0].close == Decimal(70_500)
+
+
+async def test_stream_gives_ticks_and_survives_a_dropped_socket(tmp_path: Path) -> None:
+    async with kis_venue(tmp_path) as h:
+        stream = h.market.stream()
+        received: list[MarketDataBatch] = []
+
+        async def read() -> None:
+            async for batch in stream:
+                if batch.ticks:
+                    received.append(batch)
+
+        reader = asyncio.create_task(read())
+        realtime = h.session.realtime
+        assert realtime is not None
+        await asyncio.wait_for(realtime.connected.wait(), 5)
+        await eventually(lambda: ("H0STCNT0", "005930") in _subs(h))
+        await h.set_price(Decimal(70_100))
+        await eventually(lambda: len(received) >= 1)
+        h.fake.drop_websockets()
+        await eventually(lambda: realtime.connects >= 2 and ("H0STCNT0", "005930") in _subs(h))
+        await h.set_price(Decimal(70_200))
+        await eventually(lambda: len(received) >= 2)
+        assert [b.ticks[0].price for b in received[:2]] == [Decimal(70_100), Decimal(70_200)]
+        assert h.market.streamed == [SAMSUNG]
+        await eventually(lambda: h.fake.pongs >= 1)  # PINGPONG answered
+        reader.cancel()
+        await asyncio.gather(reader, return_exceptions=True)
+
+
+async def test_a_corrupt_frame_is_dropped_and_counted(tmp_path: Path) -> None:
+    async with kis_venue(tmp_path) as h:
+        realtime = h.session.realtime
+        assert realtime is not None
+        await realtime._data("0|H0STCNT0|001|005930^0901^not-a-price")
+        await realtime._data("garbage")
+        assert realtime.quarantined == 2
+
+
+def _subs(h: object) -> set[tuple[str, str]]:
+    fake = h.fake  # type: ignore[attr-defined]
+    return set().union(*fake.ws_subscriptions.values()) if fake.ws_subscriptions else set()

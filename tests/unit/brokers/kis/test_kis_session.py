@@ -1,0 +1,146 @@
+"""KIS tokens, credentials and rate limits, against the fake KIS server."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from kis_harness import APP_KEY
+from kis_harness import APP_SECRET
+from kis_harness import CANO
+from kis_harness import SAMSUNG
+from kis_harness import account_config
+from kis_harness import kis_settings
+
+from fakes.kis_server import FakeKis
+from jts.brokers.kis.config import KisSettings
+from jts.brokers.kis.credentials import load_credentials
+from jts.brokers.kis.market_data import KisMarketData
+from jts.brokers.kis.session import open_session
+from jts.domain.errors import AuthenticationFailed
+from jts.domain.errors import ConfigurationError
+
+
+async def test_one_token_for_every_process_until_it_nears_expiry(tmp_path: Path) -> None:
+    async with FakeKis() as fake:
+        fake.add_account(app_key=APP_KEY, app_secret=APP_SECRET, cano=CANO)
+        settings = kis_settings([account_config(fake)], tmp_path)
+        first = open_session(settings, settings.accounts[0], state_dir=tmp_path / "a")
+        second = open_session(settings, settings.accounts[0], state_dir=tmp_path / "b")
+        await asyncio.gather(first.rest.connect(), second.rest.connect())
+        assert fake.token_issuances == 1  # the file lock made the second wait and reuse
+        cache = settings.token_dir
+        assert cache is not None
+        files = list(cache.glob("token-*.json"))
+        assert len(files) == 1
+        assert files[0].stat().st_mode & 0o077 == 0
+        assert APP_KEY not in files[0].name
+        await first.rest.close()
+        await second.rest.close()
+
+
+async def test_an_expired_token_is_replaced_and_the_call_repeated(tmp_path: Path) -> None:
+    async with FakeKis(token_issue_interval_seconds=0.2) as fake:
+        fake.add_account(app_key=APP_KEY, app_secret=APP_SECRET, cano=CANO)
+        fake.set_price("005930", Decimal(71_000))
+        settings = kis_settings([account_config(fake)], tmp_path, token_issue_interval=0.3)
+        session = open_session(settings, settings.accounts[0], state_dir=tmp_path)
+        market = KisMarketData(session.rest, [SAMSUNG])
+        await market.connect()
+        fake.expire_tokens()
+        assert await market.latest_price(SAMSUNG) == 71_000
+        assert fake.token_issuances == 2
+        await market.disconnect()
+
+
+async def test_token_issuance_respects_the_one_per_minute_rule(tmp_path: Path) -> None:
+    async with FakeKis(token_issue_interval_seconds=0.5) as fake:
+        fake.add_account(app_key=APP_KEY, app_secret=APP_SECRET, cano=CANO)
+        fake.set_price("005930", Decimal(71_000))
+        settings = kis_settings([account_config(fake)], tmp_path, token_issue_interval=0.6)
+        session = open_session(settings, settings.accounts[0], state_dir=tmp_path)
+        await session.rest.connect()
+        fake.expire_tokens()
+        market = KisMarketData(session.rest, [SAMSUNG])
+        # Our cache waits out the interval instead of being refused with EGW00133.
+        assert await market.latest_price(SAMSUNG) == 71_000
+        assert fake.token_issuances == 2
+        await session.rest.close()
+
+
+async def test_wrong_secret_is_a_clear_error_at_start_that_shows_no_secret(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    async with FakeKis() as fake:
+        fake.add_account(app_key=APP_KEY, app_secret=APP_SECRET, cano=CANO)
+        wrong = "wrong/" + "y" * 174
+        settings = kis_settings(
+            [account_config(fake)], tmp_path, secrets={"main": (APP_KEY, wrong)}
+        )
+        session = open_session(settings, settings.accounts[0], state_dir=tmp_path)
+        with pytest.raises(AuthenticationFailed, match="account main access token") as caught:
+            await session.rest.connect()
+        await session.rest.close()
+    text = str(caught.value) + caplog.text
+    assert wrong not in text and APP_KEY not in text
+
+
+def test_missing_credentials_name_the_variable_to_set(tmp_path: Path) -> None:
+    account = account_config(FakeKis(), name="growth")
+    settings = KisSettings(accounts=(account,), token_dir=tmp_path)
+    with pytest.raises(ConfigurationError) as caught:
+        open_session(settings, account, state_dir=tmp_path)
+    message = str(caught.value)
+    assert "JTS_KIS__SECRETS__GROWTH__APP_KEY" in message
+    assert "JTS_KIS__SECRETS__GROWTH__APP_SECRET" in message
+
+
+def test_secrets_file_supplies_what_the_environment_does_not(tmp_path: Path) -> None:
+    secrets = tmp_path / "kis-secrets.toml"
+    secrets.write_text(f'[main]\napp_key = "{APP_KEY}"\napp_secret = "{APP_SECRET}"\n')
+    secrets.chmod(0o600)
+    account = account_config(FakeKis())
+    settings = KisSettings(accounts=(account,), secrets_file=secrets)
+    credentials = load_credentials(settings, account)
+    assert credentials.app_key.get_secret_value() == APP_KEY
+    assert APP_KEY not in repr(credentials) and APP_SECRET not in str(credentials)
+    broken = tmp_path / "broken.toml"
+    broken.write_text(f'[main]\napp_key = "{APP_KEY}\n')
+    with pytest.raises(ConfigurationError) as caught:
+        load_credentials(KisSettings(accounts=(account,), secrets_file=broken), account)
+    assert APP_KEY not in str(caught.value)
+
+
+async def test_rate_limit_answer_is_backed_off_not_failed(tmp_path: Path) -> None:
+    """A budget set too generously meets KIS's EGW00201 and still completes every call."""
+    async with FakeKis(paper=True) as fake:
+        fake.add_account(app_key=APP_KEY, app_secret=APP_SECRET, cano=CANO)
+        fake.set_price("005930", Decimal(70_000))
+        account = account_config(fake, paper=True, requests_per_second=6)
+        settings = kis_settings([account], tmp_path)
+        session = open_session(settings, account, state_dir=tmp_path)
+        session.guard.policy = type(session.guard.policy)(attempts=10, rate_limit_pause=0.5)
+        market = KisMarketData(session.rest, [SAMSUNG])
+        await market.connect()
+        prices = await asyncio.gather(*(market.latest_price(SAMSUNG) for _ in range(8)))
+        assert prices == [Decimal(70_000)] * 8
+        assert fake.rate_limited > 0
+        await market.disconnect()
+
+
+async def test_the_paper_budget_keeps_within_kis_limits(tmp_path: Path) -> None:
+    async with FakeKis(paper=True) as fake:
+        fake.add_account(app_key=APP_KEY, app_secret=APP_SECRET, cano=CANO)
+        fake.set_price("005930", Decimal(70_000))
+        account = account_config(fake, paper=True)  # default paper budget: 2/s
+        settings = kis_settings([account], tmp_path)
+        session = open_session(settings, account, state_dir=tmp_path)
+        market = KisMarketData(session.rest, [SAMSUNG])
+        await market.connect()
+        await asyncio.gather(*(market.latest_price(SAMSUNG) for _ in range(5)))
+        assert fake.rate_limited == 0
+        await market.disconnect()
