@@ -7,10 +7,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from kis_harness import SAMSUNG
-from kis_harness import KisHarness
-from kis_harness import kis_venue
 
+from fakes.kis_venue import SAMSUNG
+from fakes.kis_venue import KisHarness
+from fakes.kis_venue import kis_venue
 from jts.domain.enums import OrderStatus
 from jts.domain.enums import OrderType
 from jts.domain.enums import Side

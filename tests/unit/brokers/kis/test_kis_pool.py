@@ -7,12 +7,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from kis_harness import APP_SECRET
-from kis_harness import account_config
-from kis_harness import kis_settings
 from typer.testing import CliRunner
 
 from fakes.kis_server import FakeKis
+from fakes.kis_venue import APP_SECRET
+from fakes.kis_venue import account_config
+from fakes.kis_venue import kis_settings
 from jts.brokers.common.breaker import BreakerState
 from jts.brokers.kis.pool import KisAccountPool
 from jts.cli.main import app

@@ -8,14 +8,14 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from kis_harness import APP_KEY
-from kis_harness import APP_SECRET
-from kis_harness import CANO
-from kis_harness import SAMSUNG
-from kis_harness import account_config
-from kis_harness import kis_settings
 
 from fakes.kis_server import FakeKis
+from fakes.kis_venue import APP_KEY
+from fakes.kis_venue import APP_SECRET
+from fakes.kis_venue import CANO
+from fakes.kis_venue import SAMSUNG
+from fakes.kis_venue import account_config
+from fakes.kis_venue import kis_settings
 from jts.brokers.kis.config import KisSettings
 from jts.brokers.kis.credentials import load_credentials
 from jts.brokers.kis.market_data import KisMarketData

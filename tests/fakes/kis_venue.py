@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from dataclasses import field
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -19,8 +21,12 @@ from jts.brokers.kis.config import KisSettings
 from jts.brokers.kis.environments import KisEnvironment
 from jts.brokers.kis.execution import KisExecution
 from jts.brokers.kis.market_data import KisMarketData
+from jts.brokers.kis.rows import SEOUL
+from jts.brokers.kis.rows import kst_ns
 from jts.brokers.kis.session import KisSession
 from jts.brokers.kis.session import open_session
+from jts.domain.instruments import TickRule
+from jts.domain.reports import MarketDataBatch
 
 APP_KEY = "PSfakeAppKey0123456789abcdefghijklmn"  # 36 characters, like KIS's
 APP_SECRET = "fakeSecret/" + "x" * 169  # 180 characters
@@ -73,9 +79,22 @@ class KisHarness:
     execution: KisExecution
     instrument_id: str = SAMSUNG
     clients: list[KisExecution] = field(default_factory=list)
+    streamed: list[MarketDataBatch] = field(default_factory=list)
 
     async def set_price(self, price: Decimal) -> None:
         self.fake.set_price(self.instrument_id.split(":")[1], price, volume=100)
+
+    def tick(self) -> Decimal:
+        return TickRule.krx_stock().tick_at(Decimal(70_000))
+
+    async def seed_history(self) -> tuple[int, int]:
+        day = datetime.now(SEOUL).strftime("%Y%m%d")
+        rows = []
+        for minute in range(10):
+            p = Decimal(70_000 + 100 * minute)
+            rows.append((day, f"09{minute:02d}00", p, p + 100, p - 100, p, 1_000))
+        self.fake.add_minute_bars("005930", rows)
+        return kst_ns(day, "090000"), kst_ns(day, "091000")
 
     def venue_order_count(self) -> int:
         return len(self.fake.orders)
@@ -106,9 +125,19 @@ async def kis_venue(tmp_path: Path, *, paper: bool = False) -> AsyncIterator[Kis
         await execution.connect()
         await market.connect()
         harness = KisHarness(fake, settings, state_dir, session, market, execution)
+
+        async def consume() -> None:
+            async for batch in market.stream():
+                harness.streamed.append(batch)
+
+        streaming = asyncio.create_task(consume())
+        assert session.realtime is not None
+        await asyncio.wait_for(session.realtime.connected.wait(), 5)
         try:
             yield harness
         finally:
+            streaming.cancel()
+            await asyncio.gather(streaming, return_exceptions=True)
             for client in harness.clients:
                 await client.disconnect()
             await execution.disconnect()

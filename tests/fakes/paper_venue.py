@@ -1,0 +1,136 @@
+"""The paper venue as a service on a real port, driven like a broker, for the contract suite."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import uvicorn
+
+from jts.brokers.paper.factory import PaperVenue
+from jts.brokers.paper.factory import build_paper_venue
+from jts.brokers.paper.remote import RemotePaperExecutionClient
+from jts.brokers.paper.server import build_venue_api
+from jts.core.clocks import SimClock
+from jts.domain.instruments import TickRule
+from jts.domain.instruments import krx_stock
+from jts.domain.market import Bar
+from jts.domain.market import Timeframe
+from jts.domain.reports import MarketDataBatch
+from jts.domain.timestamps import NANOS_PER_MINUTE
+from jts.domain.timestamps import dt_to_ns
+
+SAMSUNG = "KRX:005930"
+TOKEN = "contract-token"
+SESSION_OPEN = dt_to_ns(datetime(2026, 3, 3, 9, 0, tzinfo=ZoneInfo("Asia/Seoul")))
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class PaperHarness:
+    venue: PaperVenue
+    clock: SimClock
+    url: str
+    execution: RemotePaperExecutionClient
+    feed: asyncio.Queue[MarketDataBatch]
+    instrument_id: str = SAMSUNG
+    streamed: list[MarketDataBatch] = field(default_factory=list)
+    minute: int = 1
+    clients: list[RemotePaperExecutionClient] = field(default_factory=list)
+
+    @property
+    def market(self) -> object:
+        return self.venue.market_data
+
+    def tick(self) -> Decimal:
+        return TickRule.krx_stock().tick_at(Decimal(70_000))
+
+    async def set_price(self, price: Decimal) -> None:
+        ts = SESSION_OPEN + self.minute * NANOS_PER_MINUTE
+        self.minute += 1
+        self.clock.set_time(ts + NANOS_PER_MINUTE)
+        bar = Bar(SAMSUNG, Timeframe.M1, ts, price, price, price, price, Decimal(100_000))
+        seen = len(self.streamed)
+        await self.feed.put(MarketDataBatch(ts + NANOS_PER_MINUTE, bars=(bar,)))
+        while len(self.streamed) == seen:  # noqa: ASYNC110 - the stream task has no event
+            await asyncio.sleep(0.005)
+
+    async def seed_history(self) -> tuple[int, int]:
+        start = SESSION_OPEN + self.minute * NANOS_PER_MINUTE
+        for step in range(5):
+            await self.set_price(Decimal(70_000 + 100 * step))
+        return start, SESSION_OPEN + self.minute * NANOS_PER_MINUTE
+
+    def venue_order_count(self) -> int:
+        return len(self.venue.engine.orders())
+
+    async def new_execution_client(self) -> RemotePaperExecutionClient:
+        client = RemotePaperExecutionClient(self.url, TOKEN, poll_wait=0.5, timeout=2.0)
+        await client.connect()
+        self.clients.append(client)
+        return client
+
+
+@asynccontextmanager
+async def paper_venue(tmp_path: Path) -> AsyncIterator[PaperHarness]:
+    clock = SimClock(SESSION_OPEN + NANOS_PER_MINUTE)
+    feed: asyncio.Queue[MarketDataBatch] = asyncio.Queue()
+
+    async def source() -> AsyncIterator[MarketDataBatch]:
+        while True:
+            yield await feed.get()
+
+    venue = build_paper_venue(
+        clock,
+        instruments=[krx_stock("005930", "Samsung Electronics")],
+        source=source(),
+        reference_prices={SAMSUNG: Decimal(70_000)},
+    )
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            build_venue_api(venue.execution, token=TOKEN),
+            host="127.0.0.1",
+            port=port,
+            log_config=None,
+            lifespan="off",
+        )
+    )
+    serving = asyncio.create_task(server.serve())
+    while not server.started:  # noqa: ASYNC110 - uvicorn offers no event
+        await asyncio.sleep(0.01)
+    url = f"http://127.0.0.1:{port}"
+    execution = RemotePaperExecutionClient(url, TOKEN, poll_wait=0.5, timeout=2.0)
+    await execution.connect()
+    harness = PaperHarness(venue, clock, url, execution, feed)
+
+    async def consume() -> None:
+        # What the platform does with the paper venue: every batch also matches orders.
+        async for batch in venue.market_data.stream():
+            await venue.execution.on_batch(batch)
+            harness.streamed.append(batch)
+
+    streaming = asyncio.create_task(consume())
+    await harness.set_price(Decimal(70_000))
+    try:
+        yield harness
+    finally:
+        streaming.cancel()
+        await asyncio.gather(streaming, return_exceptions=True)
+        for client in [execution, *harness.clients]:
+            await client.disconnect()
+        server.should_exit = True
+        await serving
