@@ -133,9 +133,11 @@ async def _open_sql(settings: Settings) -> SqlStore:
 
 def _universe(settings: Settings) -> list[Instrument]:
     """The instruments every process agrees on without opening the feed."""
+    if settings.feed.source == "kis" and settings.kis.full_universe():
+        return instruments_for(list(settings.kis.full_universe()))
     if settings.feed.source != "simulated" and not settings.feed.symbols:
         raise ConfigurationError(
-            "jts serve with feed.source 'file' or 'store' needs feed.symbols, so that "
+            f"jts serve with feed.source {settings.feed.source!r} needs feed.symbols, so that "
             "processes other than market-data know the universe"
         )
     if settings.feed.source == "simulated":
@@ -149,6 +151,11 @@ def _universe(settings: Settings) -> list[Instrument]:
 async def _market_data(
     settings: Settings, bus: KafkaMessageBus, sessions: int | None
 ) -> ServiceProcess:
+    if settings.feed.source in ("kis", "creon"):
+        # Imported here: live_feed builds on this module.
+        from jts.app.live_feed import live_market_data
+
+        return await live_market_data(settings, bus)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     bar_store = await ClickHouseBarStore.open(settings.clickhouse_url, settings.data_dir)
     try:

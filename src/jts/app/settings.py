@@ -95,10 +95,38 @@ class ServeSettings(_Section):
         return self.paper_venue_url or f"http://{self.host}:{self.paper_venue_port}"
 
 
-class FeedSettings(_Section):
-    """Market data for ``jts demo`` and ``jts run``: simulated, a replayed file, or the store."""
+class CreonSettings(_Section):
+    """The Creon bridge (``jts-creon-bridge`` on the Windows PC) this platform talks to."""
 
-    source: Literal["simulated", "file", "store"] = "simulated"
+    bridge_url: str = "http://127.0.0.1:8790"
+    # The bridge's shared secret: JTS_CREON__SECRET, or a file holding only the secret.
+    secret: SecretStr | None = None
+    secret_file: Path | None = None
+    account: str = Field("", description="Creon account number; empty: the bridge's first")
+    request_timeout: float = Field(10.0, gt=0)
+
+    def shared_secret(self) -> str:
+        if self.secret is not None and self.secret.get_secret_value().strip():
+            return self.secret.get_secret_value().strip()
+        if self.secret_file is not None:
+            try:
+                text = self.secret_file.read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise ConfigurationError(
+                    f"creon.secret_file {self.secret_file}: {exc.strerror}"
+                ) from None
+            if text:
+                return text
+        raise ConfigurationError(
+            "creon: no bridge secret; set JTS_CREON__SECRET or creon.secret_file "
+            "(the same secret jts-creon-bridge was started with)"
+        )
+
+
+class FeedSettings(_Section):
+    """Market data: simulated, a replayed file, the store, or a live broker (serve market-data)."""
+
+    source: Literal["simulated", "file", "store", "kis", "creon"] = "simulated"
     replay_file: Path | None = None
     symbols: tuple[str, ...] = ()
     # Simulate this many made-up KRX stocks (codes from 900000) instead of the five demo ones.
@@ -108,6 +136,9 @@ class FeedSettings(_Section):
     sessions: int = Field(3, ge=1, le=2_000)
     # Simulated minutes per wall-clock second in ``jts run``; 0 runs as fast as possible.
     speed: float = Field(60.0, ge=0)
+    # Live broker feeds: sessions of history mended at start, and how often gaps are re-checked.
+    backfill_sessions: int = Field(1, ge=0, le=400)
+    gap_check_interval: float = Field(300.0, gt=0)
 
     @model_validator(mode="after")
     def _replay_file(self) -> FeedSettings:
@@ -157,6 +188,7 @@ class Settings(BaseSettings):
     execution: ExecutionSettings = ExecutionSettings()
     serve: ServeSettings = ServeSettings()
     kis: KisSettings = KisSettings()
+    creon: CreonSettings = CreonSettings()
 
     @field_validator("database_url")
     @classmethod

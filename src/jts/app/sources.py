@@ -91,6 +91,11 @@ async def market_source(
     resume: bool = False,
 ) -> MarketSource:
     kind = settings.feed.source
+    if kind in ("kis", "creon"):
+        raise ConfigurationError(
+            f"feed.source {kind!r} is a live broker: run it with `jts serve market-data`"
+            " (the embedded demo and run commands replay simulated or stored data)"
+        )
     if kind == "file":
         return await _file_source(settings)
     if kind == "store":

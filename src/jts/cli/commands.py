@@ -185,3 +185,68 @@ async def import_bars(settings: Settings, console: Console, path: Path, symbol: 
         f"read {result.rows_read:,} rows from {path}: imported {written:,} bars, "
         f"{duplicates:,} already stored, {len(result.errors):,} rejected"
     )
+
+
+async def backfill_bars(
+    settings: Settings,
+    console: Console,
+    source: str,
+    symbols: list[str],
+    sessions: int,
+) -> None:
+    """Fill the store's gaps from a live broker's candles, with a progress bar."""
+    from jts.app.backfill import BackfillResult
+    from jts.app.backfill import backfill
+    from jts.app.venues import broker_market_data
+    from jts.app.venues import broker_symbols
+    from jts.app.venues import recent_sessions
+    from jts.brokers.common.calendars import calendar_for_venue
+    from jts.core.clocks import LiveClock
+
+    wanted = symbols or broker_symbols(settings, source)
+    if not wanted:
+        raise ConfigurationError(f"backfill from {source}: no symbols (give --symbol)")
+    client = broker_market_data(settings, source)
+    calendar = calendar_for_venue("KRX")
+    clock = LiveClock()
+    days = recent_sessions(calendar, clock.utc_now().date(), sessions)
+    store = await ClickHouseBarStore.open(settings.clickhouse_url, settings.data_dir)
+    results: list[BackfillResult] = []
+    try:
+        await client.connect()
+        with Progress(
+            TextColumn("[bold]backfill[/] {task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+        ) as progress:
+            task = progress.add_task(source, total=len(wanted))
+
+            def advance(result: BackfillResult) -> None:
+                progress.update(task, advance=1, description=result.instrument_id)
+
+            results = await backfill(
+                client,
+                store,
+                calendar,
+                wanted,
+                days,
+                now_ns=clock.timestamp_ns(),
+                on_symbol=advance,
+            )
+    finally:
+        await client.disconnect()
+        await store.close()
+    table = Table(title=f"backfill from {source}, {len(days)} session(s)", title_justify="left")
+    for column in ("symbol", "missing", "stored", "still missing", "error"):
+        table.add_column(column, justify="left" if column in ("symbol", "error") else "right")
+    for r in results:
+        table.add_row(
+            r.instrument_id,
+            f"{r.missing:,}",
+            f"{r.written:,}",
+            f"{r.still_missing:,}",
+            escape(r.error or ""),
+        )
+    console.print(table)

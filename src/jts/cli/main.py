@@ -199,6 +199,19 @@ def data_import(
     asyncio.run(commands.import_bars(_settings(), console, file, symbol))
 
 
+@data_app.command("backfill")
+@_friendly
+def data_backfill(
+    source: Annotated[str, typer.Option(help="Broker to take history from: kis or creon.")],
+    symbol: Annotated[
+        list[str] | None, typer.Option("--symbol", help="Instrument, e.g. KRX:005930 (repeat).")
+    ] = None,
+    sessions: Annotated[int, typer.Option(help="Recent sessions to check.", min=1)] = 1,
+) -> None:
+    """Fill the time-series store's missing one-minute bars from a broker's candles."""
+    asyncio.run(commands.backfill_bars(_settings(), console, source, symbol or [], sessions))
+
+
 @brokers_app.command("pool")
 @_friendly
 def brokers_pool(

@@ -170,13 +170,13 @@ class KisMarketData:
         bars: dict[int, Bar] = {}
         while day <= kst_day(end_ns - 1):
             if day <= today:
-                for bar in await self._minutes_of(instrument_id, day, today, start_ns):
+                for bar in await self._minutes_of(instrument_id, day, today, start_ns, end_ns):
                     bars[bar.ts] = bar
             day += timedelta(days=1)
         return list(bars.values())
 
     async def _minutes_of(
-        self, instrument_id: str, day: date, today: date, start_ns: int
+        self, instrument_id: str, day: date, today: date, start_ns: int, end_ns: int | None = None
     ) -> list[Bar]:
         tr = self.rest.endpoints.tr
         path, tr_id, page_size = (
@@ -184,8 +184,11 @@ class KisMarketData:
             if day == today
             else (Paths.MINUTE_CHART_PAST, tr.minute_chart_past, 120)
         )
-        cursor = _SESSION_LAST
         day_text = day.strftime("%Y%m%d")
+        cursor = _SESSION_LAST
+        if end_ns is not None and end_ns - NANOS_PER_MINUTE < kst_ns(day_text, _SESSION_LAST):
+            # Start paging at the end of the wanted range, not at the close.
+            cursor = max(_as_kst(end_ns - NANOS_PER_MINUTE).strftime("%H%M%S"), _SESSION_OPEN)
         floor = max(start_ns, kst_ns(day_text, _SESSION_OPEN))
         collected: list[Bar] = []
         while True:

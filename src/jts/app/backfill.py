@@ -1,0 +1,71 @@
+"""History from a venue into the time-series store, only where the store has gaps.
+
+Each symbol's stored minutes are compared with the calendar's session minutes;
+only missing ranges are requested, so a re-run costs nothing and a live
+collector can call it every few minutes to mend what a dropped socket lost.
+Minutes a venue has no bar for (no trade happened) stay missing and are
+reported, not invented.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from jts.core.gaps import minutes_in
+from jts.core.gaps import missing_ranges
+from jts.domain.errors import BrokerError
+from jts.domain.market import Timeframe
+from jts.ports import BarStore
+from jts.ports import MarketDataClient
+from jts.ports import TradingCalendar
+
+log = logging.getLogger("jts.app.backfill")
+
+
+@dataclass(frozen=True, slots=True)
+class BackfillResult:
+    instrument_id: str
+    missing: int  # minutes missing before
+    written: int  # bars stored
+    still_missing: int
+    error: str | None = None
+
+
+async def backfill(
+    client: MarketDataClient,
+    store: BarStore,
+    calendar: TradingCalendar,
+    instrument_ids: Sequence[str],
+    days: Sequence[date],
+    *,
+    now_ns: int | None = None,
+    on_symbol: Callable[[BackfillResult], None] | None = None,
+) -> list[BackfillResult]:
+    sessions = [calendar.session_bounds(day) for day in days]
+    if not sessions:
+        return []
+    first, last = sessions[0][0], sessions[-1][1]
+    results = []
+    for instrument_id in instrument_ids:
+        stored = await store.read_bars(instrument_id, first, last, Timeframe.M1)
+        gaps = missing_ranges(sessions, (b.ts for b in stored), until=now_ns)
+        written, error = 0, None
+        for start, end in gaps:
+            try:
+                bars = await client.historical_bars(instrument_id, start, end, Timeframe.M1)
+            except BrokerError as exc:
+                error = str(exc)
+                log.warning("backfill of %s stopped: %s", instrument_id, exc)
+                break
+            written += await store.write_bars(bars)
+        result = BackfillResult(
+            instrument_id, minutes_in(gaps), written, max(0, minutes_in(gaps) - written), error
+        )
+        results.append(result)
+        if on_symbol is not None:
+            on_symbol(result)
+    return results

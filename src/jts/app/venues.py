@@ -1,0 +1,40 @@
+"""Live brokers as market data sources, built from settings."""
+
+from __future__ import annotations
+
+from datetime import date
+from datetime import timedelta
+
+from jts.app.settings import Settings
+from jts.brokers.kis.pool import KisAccountPool
+from jts.domain.errors import ConfigurationError
+from jts.ports import MarketDataClient
+from jts.ports import TradingCalendar
+
+LIVE_SOURCES = ("kis", "creon")
+
+
+def broker_market_data(settings: Settings, source: str) -> MarketDataClient:
+    """A connected-on-demand client; credentials are checked here, before any I/O."""
+    state_dir = settings.data_dir / "brokers"
+    if source == "kis":
+        return KisAccountPool(settings.kis, state_dir=state_dir).market_data()
+    if source == "creon":
+        from jts.app.creon import creon_broker
+
+        return creon_broker(settings, state_dir=state_dir)
+    raise ConfigurationError(f"{source!r} is not a live broker source ({', '.join(LIVE_SOURCES)})")
+
+
+def broker_symbols(settings: Settings, source: str) -> list[str]:
+    if source == "kis":
+        return list(settings.kis.full_universe() or settings.feed.symbols)
+    return list(settings.feed.symbols)
+
+
+def recent_sessions(calendar: TradingCalendar, today: date, count: int) -> list[date]:
+    """The last ``count`` sessions up to and including ``today``."""
+    if count <= 0:
+        return []
+    days = calendar.sessions(today - timedelta(days=count * 2 + 14), today)
+    return days[-count:]

@@ -1,0 +1,70 @@
+"""Backfill from a broker mends only the store's gaps, within the broker's budget."""
+
+from __future__ import annotations
+
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from fakes.kis_server import FakeKis
+from fakes.kis_venue import APP_KEY
+from fakes.kis_venue import APP_SECRET
+from fakes.kis_venue import CANO
+from fakes.kis_venue import account_config
+from fakes.kis_venue import kis_settings
+from jts.app.backfill import backfill
+from jts.brokers.common.calendars import calendar_for_venue
+from jts.brokers.kis.market_data import KisMarketData
+from jts.brokers.kis.session import open_session
+from jts.domain.market import Timeframe
+from jts.storage.clickhouse.store import ClickHouseBarStore
+
+DAY = date(2026, 3, 3)
+SAMSUNG = "KRX:005930"
+
+
+def session_rows(skip: set[str]) -> list[tuple[str, str, Decimal, Decimal, Decimal, Decimal, int]]:
+    start = datetime(2026, 3, 3, 9, 0)
+    rows = []
+    for i in range(390):
+        t = (start + timedelta(minutes=i)).strftime("%H%M%S")
+        if t in skip:
+            continue
+        p = Decimal(70_000 + 100 * (i % 5))
+        rows.append(("20260303", t, p, p + 100, p - 100, p, 500))
+    return rows
+
+
+async def test_backfill_fills_gaps_once_and_reports_what_the_venue_lacks(tmp_path: Path) -> None:
+    calendar = calendar_for_venue("KRX")
+    async with FakeKis() as fake:
+        fake.add_account(app_key=APP_KEY, app_secret=APP_SECRET, cano=CANO)
+        fake.add_minute_bars("005930", session_rows(skip={"101500"}))  # no trade at 10:15
+        settings = kis_settings([account_config(fake)], tmp_path)
+        session = open_session(settings, settings.accounts[0], state_dir=tmp_path / "state")
+        client = KisMarketData(session.rest, [SAMSUNG])
+        await client.connect()
+        store = await ClickHouseBarStore.open(None, tmp_path)
+        try:
+            open_ns, close_ns = calendar.session_bounds(DAY)
+            # The store already holds the first hour.
+            first_hour = await client.historical_bars(
+                SAMSUNG, open_ns, open_ns + 3_600 * 10**9, Timeframe.M1
+            )
+            assert await store.write_bars(first_hour) == 60
+            calls_before = len(fake.requests)
+            [result] = await backfill(client, store, calendar, [SAMSUNG], [DAY])
+            assert result.missing == 390 - 60
+            assert result.written == 390 - 60 - 1
+            assert result.still_missing == 1
+            stored = await store.read_bars(SAMSUNG, open_ns, close_ns, Timeframe.M1)
+            assert len(stored) == 389
+            # Paging started at the end of the gap, not at the close, and stopped at its start.
+            assert len(fake.requests) - calls_before <= 4
+            again = await backfill(client, store, calendar, [SAMSUNG], [DAY])
+            assert again[0].written == 0
+        finally:
+            await store.close()
+            await client.disconnect()
