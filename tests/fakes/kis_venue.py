@@ -112,10 +112,12 @@ class KisHarness:
 
 @asynccontextmanager
 async def kis_venue(tmp_path: Path, *, paper: bool = False) -> AsyncIterator[KisHarness]:
-    async with FakeKis(paper=paper, ping_interval=0.5) as fake:
+    async with FakeKis(paper=paper, ping_interval=0.5, token_issue_interval_seconds=0.1) as fake:
         fake.add_account(app_key=APP_KEY, app_secret=APP_SECRET, cano=CANO, hts_id=HTS_ID)
         fake.set_price("005930", Decimal(70_000))
-        settings = kis_settings([account_config(fake, paper=paper)], tmp_path)
+        settings = kis_settings(
+            [account_config(fake, paper=paper)], tmp_path, token_issue_interval=0.15
+        )
         state_dir = tmp_path / "state"
         session = open_session(settings, settings.accounts[0], state_dir=state_dir)
         market = KisMarketData(session.rest, [SAMSUNG], realtime=session.realtime)

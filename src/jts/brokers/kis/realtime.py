@@ -40,6 +40,11 @@ from jts.domain.errors import DataError
 log = logging.getLogger("jts.brokers.kis.realtime")
 
 KEY_IN_USE = "OPSP8996"
+
+# websockets logs every frame at DEBUG, and KIS frames carry the approval key and the
+# notice stream's AES key: its logger is pinned at INFO whatever the root level is.
+_FRAME_LOG = logging.getLogger("jts.brokers.kis.frames")
+_FRAME_LOG.setLevel(logging.INFO)
 _TRADE_FIELDS = 46
 _NOTICE_FIELDS = 26
 
@@ -196,7 +201,11 @@ class KisRealtime:
                 if self._approval_key is None:
                     self._approval_key = await self._approval()
                 async with websockets.connect(
-                    self.url, ping_interval=None, open_timeout=10, max_queue=4096
+                    self.url,
+                    ping_interval=None,
+                    open_timeout=10,
+                    max_queue=4096,
+                    logger=_FRAME_LOG,
                 ) as ws:
                     self._ws = ws
                     self.connects += 1
