@@ -1,0 +1,156 @@
+"""The bridge's REST API: market data, orders, balance and a long-polled fill journal.
+
+Every endpoint wants ``Authorization: Bearer <secret>`` (compared in constant
+time). Errors are JSON ``{"detail", "code"}``: ``detail`` carries Creon's own
+message (``GetDibMsg1``) where there is one, ``code`` is stable for the
+adapter. 429 comes with ``Retry-After``; 503 means Creon is not connected or
+trading is not initialised, and that nothing was sent.
+"""
+
+from __future__ import annotations
+
+import hmac
+import math
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter
+from fastapi import Depends
+from fastapi import FastAPI
+from fastapi import Header
+from fastapi import Query
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from jts.brokers.creon.bridge import errors
+from jts.brokers.creon.bridge.com import ComFactory
+from jts.brokers.creon.bridge.errors import BridgeError
+from jts.brokers.creon.bridge.schemas import BalanceOut
+from jts.brokers.creon.bridge.schemas import BarsOut
+from jts.brokers.creon.bridge.schemas import CancelOut
+from jts.brokers.creon.bridge.schemas import EventPage
+from jts.brokers.creon.bridge.schemas import FillOut
+from jts.brokers.creon.bridge.schemas import HealthOut
+from jts.brokers.creon.bridge.schemas import InstrumentOut
+from jts.brokers.creon.bridge.schemas import OrderAck
+from jts.brokers.creon.bridge.schemas import OrderIn
+from jts.brokers.creon.bridge.schemas import OrderOut
+from jts.brokers.creon.bridge.schemas import QuoteOut
+from jts.brokers.creon.bridge.service import CreonBridge
+
+MAX_WAIT = 30.0
+
+
+def build_bridge_app(
+    com_factory: ComFactory,
+    secret: str,
+    *,
+    account: str | None = None,
+    state_path: Path | None = None,
+    max_wait: float = 3.0,
+    bridge: CreonBridge | None = None,
+) -> FastAPI:
+    """The app; the COM thread starts and stops with the app's lifespan."""
+    if not secret:
+        raise ValueError("the bridge needs a shared secret")
+    creon = bridge or CreonBridge(
+        com_factory, account=account, state_path=state_path, max_wait=max_wait
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await creon.start()
+        try:
+            yield
+        finally:
+            await creon.stop()
+
+    api = FastAPI(title="jts creon bridge", docs_url=None, redoc_url=None, lifespan=lifespan)
+    api.state.bridge = creon
+    expected = secret.encode()
+
+    def authorised(authorization: Annotated[str | None, Header()] = None) -> None:
+        scheme, _, given = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), expected):
+            raise BridgeError(401, errors.UNAUTHORIZED, "missing or wrong bearer secret")
+
+    @api.exception_handler(BridgeError)
+    async def bridge_error(request: Request, exc: BridgeError) -> JSONResponse:
+        headers = {}
+        if exc.retry_after is not None:
+            headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
+        if exc.status == 401:
+            headers["WWW-Authenticate"] = "Bearer"
+        return JSONResponse(
+            {"detail": exc.detail, "code": exc.code}, status_code=exc.status, headers=headers
+        )
+
+    @api.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}" for error in exc.errors()
+        )
+        return JSONResponse({"detail": problems, "code": errors.INVALID}, status_code=422)
+
+    router = APIRouter(dependencies=[Depends(authorised)])
+    _market_routes(router, creon)
+    _order_routes(router, creon)
+    api.include_router(router)
+    return api
+
+
+def _market_routes(router: APIRouter, creon: CreonBridge) -> None:
+    @router.get("/health")
+    async def health() -> HealthOut:
+        return await creon.health()
+
+    @router.get("/instruments")
+    async def instruments() -> list[InstrumentOut]:
+        return await creon.instruments()
+
+    @router.get("/quotes/{code}")
+    async def quote(code: str) -> QuoteOut:
+        return await creon.quote(code)
+
+    @router.get("/bars/{code}")
+    async def bars(
+        code: str,
+        timeframe: str,
+        start: Annotated[int, Query(ge=0)],
+        end: Annotated[int, Query(ge=0)],
+    ) -> BarsOut:
+        return BarsOut(
+            code=code, timeframe=timeframe, bars=await creon.bars(code, timeframe, start, end)
+        )
+
+
+def _order_routes(router: APIRouter, creon: CreonBridge) -> None:
+    @router.post("/orders", status_code=201)
+    async def place(order: OrderIn) -> OrderAck:
+        return await creon.place(order)
+
+    @router.delete("/orders/{order_no}")
+    async def cancel(order_no: str, code: str | None = None) -> CancelOut:
+        return await creon.cancel(order_no, code)
+
+    @router.get("/orders")
+    async def orders(open: bool = False) -> list[OrderOut]:
+        return await (creon.open_orders() if open else creon.today_orders())
+
+    @router.get("/fills")
+    async def fills(since_ns: Annotated[int, Query(ge=0)] = 0) -> list[FillOut]:
+        return creon.fills(since_ns)
+
+    @router.get("/balance")
+    async def balance() -> BalanceOut:
+        return await creon.balance()
+
+    @router.get("/events")
+    async def events(
+        after: Annotated[int, Query(ge=0)] = 0,
+        wait: Annotated[float, Query(ge=0, le=MAX_WAIT)] = 0.0,
+    ) -> EventPage:
+        return EventPage(events=await creon.journal.after(after, wait), head=creon.journal.head)

@@ -1,0 +1,177 @@
+"""A Creon venue for tests: the bridge over fake COM, on a real port, and CreonBroker clients.
+
+``creon_venue(tmp_path)`` is what the broker contract suite uses::
+
+    async with creon_venue(tmp_path) as venue:
+        await venue.execution.submit_order(order)
+        await venue.set_price(Decimal(69_900))
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from collections.abc import Awaitable
+from collections.abc import Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import datetime
+from datetime import timedelta
+from datetime import timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from jts.brokers.creon.adapter import CreonBroker
+from jts.brokers.creon.bridge.app import build_bridge_app
+from jts.brokers.creon.bridge.fake_com import FakeCreonMarket
+from jts.brokers.creon.bridge.fake_com import drop_order_responses
+from jts.brokers.creon.bridge.service import CreonBridge
+from jts.domain.instruments import TickRule
+from jts.domain.reports import MarketDataBatch
+from jts.domain.timestamps import NANOS_PER_MINUTE
+from jts.domain.timestamps import dt_to_ns
+from jts.ports.brokers import ExecutionClient
+from jts.ports.brokers import MarketDataClient
+
+SECRET = "creon-test-secret"
+INSTRUMENT = "KRX:005930"
+CODE = "A005930"
+KST = timezone(timedelta(hours=9))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class BridgeServer:
+    """The bridge app (over a fake market) served by uvicorn in this process."""
+
+    market: FakeCreonMarket
+    bridge: CreonBridge
+    port: int
+    server: uvicorn.Server
+    task: asyncio.Task[None]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def stop(self) -> None:
+        self.server.should_exit = True
+        await self.task
+
+
+async def start_bridge(
+    market: FakeCreonMarket,
+    *,
+    secret: str = SECRET,
+    max_wait: float = 3.0,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    state_path: Path | None = None,
+) -> BridgeServer:
+    bridge = CreonBridge(market.factory(), state_path=state_path, max_wait=max_wait, sleep=sleep)
+    app: Any = drop_order_responses(
+        build_bridge_app(market.factory(), secret, bridge=bridge), market
+    )
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, log_level="critical")
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            await task
+            raise RuntimeError("bridge did not start")
+        await asyncio.sleep(0.01)
+    return BridgeServer(market, bridge, port, server, task)
+
+
+@dataclass
+class CreonHarness:
+    market_state: FakeCreonMarket
+    server: BridgeServer
+    journal_path: Path
+    market: MarketDataClient
+    execution: ExecutionClient
+    instrument_id: str = INSTRUMENT
+    code: str = CODE
+    clients: list[CreonBroker] = field(default_factory=list)
+    streamed: list[MarketDataBatch] = field(default_factory=list)
+    _streaming: asyncio.Task[None] | None = None
+
+    def tick(self) -> Decimal:
+        return TickRule.krx_stock().tick_at(Decimal(self.market_state.listings[self.code].price))
+
+    async def seed_history(self) -> tuple[int, int]:
+        """The fake holds seeded minute bars for today's session: 09:00-10:00 KST."""
+        today = self.market_state.today
+        start = dt_to_ns(datetime(today.year, today.month, today.day, 9, tzinfo=KST))
+        return start, start + 60 * NANOS_PER_MINUTE
+
+    async def _consume(self, client: CreonBroker) -> None:
+        async for batch in client.stream():
+            self.streamed.append(batch)
+
+    async def set_price(self, price: Decimal) -> None:
+        """Trade at ``price`` on the fake market; crossing limit orders fill."""
+        self.market_state.set_price(self.code, price)
+        await asyncio.sleep(0)
+
+    def venue_order_count(self) -> int:
+        return len(self.market_state.orders())
+
+    def broker(self, journal_path: Path | None = None, **kwargs: Any) -> CreonBroker:
+        client = CreonBroker(
+            self.server.url,
+            SECRET,
+            account=self.market_state.account,
+            journal_path=journal_path,
+            poll_wait=1.0,
+            timeout=5.0,
+            **kwargs,
+        )
+        self.clients.append(client)
+        return client
+
+    async def new_execution_client(self) -> ExecutionClient:
+        client = self.broker(self.journal_path)
+        await client.connect()
+        return client
+
+    async def close(self) -> None:
+        if self._streaming is not None:
+            self._streaming.cancel()
+            await asyncio.gather(self._streaming, return_exceptions=True)
+        for client in self.clients:
+            await client.disconnect()
+        await self.server.stop()
+
+
+@asynccontextmanager
+async def creon_venue(tmp_path: Path, **market_options: Any) -> AsyncIterator[CreonHarness]:
+    # The stream polls quotes; lift the look-up counter so polling never starves the tests
+    # (test_limits covers the counters).
+    market_options.setdefault("quote_limit", 1_000_000)
+    market = FakeCreonMarket(**market_options)
+    server = await start_bridge(market)
+    journal = tmp_path / "creon-intents.jsonl"
+    harness = CreonHarness(market, server, journal, market=None, execution=None)  # type: ignore[arg-type]
+    try:
+        market_client = harness.broker(None, watch=(INSTRUMENT,), quote_interval=0.05)
+        await market_client.connect()
+        harness._streaming = asyncio.create_task(harness._consume(market_client))
+        execution = harness.broker(journal)
+        await execution.connect()
+        harness.market = market_client
+        harness.execution = execution
+        yield harness
+    finally:
+        await harness.close()
