@@ -37,6 +37,7 @@ from jts.domain.timestamps import NANOS_PER_MINUTE
 from jts.domain.timestamps import dt_to_ns
 from jts.ports.brokers import ExecutionClient
 from jts.ports.brokers import MarketDataClient
+from waiting import eventually
 
 SECRET = "creon-test-secret"
 INSTRUMENT = "KRX:005930"
@@ -168,6 +169,8 @@ async def creon_venue(tmp_path: Path, **market_options: Any) -> AsyncIterator[Cr
         market_client = harness.broker(None, watch=(INSTRUMENT,), quote_interval=0.05)
         await market_client.connect()
         harness._streaming = asyncio.create_task(harness._consume(market_client))
+        # The first round only learns the volumes a later trade is measured against.
+        await eventually(lambda: market_client.polls >= 1)
         execution = harness.broker(journal)
         await execution.connect()
         harness.market = market_client

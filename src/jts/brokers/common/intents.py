@@ -30,6 +30,8 @@ from jts.domain.timestamps import NANOS_PER_SECOND
 # Venue clocks tick in seconds (KIS ORD_TMD is HHMMSS): allow for that and for skew.
 MATCH_BEFORE_NS = 5 * NANOS_PER_SECOND
 MATCH_AFTER_NS = 120 * NANOS_PER_SECOND
+# An unbound intent younger than this may simply not be listed by the venue yet.
+RESOLVE_GRACE_NS = 20 * NANOS_PER_SECOND
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,6 +44,7 @@ from pydantic import ValidationError
 from jts.brokers.common.breaker import CircuitBreaker
 from jts.brokers.common.guard import RetryPolicy
 from jts.brokers.common.guard import VenueGuard
+from jts.brokers.common.intents import RESOLVE_GRACE_NS
 from jts.brokers.common.intents import IntentJournal
 from jts.brokers.common.intents import OrderIntent
 from jts.brokers.common.intents import match_intent
@@ -89,6 +90,7 @@ from jts.domain.reports import ExecutionReport
 from jts.domain.reports import MarketDataBatch
 from jts.domain.reports import OrderStatusReport
 from jts.domain.timestamps import NANOS_PER_DAY
+from jts.domain.timestamps import NANOS_PER_MINUTE
 from jts.ports.brokers import ReportHandler
 
 log = logging.getLogger("jts.brokers.creon")
@@ -151,6 +153,7 @@ class CreonBroker:
         self.commission_rate = commission_rate
         self.sell_tax_rate = sell_tax_rate
         self.watch = tuple(watch)
+        self.polls = 0  # completed rounds of the market data stream
         self._quote_interval = quote_interval
         self._clock = clock
         self._sleep = sleep
@@ -249,13 +252,31 @@ class CreonBroker:
         ]
 
     async def stream(self) -> AsyncIterator[MarketDataBatch]:
-        """Trades of the ``watch`` list, polled from snapshot quotes (one look-up each).
+        """Trades of the ``watch`` list from polled quotes, and its closed minute bars.
 
-        Creon's real-time StockCur needs a COM subscription per code; the bridge
-        does not relay it yet, so this polls and reports volume growth as a tick.
+        Creon's real-time StockCur needs a COM subscription per code, which the
+        bridge does not relay, so this polls: each quote look-up's volume growth is
+        a tick, and at every minute boundary the minute chart gives the closed bars
+        (one look-up per symbol per minute: Creon's 60 per 15 s cover 240 symbols).
+        Bars come from the venue's chart, never from sampled quotes.
         """
         volumes: dict[str, int] = {}
+        emitted: dict[str, int] = {}
         while self._http is not None:
+            now = self._clock()
+            minute = now - now % NANOS_PER_MINUTE
+            bars: list[Bar] = []
+            for instrument_id in self.watch:
+                since = emitted.get(instrument_id, minute - NANOS_PER_MINUTE)
+                if since >= minute:
+                    continue
+                try:
+                    closed = await self.historical_bars(instrument_id, since, minute, Timeframe.M1)
+                except BrokerUnavailable as exc:
+                    log.warning("creon: minute bars of %s failed: %s", instrument_id, exc)
+                    continue
+                bars.extend(closed)
+                emitted[instrument_id] = minute
             ticks: list[Tick] = []
             for instrument_id in self.watch:
                 try:
@@ -269,8 +290,9 @@ class CreonBroker:
                     ticks.append(
                         Tick(instrument_id, quote.ts, quote.price, Decimal(quote.volume - before))
                     )
-            if ticks:
-                yield MarketDataBatch(ts=max(t.ts for t in ticks), ticks=tuple(ticks))
+            self.polls += 1
+            if ticks or bars:
+                yield MarketDataBatch(ts=self._clock(), bars=tuple(bars), ticks=tuple(ticks))
             await self._sleep(self._quote_interval)
 
     # -- orders ---------------------------------------------------------------------------
@@ -422,8 +444,19 @@ class CreonBroker:
 
     async def _resolve(self, intent: OrderIntent) -> OrderStatusReport | None:
         """Find the Creon order an unbound intent became, and bind it."""
-        found = match_intent(intent, await self._today(), self.journal.claimed())
+        today = await self._today()
+        current = self.journal.get(intent.client_order_id)
+        if current is not None and current.venue_order_id:
+            # Bound while we asked (the event poller matched it first).
+            for report in today:
+                if report.venue_order_id == current.venue_order_id:
+                    return replace(report, client_order_id=intent.client_order_id)
+        found = match_intent(intent, today, self.journal.claimed())
         if found is None:
+            if self._clock() - intent.sent_ns < RESOLVE_GRACE_NS:
+                raise BrokerUnavailable(
+                    f"creon: {intent.client_order_id} not listed by Creon yet; ask again shortly"
+                )
             return None
         self.journal.bind(intent.client_order_id, found.venue_order_id)
         log.warning(

@@ -23,6 +23,7 @@ from typing import Any
 
 from jts.brokers.common.fill_ledger import FillLedger
 from jts.brokers.common.fill_ledger import LedgerFill
+from jts.brokers.common.intents import RESOLVE_GRACE_NS
 from jts.brokers.common.intents import IntentJournal
 from jts.brokers.common.intents import OrderIntent
 from jts.brokers.common.intents import match_intent
@@ -52,7 +53,6 @@ from jts.domain.orders import Order
 from jts.domain.reports import AccountState
 from jts.domain.reports import ExecutionReport
 from jts.domain.reports import OrderStatusReport
-from jts.domain.timestamps import NANOS_PER_SECOND
 from jts.ports.brokers import ReportHandler
 from jts.sim.fees import FeeSchedule
 
@@ -60,8 +60,6 @@ log = logging.getLogger("jts.brokers.kis")
 
 LIMIT, MARKET = "00", "01"
 CANCEL = "02"
-# An unbound intent younger than this may simply not be listed yet: ask again later.
-RESOLVE_GRACE_NS = 20 * NANOS_PER_SECOND
 _DONE = (OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.REJECTED, OrderStatus.EXPIRED)
 
 
@@ -270,6 +268,8 @@ class KisExecution:
         if intent is None:
             return None  # never journalled, so never sent
         today = await self._today()
+        # Another caller may have bound it while we asked.
+        intent = self.journal.get(client_order_id) or intent
         if intent.venue_order_id:
             for report in today:
                 if report.venue_order_id == intent.venue_order_id:
