@@ -36,6 +36,7 @@ from jts.app.settings import Settings
 from jts.app.sources import instruments_for
 from jts.app.sources import market_source
 from jts.app.sources import select_instruments
+from jts.app.venues import broker_execution
 from jts.brokers.common.calendars import calendar_for_venue
 from jts.brokers.paper.config import PaperConfig
 from jts.brokers.paper.data import PaperMarketDataClient
@@ -44,6 +45,7 @@ from jts.brokers.paper.remote import RemotePaperExecutionClient
 from jts.brokers.paper.server import build_venue_api
 from jts.bus.kafka import KafkaMessageBus
 from jts.core import topics
+from jts.core.clocks import LiveClock
 from jts.core.clocks import MarketClock
 from jts.core.clocks import SimClock
 from jts.core.component import Component
@@ -52,6 +54,9 @@ from jts.domain.errors import JtsError
 from jts.domain.events import BarEvent
 from jts.domain.events import Event
 from jts.domain.instruments import Instrument
+from jts.ports import Clock
+from jts.ports import ExecutionClient
+from jts.ports import MessageBus
 from jts.services.execution import OrderExecutionService
 from jts.services.execution import SizingConfig
 from jts.services.market_data import CollectorConfig
@@ -252,13 +257,22 @@ async def _order_execution(settings: Settings, bus: KafkaMessageBus) -> ServiceP
     sql = await _open_sql(settings)
     # Until the first event arrives, market time is where this service left off.
     latest = await sql.orders.list(limit=1)
-    clock = MarketClock(latest[0].updated_ts if latest else 0)
     universe = {i.key: i for i in _universe(settings)}
-    venue = RemotePaperExecutionClient(
-        settings.serve.venue_url(), settings.serve.paper_venue_token.get_secret_value()
-    )
+    venue: ExecutionClient
+    clock: Clock
+    events: MessageBus
+    if settings.execution.venue == "paper":
+        market = MarketClock(latest[0].updated_ts if latest else 0)
+        clock, events = market, MarketTimeBus(bus, market)
+        venue = RemotePaperExecutionClient(
+            settings.serve.venue_url(), settings.serve.paper_venue_token.get_secret_value()
+        )
+    else:
+        # A live broker: wall-clock time, and credentials checked before anything starts.
+        clock, events = LiveClock(), bus
+        venue = broker_execution(settings, settings.execution.venue)
     execution = OrderExecutionService(
-        MarketTimeBus(bus, clock),
+        events,
         clock,
         sql.orders,
         venue,

@@ -163,6 +163,8 @@ class StrategySettings(_Section):
 
 
 class ExecutionSettings(_Section):
+    # Where `jts serve order-execution` sends orders: the paper venue service or a live broker.
+    venue: Literal["paper", "kis", "creon"] = "paper"
     order_type: OrderType = OrderType.LIMIT
     notional_per_order: Decimal = Field(Decimal(10_000_000), gt=0)
     limit_offset_ticks: int = Field(1, ge=0, le=20)

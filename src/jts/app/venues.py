@@ -6,8 +6,11 @@ from datetime import date
 from datetime import timedelta
 
 from jts.app.settings import Settings
+from jts.brokers.kis.execution import KisExecution
 from jts.brokers.kis.pool import KisAccountPool
+from jts.brokers.kis.session import open_session
 from jts.domain.errors import ConfigurationError
+from jts.ports import ExecutionClient
 from jts.ports import MarketDataClient
 from jts.ports import TradingCalendar
 
@@ -24,6 +27,27 @@ def broker_market_data(settings: Settings, source: str) -> MarketDataClient:
 
         return creon_broker(settings, state_dir=state_dir)
     raise ConfigurationError(f"{source!r} is not a live broker source ({', '.join(LIVE_SOURCES)})")
+
+
+def broker_execution(settings: Settings, venue: str) -> ExecutionClient:
+    """The live venue order execution trades on (``execution.venue``)."""
+    state_dir = settings.data_dir / "brokers"
+    if venue == "kis":
+        kis = settings.kis
+        if not kis.accounts:
+            raise ConfigurationError("execution.venue 'kis' needs at least one [[kis.accounts]]")
+        name = kis.trading_account or kis.accounts[0].name
+        try:
+            account = kis.account(name)
+        except KeyError as exc:
+            raise ConfigurationError(f"kis.trading_account: {exc.args[0]}") from None
+        session = open_session(kis, account, state_dir=state_dir)
+        return KisExecution(session.rest, state_dir=state_dir, realtime=session.realtime)
+    if venue == "creon":
+        from jts.app.creon import creon_broker
+
+        return creon_broker(settings, state_dir=state_dir)
+    raise ConfigurationError(f"{venue!r} is not a live broker ({', '.join(LIVE_SOURCES)})")
 
 
 def broker_symbols(settings: Settings, source: str) -> list[str]:

@@ -145,10 +145,19 @@ class IntentJournal:
         """Durably note the intent; call before the order leaves."""
         self._append(intent)
 
-    def bind(self, client_order_id: str, venue_order_id: str) -> OrderIntent:
+    def bind(
+        self, client_order_id: str, venue_order_id: str, *, price: Decimal | None = None
+    ) -> OrderIntent:
+        """Tie the intent to the venue's order number (again after a modify, with its price)."""
         intent = self._by_client[client_order_id]
-        if intent.venue_order_id == venue_order_id:
+        if intent.venue_order_id == venue_order_id and (price is None or price == intent.price):
             return intent
-        bound = replace(intent, venue_order_id=venue_order_id)
+        bound = replace(
+            intent, venue_order_id=venue_order_id, price=intent.price if price is None else price
+        )
         self._append(bound)
         return bound
+
+    def venue_ids_of(self, client_order_id: str) -> list[str]:
+        """Every venue order number the intent has had (a modify gives a new one)."""
+        return [v for v, c in self._by_venue.items() if c == client_order_id]

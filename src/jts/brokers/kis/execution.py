@@ -59,7 +59,7 @@ from jts.sim.fees import FeeSchedule
 log = logging.getLogger("jts.brokers.kis")
 
 LIMIT, MARKET = "00", "01"
-CANCEL = "02"
+MODIFY, CANCEL = "01", "02"
 _DONE = (OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.REJECTED, OrderStatus.EXPIRED)
 
 
@@ -193,7 +193,8 @@ class KisExecution:
         }
 
     async def cancel_order(self, order: Order) -> None:
-        odno = order.venue_order_id or self._venue_id(order.client_order_id)
+        # The journal knows the current number: a modify gives the order a new one.
+        odno = self._venue_id(order.client_order_id) or order.venue_order_id
         if odno is None:
             raise UnknownOrder(f"{order.client_order_id}: KIS order number not known")
         branch = self._branch.get(odno) or await self._branch_of(odno)
@@ -215,6 +216,46 @@ class KisExecution:
             Paths.MODIFY_CANCEL, self.rest.endpoints.tr.modify_cancel, body, idempotent=True
         )
         await self._sync_orders()
+
+    async def modify_order(self, order: Order, price: Decimal) -> str:
+        """Move a working limit order's remaining quantity to ``price``; the new ODNO.
+
+        KIS answers a modify with a new order number for the remaining quantity;
+        the journal binds the client order id to it, so later fills, cancels and
+        queries follow the order. Not part of the ExecutionClient port (no other
+        venue here modifies in place); strategies replace by cancel and resubmit.
+        """
+        odno = self._venue_id(order.client_order_id) or order.venue_order_id
+        if odno is None:
+            raise UnknownOrder(f"{order.client_order_id}: KIS order number not known")
+        if price <= 0 or price != price.to_integral_value():
+            raise InvalidOrder(f"KIS prices are whole won, got {price}")
+        branch = self._branch.get(odno) or await self._branch_of(odno)
+        account = self.rest.account
+        body = {
+            "CANO": account.cano,
+            "ACNT_PRDT_CD": account.product_code,
+            "KRX_FWDG_ORD_ORGNO": branch,
+            "ORGN_ODNO": odno,
+            "ORD_DVSN": LIMIT,
+            "RVSE_CNCL_DVSN_CD": MODIFY,
+            "ORD_QTY": "0",
+            "ORD_UNPR": str(int(price)),
+            "QTY_ALL_ORD_YN": "Y",
+            "EXCG_ID_DVSN_CD": "KRX",
+        }
+        response = await self.rest.post(
+            Paths.MODIFY_CANCEL, self.rest.endpoints.tr.modify_cancel, body, idempotent=False
+        )
+        output = response.body.get("output") or {}
+        new = str(output.get("ODNO", "")).strip()
+        if not new:
+            raise OutcomeUnknown(f"KIS modify answer without ODNO: {response.body}")
+        self._branch[new] = str(output.get("KRX_FWDG_ORD_ORGNO", "")).strip() or branch
+        self._orders.pop(odno, None)
+        self._orders[new] = self.journal.bind(order.client_order_id, new, price=price)
+        log.info("%s modified to %s: KIS order %s -> %s", order.client_order_id, price, odno, new)
+        return new
 
     def _venue_id(self, client_order_id: str) -> str | None:
         intent = self.journal.get(client_order_id)
@@ -252,8 +293,16 @@ class KisExecution:
         rows, _ = await self.rest.pages(
             Paths.DAILY_ORDERS, self.rest.endpoints.tr.daily_orders, params
         )
-        # Modify and cancel requests are rows of their own; the originals carry the state.
-        return [r for r in rows if not str(r.get("orgn_odno", "")).strip()]
+        # A cancel request is a row of its own (cncl_yn Y); the original carries the state.
+        # A modify's row is the live order for the remaining quantity.
+        return [
+            r
+            for r in rows
+            if not (
+                str(r.get("orgn_odno", "")).strip()
+                and str(r.get("cncl_yn", "")).strip().upper() == "Y"
+            )
+        ]
 
     async def _today(self, *, unfilled_only: bool = False) -> list[OrderStatusReport]:
         rows = await self._today_rows(unfilled_only=unfilled_only)
@@ -383,6 +432,8 @@ class KisExecution:
                     report.filled_quantity * report.avg_fill_price,
                     self._clock(),
                 )
+            if intent.venue_order_id != report.venue_order_id:
+                return  # an order number the order had before a modify: fills only
             if report.status in _DONE and report.status is not OrderStatus.FILLED:
                 watched = self._orders.pop(report.venue_order_id, None)
                 if watched is not None and report.status is OrderStatus.CANCELED:
@@ -410,11 +461,12 @@ class KisExecution:
         )
         if fill is None:
             return
-        status = (
-            OrderStatus.FILLED
-            if fill.total_quantity >= intent.quantity
-            else OrderStatus.PARTIALLY_FILLED
+        # Across every number the order has had (a modify starts a new one).
+        done = sum(
+            (self.ledger.totals(v)[0] for v in self.journal.venue_ids_of(intent.client_order_id)),
+            Decimal(0),
         )
+        status = OrderStatus.FILLED if done >= intent.quantity else OrderStatus.PARTIALLY_FILLED
         if status is OrderStatus.FILLED:
             self._orders.pop(odno, None)
         await self._report(

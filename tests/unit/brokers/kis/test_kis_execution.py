@@ -11,12 +11,12 @@ import pytest
 from fakes.kis_venue import SAMSUNG
 from fakes.kis_venue import KisHarness
 from fakes.kis_venue import kis_venue
+from fakes.venue_harness import Reports
 from jts.domain.enums import OrderStatus
 from jts.domain.enums import OrderType
 from jts.domain.enums import Side
 from jts.domain.errors import OutcomeUnknown
 from jts.domain.orders import Order
-from jts.domain.reports import ExecutionReport
 
 
 def order(cid: str, *, side: Side = Side.BUY, qty: int = 10, price: int | None = 70_000) -> Order:
@@ -30,27 +30,6 @@ def order(cid: str, *, side: Side = Side.BUY, qty: int = 10, price: int | None =
         "kis",
         client_order_id=cid,
     )
-
-
-class Reports:
-    def __init__(self) -> None:
-        self.items: list[ExecutionReport] = []
-        self.changed = asyncio.Event()
-
-    async def __call__(self, report: ExecutionReport) -> None:
-        self.items.append(report)
-        self.changed.set()
-
-    async def wait_for(self, cid: str, status: OrderStatus, within: float = 5.0) -> ExecutionReport:
-        async def find() -> ExecutionReport:
-            while True:
-                for r in self.items:
-                    if r.client_order_id == cid and r.status is status:
-                        return r
-                self.changed.clear()
-                await self.changed.wait()
-
-        return await asyncio.wait_for(find(), within)
 
 
 async def wired(h: KisHarness) -> Reports:
@@ -159,3 +138,24 @@ async def test_fills_missed_by_the_socket_come_from_the_inquiry(tmp_path: Path) 
         await h.set_price(Decimal(69_000))
         filled = await reports.wait_for("c-6", OrderStatus.FILLED)  # from the 0.2 s poll
         assert filled.fill is not None and filled.fill.quantity == 10
+
+
+async def test_modify_moves_the_order_to_a_new_price_and_number(tmp_path: Path) -> None:
+    async with kis_venue(tmp_path) as h:
+        reports = await wired(h)
+        await h.execution.submit_order(order("c-7", price=60_000))
+        accepted = await reports.wait_for("c-7", OrderStatus.ACCEPTED)
+        live = order("c-7", price=60_000)
+        live.venue_order_id = accepted.venue_order_id
+        new_odno = await h.execution.modify_order(live, Decimal(61_000))
+        assert new_odno != accepted.venue_order_id
+        [modified] = [o for o in h.fake.orders if o.odno == new_odno]
+        assert modified.price == 61_000
+        status = await h.execution.query_order("c-7")
+        assert status is not None
+        assert (status.venue_order_id, status.price) == (new_odno, Decimal(61_000))
+        assert status.status is OrderStatus.ACCEPTED
+        await h.set_price(Decimal(60_500))  # crosses 61,000, not 60,000
+        filled = await reports.wait_for("c-7", OrderStatus.FILLED)
+        assert filled.fill is not None and filled.fill.price == 61_000
+        assert OrderStatus.CANCELED not in [r.status for r in reports.of("c-7")]
