@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from fakes.creon_venue import creon_venue
+from fakes.kis_venue import kis_paper_venue
 from fakes.kis_venue import kis_venue
 from fakes.paper_venue import paper_venue
 from fakes.venue_harness import VenueHarness
@@ -17,6 +18,7 @@ from fakes.venue_harness import VenueHarness
 VENUES: dict[str, Any] = {
     "paper": paper_venue,
     "kis": kis_venue,
+    "kis-paper": kis_paper_venue,
     "creon": creon_venue,
 }
 

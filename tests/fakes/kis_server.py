@@ -101,6 +101,20 @@ NOTICE_COLUMNS = (  # noqa: SIM905
     "ODER_QTY ACNT_NAME ORD_COND_PRC ORD_EXG_GB POPUP_YN FILLER CRDT_CLS CRDT_LOAN_DATE "
     "CNTG_ISNM40 ODER_PRC"
 ).split()
+BOOK_COLUMNS = (
+    ["MKSC_SHRN_ISCD", "BSOP_HOUR", "HOUR_CLS_CODE"]
+    + [f"ASKP{i}" for i in range(1, 11)]
+    + [f"BIDP{i}" for i in range(1, 11)]
+    + [f"ASKP_RSQN{i}" for i in range(1, 11)]
+    + [f"BIDP_RSQN{i}" for i in range(1, 11)]
+    + (  # noqa: SIM905 - a list literal would take 16 lines
+        "TOTAL_ASKP_RSQN TOTAL_BIDP_RSQN OVTM_TOTAL_ASKP_RSQN OVTM_TOTAL_BIDP_RSQN ANTC_CNPR "
+        "ANTC_CNQN ANTC_VOL ANTC_CNTG_VRSS ANTC_CNTG_VRSS_SIGN ANTC_CNTG_PRDY_CTRT ACML_VOL "
+        "TOTAL_ASKP_RSQN_ICDC TOTAL_BIDP_RSQN_ICDC OVTM_TOTAL_ASKP_ICDC OVTM_TOTAL_BIDP_ICDC "
+        "STCK_DEAL_CLS_CODE"
+    ).split()
+)
+assert len(BOOK_COLUMNS) == 59
 assert len(TRADE_COLUMNS) == 46
 assert len(NOTICE_COLUMNS) == 26
 
@@ -409,6 +423,7 @@ class FakeKis:
         quote.last_volume = volume
         quote.turnover += price * volume
         self._push_trade(code, quote)
+        self._push_book(code, quote)
         if not fill:
             return
         for order in list(self.orders):
@@ -1411,6 +1426,25 @@ class FakeKis:
             MRKT_TRTM_CLS_CODE="",
         )
         frame = "0|H0STCNT0|001|" + "^".join(values[c] for c in TRADE_COLUMNS)
+        for session in targets:
+            session.queue.put_nowait(frame)
+
+    def _push_book(self, code: str, quote: _Quote) -> None:
+        """A 10-level book around the last price: asks from one tick up, bids from it down."""
+        targets = [s for s in self._sessions if ("H0STASP0", code) in s.subscriptions]
+        if not targets:
+            return
+        values = dict.fromkeys(BOOK_COLUMNS, "0")
+        values.update(MKSC_SHRN_ISCD=code, BSOP_HOUR=_kst_now().strftime("%H%M%S"))
+        ask = bid = quote.price
+        for level in range(1, 11):
+            ask += tick_size(ask)
+            values[f"ASKP{level}"] = _s(ask)
+            values[f"BIDP{level}"] = _s(bid)
+            values[f"ASKP_RSQN{level}"] = str(100 * level)
+            values[f"BIDP_RSQN{level}"] = str(90 * level)
+            bid -= tick_size(bid - 1)
+        frame = "0|H0STASP0|001|" + "^".join(values[c] for c in BOOK_COLUMNS)
         for session in targets:
             session.queue.put_nowait(frame)
 

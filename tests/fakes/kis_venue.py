@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from dataclasses import field
@@ -124,6 +125,11 @@ async def kis_venue(tmp_path: Path, *, paper: bool = False) -> AsyncIterator[Kis
         execution = KisExecution(
             session.rest, state_dir=state_dir, realtime=session.realtime, poll_interval=0.2
         )
+        if paper:
+            # Paper allows 2 calls a second; the poll loop must not starve the test's calls.
+            execution = KisExecution(
+                session.rest, state_dir=state_dir, realtime=session.realtime, poll_interval=2.0
+            )
         await execution.connect()
         await market.connect()
         harness = KisHarness(fake, settings, state_dir, session, market, execution)
@@ -143,3 +149,8 @@ async def kis_venue(tmp_path: Path, *, paper: bool = False) -> AsyncIterator[Kis
             for client in harness.clients:
                 await client.disconnect()
             await execution.disconnect()
+
+
+def kis_paper_venue(tmp_path: Path) -> AbstractAsyncContextManager[KisHarness]:
+    """KIS in paper (모의투자) mode: V tr_ids, 2 calls a second, small pages."""
+    return kis_venue(tmp_path, paper=True)

@@ -22,6 +22,7 @@ from typing import Any
 
 from jts.brokers.kis.environments import Paths
 from jts.brokers.kis.realtime import KisRealtime
+from jts.brokers.kis.realtime import OrderBook
 from jts.brokers.kis.realtime import TradePrint
 from jts.brokers.kis.rest import KisRest
 from jts.brokers.kis.rows import SEOUL
@@ -92,12 +93,23 @@ class KisMarketData:
         self.streamed: list[str] = []
         self.polled: list[str] = []
         self._streaming = False
+        self.order_books: dict[str, OrderBook] = {}
         self.skipped_rows = 0
 
     async def connect(self) -> None:
         await self.rest.connect()
         if self._realtime is not None:
             self._realtime.on_trade(self._on_trade)
+            self._realtime.on_book(self._on_book)
+
+    def watch_order_book(self, instrument_id: str) -> bool:
+        """Stream the 10-level book too (one more registration of the session's 40)."""
+        if self._realtime is None:
+            return False
+        return self._realtime.subscribe(self.rest.endpoints.tr.order_book, code_of(instrument_id))
+
+    async def _on_book(self, book: OrderBook) -> None:
+        self.order_books[book.instrument_id] = book
 
     async def disconnect(self) -> None:
         if self._realtime is not None:

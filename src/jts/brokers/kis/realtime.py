@@ -47,6 +47,7 @@ _FRAME_LOG = logging.getLogger("jts.brokers.kis.frames")
 _FRAME_LOG.setLevel(logging.INFO)
 _TRADE_FIELDS = 46
 _NOTICE_FIELDS = 26
+_BOOK_FIELDS = 59
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +71,24 @@ class FillNotice:
     rejected: bool
 
 
+@dataclass(frozen=True, slots=True)
+class OrderBook:
+    """KRX 10-level book (H0STASP0): (price, quantity) per level, best first."""
+
+    instrument_id: str
+    ts: int
+    asks: tuple[tuple[Decimal, Decimal], ...]
+    bids: tuple[tuple[Decimal, Decimal], ...]
+
+    @property
+    def spread(self) -> Decimal | None:
+        if not self.asks or not self.bids:
+            return None
+        return self.asks[0][0] - self.bids[0][0]
+
+
 TradeCallback = Callable[[TradePrint], Awaitable[None]]
+BookCallback = Callable[[OrderBook], Awaitable[None]]
 NoticeCallback = Callable[[FillNotice], Awaitable[None]]
 ApprovalSource = Callable[[], Awaitable[str]]
 
@@ -98,6 +116,25 @@ def parse_trades(payload: str, count: int, now_ns: int) -> list[TradePrint]:
             raise DataError(f"H0STCNT0 {row[0]}: price {price} volume {volume}")
         prints.append(TradePrint(instrument_of(row[0]), kst_ns(day, row[1]), price, volume))
     return prints
+
+
+def parse_book(payload: str, now_ns: int) -> OrderBook:
+    row = payload.split("^")
+    if len(row) < _BOOK_FIELDS:
+        raise DataError(f"H0STASP0: {len(row)} fields, expected {_BOOK_FIELDS}")
+    day = kst_day(now_ns).strftime("%Y%m%d")
+
+    def levels(prices: int, sizes: int) -> tuple[tuple[Decimal, Decimal], ...]:
+        out = []
+        for i in range(10):
+            price = dec(row[prices + i], "price level")
+            if price > 0:
+                out.append((price, dec(row[sizes + i], "size level")))
+        return tuple(out)
+
+    return OrderBook(
+        instrument_of(row[0]), kst_ns(day, row[1]), asks=levels(3, 23), bids=levels(13, 33)
+    )
 
 
 def parse_notice(plain: str, now_ns: int) -> FillNotice:
@@ -143,6 +180,7 @@ class KisRealtime:
         self._keys: dict[str, tuple[str, str]] = {}  # tr_id -> (key, iv)
         self._trade_callbacks: list[TradeCallback] = []
         self._notice_callbacks: list[NoticeCallback] = []
+        self._book_callbacks: list[BookCallback] = []
         self._ws: ClientConnection | None = None
         self._task: asyncio.Task[None] | None = None
         self.connected = asyncio.Event()
@@ -158,6 +196,9 @@ class KisRealtime:
 
     def on_notice(self, callback: NoticeCallback) -> None:
         self._notice_callbacks.append(callback)
+
+    def on_book(self, callback: BookCallback) -> None:
+        self._book_callbacks.append(callback)
 
     @property
     def registrations(self) -> list[tuple[str, str]]:
@@ -289,32 +330,40 @@ class KisRealtime:
             self._quarantine(text, "expected 4 |-separated parts")
             return
         encrypted, tr_id, count_text, payload = parts
-        now = self._clock()
         try:
             if encrypted == "1":
                 key = self._keys.get(tr_id)
                 if key is None:
                     raise DataError(f"encrypted {tr_id} frame before its key arrived")
                 payload = decrypt(payload, *key)
-            count = int(count_text)
-            if tr_id.startswith("H0STCNI"):
-                notices = [parse_notice(payload, now)]
-                prints: list[TradePrint] = []
-            elif tr_id.endswith("CNT0"):
-                prints = parse_trades(payload, count, now)
-                notices = []
-            else:
-                return
+            parsed = _parse_frame(tr_id, int(count_text), payload, self._clock())
         except (DataError, ValueError) as exc:
             self._quarantine(text, str(exc))
             return
-        for trade in prints:
-            for trade_callback in self._trade_callbacks:
-                await trade_callback(trade)
-        for notice in notices:
-            for notice_callback in self._notice_callbacks:
-                await notice_callback(notice)
+        for item in parsed:
+            if isinstance(item, TradePrint):
+                for on_trade in self._trade_callbacks:
+                    await on_trade(item)
+            elif isinstance(item, FillNotice):
+                for on_notice in self._notice_callbacks:
+                    await on_notice(item)
+            else:
+                for on_book in self._book_callbacks:
+                    await on_book(item)
 
     def _quarantine(self, text: str, reason: str) -> None:
         self.quarantined += 1
         log.warning("%s: malformed real-time frame dropped (%s): %.120s", self.name, reason, text)
+
+
+def _parse_frame(
+    tr_id: str, count: int, payload: str, now_ns: int
+) -> list[TradePrint | FillNotice | OrderBook]:
+    """The records of one data frame; unknown streams give nothing."""
+    if tr_id.startswith("H0STCNI"):
+        return [parse_notice(payload, now_ns)]
+    if tr_id.endswith("CNT0"):
+        return list(parse_trades(payload, count, now_ns))
+    if tr_id == "H0STASP0":
+        return [parse_book(payload, now_ns)]
+    return []

@@ -105,3 +105,16 @@ async def test_a_corrupt_frame_is_dropped_and_counted(tmp_path: Path) -> None:
 def _subs(h: object) -> set[tuple[str, str]]:
     fake = h.fake  # type: ignore[attr-defined]
     return set().union(*fake.ws_subscriptions.values()) if fake.ws_subscriptions else set()
+
+
+async def test_order_book_subscription(tmp_path: Path) -> None:
+    async with kis_venue(tmp_path) as h:
+        assert h.market.watch_order_book(SAMSUNG)
+        await eventually(lambda: ("H0STASP0", "005930") in _subs(h))
+        await h.set_price(Decimal(70_000))
+        await eventually(lambda: SAMSUNG in h.market.order_books)
+        book = h.market.order_books[SAMSUNG]
+        assert len(book.asks) == 10 and len(book.bids) == 10
+        assert book.asks[0][0] == Decimal(70_100) and book.bids[0][0] == Decimal(70_000)
+        assert book.spread == Decimal(100)
+        assert [p for p, _ in book.asks] == sorted(p for p, _ in book.asks)

@@ -16,12 +16,18 @@ from fakes.kis_venue import CANO
 from fakes.kis_venue import SAMSUNG
 from fakes.kis_venue import account_config
 from fakes.kis_venue import kis_settings
+from fakes.venue_harness import Reports
 from jts.brokers.kis.config import KisSettings
 from jts.brokers.kis.credentials import load_credentials
+from jts.brokers.kis.execution import KisExecution
 from jts.brokers.kis.market_data import KisMarketData
 from jts.brokers.kis.session import open_session
+from jts.domain.enums import OrderStatus
+from jts.domain.enums import OrderType
+from jts.domain.enums import Side
 from jts.domain.errors import AuthenticationFailed
 from jts.domain.errors import ConfigurationError
+from jts.domain.orders import Order
 
 
 async def test_one_token_for_every_process_until_it_nears_expiry(tmp_path: Path) -> None:
@@ -144,3 +150,36 @@ async def test_the_paper_budget_keeps_within_kis_limits(tmp_path: Path) -> None:
         await asyncio.gather(*(market.latest_price(SAMSUNG) for _ in range(5)))
         assert fake.rate_limited == 0
         await market.disconnect()
+
+
+async def test_orders_meeting_the_rate_limit_wait_and_go_through(tmp_path: Path) -> None:
+    """EGW00201 on an order means KIS did not take it: retried after a pause, never failed."""
+    async with FakeKis(paper=True) as fake:
+        fake.add_account(app_key=APP_KEY, app_secret=APP_SECRET, cano=CANO)
+        fake.set_price("005930", Decimal(70_000))
+        account = account_config(fake, paper=True, requests_per_second=8, max_ws_registrations=0)
+        settings = kis_settings([account], tmp_path)
+        session = open_session(settings, account, state_dir=tmp_path)
+        session.guard.policy = type(session.guard.policy)(attempts=10, rate_limit_pause=0.5)
+        execution = KisExecution(session.rest, state_dir=tmp_path, poll_interval=60)
+        reports = Reports()
+        execution.set_report_handler(reports)
+        await execution.connect()
+        orders = [
+            Order(
+                "KRX:005930",
+                Side.BUY,
+                OrderType.LIMIT,
+                Decimal(1),
+                Decimal(69_000),
+                1,
+                "kis",
+                client_order_id=f"rl-{i}",
+            )
+            for i in range(6)
+        ]
+        await asyncio.gather(*(execution.submit_order(o) for o in orders))
+        assert fake.rate_limited > 0
+        assert len(fake.orders) == 6
+        assert [r.status for r in reports.items] == [OrderStatus.ACCEPTED] * 6
+        await execution.disconnect()
