@@ -14,6 +14,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+import bench_brokers
 import bench_kafka_clients
 import bench_kafka_latency
 import bench_latency
@@ -26,6 +27,7 @@ from machine import python_loop_ms
 README = Path(__file__).with_name("README.md")
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
 KAFKA_BEGIN, KAFKA_END = "<!-- kafka:begin -->", "<!-- kafka:end -->"
+BROKERS_BEGIN, BROKERS_END = "<!-- brokers:begin -->", "<!-- brokers:end -->"
 
 QUICK_PIPELINE = (
     bench_pipeline.Variant("whole stack, lockstep", 10, 1),
@@ -78,12 +80,42 @@ def kafka_results(console: Console, quick: bool) -> str:
     )
 
 
+def broker_results(console: Console, quick: bool) -> str:
+    """The brokers section: budget costs, a budget shared by processes, a KIS round trip."""
+    console.rule("broker machinery")
+    result = bench_brokers.measure(console, quick)
+    raw = {"machine": machine_info(), "brokers": result}
+    return "\n".join(
+        [
+            f"Measured by `make bench` on {raw['machine']['date']} "
+            f"(commit {raw['machine']['commit']}).",
+            "",
+            bench_brokers.render(result),
+            "",
+            "<details><summary>Raw results (JSON)</summary>",
+            "",
+            "```json",
+            json.dumps(raw, indent=1),
+            "```",
+            "",
+            "</details>",
+        ]
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny runs; README untouched")
     parser.add_argument("--kafka-only", action="store_true", help="only the Kafka section")
+    parser.add_argument("--brokers-only", action="store_true", help="only the brokers section")
     args = parser.parse_args()
     console = Console()
+    brokers = broker_results(console, args.quick)
+    if not args.quick:
+        README.write_text(replace_results(README.read_text(), brokers, BROKERS_BEGIN, BROKERS_END))
+    if args.brokers_only:
+        console.print(brokers, markup=False, highlight=False)
+        return
     kafka = kafka_results(console, args.quick)
     if not args.quick:
         README.write_text(replace_results(README.read_text(), kafka, KAFKA_BEGIN, KAFKA_END))

@@ -46,7 +46,10 @@ async def live_market_data(settings: Settings, bus: KafkaMessageBus) -> ServiceP
     bar_store = await ClickHouseBarStore.open(settings.clickhouse_url, settings.data_dir)
     calendar = calendar_for_venue("KRX")
     clock = LiveClock()
-    collector = MarketDataCollector(bus, clock, bar_store, CollectorConfig())
+    # Live bars are stored every minute (one bar per symbol), not held for a big batch.
+    collector = MarketDataCollector(
+        bus, clock, bar_store, CollectorConfig(flush_bars=max(1, len(symbols)))
+    )
     progress: dict[str, Any] = {"feed": f"live {source}, {len(symbols)} symbols", "mended": 0}
 
     async def mend() -> None:
@@ -62,13 +65,29 @@ async def live_market_data(settings: Settings, bus: KafkaMessageBus) -> ServiceP
 
     async def feed(stop: asyncio.Event) -> None:
         await client.connect()
+        stream = client.stream()
+        stopping = asyncio.create_task(stop.wait())
         try:
             await mend()
-            async for batch in client.stream():
-                if stop.is_set():
+            while True:
+                # A live stream can be quiet for minutes: SIGTERM must not wait for it.
+                following = asyncio.ensure_future(anext(stream))
+                await asyncio.wait({following, stopping}, return_when=asyncio.FIRST_COMPLETED)
+                if not following.done():
+                    following.cancel()
+                    await asyncio.gather(following, return_exceptions=True)
+                    return
+                try:
+                    batch = following.result()
+                except StopAsyncIteration:
                     return
                 await collector.ingest(batch)
         finally:
+            stopping.cancel()
+            close = getattr(stream, "aclose", None)  # async generators end their polling tasks
+            if close is not None:
+                with contextlib.suppress(Exception):
+                    await close()
             with contextlib.suppress(Exception):
                 await collector.flush()
             await client.disconnect()
@@ -91,7 +110,11 @@ async def live_market_data(settings: Settings, bus: KafkaMessageBus) -> ServiceP
     return ServiceProcess(
         name="market-data",
         bus=bus,
-        components=[collector, _Periodic("gap-fill", settings.feed.gap_check_interval, mend)],
+        components=[
+            collector,
+            _Periodic("bar-flush", 60.0, collector.flush),
+            _Periodic("gap-fill", settings.feed.gap_check_interval, mend),
+        ],
         checks={"bus": bus_check(bus), "clickhouse": store_check},
         stats=stats,
         foreground=feed,

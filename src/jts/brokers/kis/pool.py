@@ -154,7 +154,8 @@ class KisAccountPool:
 
     async def connect(self) -> None:
         """Every account must authenticate at start: a bad credential stops here."""
-        await asyncio.gather(*(s.rest.connect() for s in self.sessions.values()))
+        # Each account's market client: its session (token) and its real-time callbacks.
+        await asyncio.gather(*(client.connect() for client in self.market.values()))
         for session in self.sessions.values():
             self.board.record(session.guard.name, session.breaker.state, None)
         if self._prober is None:

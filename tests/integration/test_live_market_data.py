@@ -1,0 +1,76 @@
+"""``jts serve market-data`` on KIS: trades from the fake KIS socket reach Kafka.
+
+Real Kafka (scripts/kafka.sh), the real service process code, the KIS adapter
+against the fake KIS server; read back by a plain consumer of the topic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from decimal import Decimal
+from pathlib import Path
+
+from fakes.kis_server import FakeKis
+from fakes.kis_venue import APP_KEY
+from fakes.kis_venue import APP_SECRET
+from fakes.kis_venue import CANO
+from fakes.kis_venue import account_config
+from jts.app.serve import serve
+from jts.app.settings import Settings
+from jts.core import topics
+from kafka_tools import read_topic
+from kafka_tools import unique_prefix
+from waiting import eventually
+
+
+async def test_live_kis_trades_are_published_on_kafka(tmp_path: Path, kafka_bootstrap: str) -> None:
+    prefix = unique_prefix()
+    async with FakeKis(token_issue_interval_seconds=0.1) as fake:
+        fake.add_account(app_key=APP_KEY, app_secret=APP_SECRET, cano=CANO)
+        fake.set_price("005930", Decimal(70_000))
+        account = account_config(fake, symbols=("KRX:005930",))
+        settings = Settings(
+            data_dir=tmp_path,
+            bus={
+                "kind": "kafka",
+                "kafka": {
+                    "bootstrap_servers": kafka_bootstrap,
+                    "topic_prefix": prefix,
+                    "partitions": 1,
+                },
+            },
+            feed={"source": "kis", "backfill_sessions": 0},
+            kis={
+                "accounts": [account.model_dump()],
+                "secrets": {"main": {"app_key": APP_KEY, "app_secret": APP_SECRET}},
+                "token_dir": str(tmp_path / "tokens"),
+            },
+            serve={"market_data_port": 0},
+        )
+        stop = asyncio.Event()
+        ready = asyncio.Event()
+        running = asyncio.create_task(
+            serve("market-data", settings, stop, on_ready=lambda *_: ready.set())
+        )
+        try:
+            await asyncio.wait_for(ready.wait(), 60)
+            await eventually(
+                lambda: any(("H0STCNT0", "005930") in s for s in fake.ws_subscriptions.values()),
+                within=20,
+            )
+            fake.set_price("005930", Decimal(70_100), volume=250)
+            messages = await asyncio.to_thread(
+                read_topic,
+                kafka_bootstrap,
+                prefix + topics.MARKET_TICKS,
+                until=lambda got: len(got) >= 1,
+                timeout=30,
+            )
+            tick = json.loads(messages[0].value())
+            assert tick["instrument_id"] == "KRX:005930"
+            assert Decimal(tick["price"]) == Decimal(70_100)
+            assert Decimal(tick["size"]) == Decimal(250)
+        finally:
+            stop.set()
+            await asyncio.wait_for(running, 60)
