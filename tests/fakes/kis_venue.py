@@ -112,7 +112,12 @@ class KisHarness:
 
 
 @asynccontextmanager
-async def kis_venue(tmp_path: Path, *, paper: bool = False) -> AsyncIterator[KisHarness]:
+async def kis_venue(
+    tmp_path: Path, *, paper: bool = False, poll_interval: float | None = None
+) -> AsyncIterator[KisHarness]:
+    # Inquiry polling: fast for tests that wait on fills; paper allows 2 calls a second,
+    # so there the poll loop must not starve the test's own calls.
+    poll = poll_interval if poll_interval is not None else (2.0 if paper else 0.2)
     async with FakeKis(paper=paper, ping_interval=0.5, token_issue_interval_seconds=0.1) as fake:
         fake.add_account(app_key=APP_KEY, app_secret=APP_SECRET, cano=CANO, hts_id=HTS_ID)
         fake.set_price("005930", Decimal(70_000))
@@ -123,13 +128,8 @@ async def kis_venue(tmp_path: Path, *, paper: bool = False) -> AsyncIterator[Kis
         session = open_session(settings, settings.accounts[0], state_dir=state_dir)
         market = KisMarketData(session.rest, [SAMSUNG], realtime=session.realtime)
         execution = KisExecution(
-            session.rest, state_dir=state_dir, realtime=session.realtime, poll_interval=0.2
+            session.rest, state_dir=state_dir, realtime=session.realtime, poll_interval=poll
         )
-        if paper:
-            # Paper allows 2 calls a second; the poll loop must not starve the test's calls.
-            execution = KisExecution(
-                session.rest, state_dir=state_dir, realtime=session.realtime, poll_interval=2.0
-            )
         await execution.connect()
         await market.connect()
         harness = KisHarness(fake, settings, state_dir, session, market, execution)
