@@ -179,10 +179,10 @@ def render(result: dict[str, Any]) -> str:
         "",
         f"Two OS processes on one {s['limit_per_second']}-per-second budget for "
         f"{s['seconds']:g} s: {s['calls']} calls (the first window fills at once), "
-        f"at most **{s['worst_995ms_window']}** in any 0.995 s window of the times `acquire`"
-        f" returned ({s['worst_1s_window']} in a full 1 s window: a few ms of scheduling jitter"
-        " between reserving and returning; the venue sees such jitter too, which is why the"
-        " KIS budget is set one under the venue's 20/s).",
+        f"at most **{s['worst_1s_window']}** in any 1 s window of the times `acquire` returned"
+        f" ({s['worst_995ms_window']} in any 0.995 s window). Those times trail the"
+        " reservations by scheduling jitter, as the venue's arrival times do: the KIS budget"
+        " is set one under the venue's 20/s for that.",
         "",
         f"KIS `submit_order` to ACCEPTED through the adapter and the local fake server, "
         f"{k['orders']} orders sent back to back: p50 **{k['p50_ms']:.1f} ms** (journal fsync,"

@@ -60,7 +60,9 @@ class WindowStore(Protocol):
 
     blocking: bool
 
-    def reserve(self, key: str, limits: Sequence[RateLimit], now: float) -> float: ...
+    def reserve(self, key: str, limits: Sequence[RateLimit], clock: Callable[[], float]) -> float:
+        """``clock`` is read once the store is locked, so a wait for the lock is not a gap."""
+        ...
 
     def pause(self, key: str, until: float) -> None: ...
 
@@ -90,7 +92,8 @@ class MemoryWindows:
         self._times: dict[str, deque[float]] = {}
         self._paused: dict[str, float] = {}
 
-    def reserve(self, key: str, limits: Sequence[RateLimit], now: float) -> float:
+    def reserve(self, key: str, limits: Sequence[RateLimit], clock: Callable[[], float]) -> float:
+        now = clock()
         pause = self._paused.get(key, 0.0) - now
         if pause > 0:
             return pause
@@ -144,15 +147,16 @@ class SqliteWindows:
     def close(self) -> None:
         self._db.close()
 
-    def reserve(self, key: str, limits: Sequence[RateLimit], now: float) -> float:
+    def reserve(self, key: str, limits: Sequence[RateLimit], clock: Callable[[], float]) -> float:
         with self._lock:
-            return self._reserve(key, limits, now)
+            return self._reserve(key, limits, clock)
 
-    def _reserve(self, key: str, limits: Sequence[RateLimit], now: float) -> float:
+    def _reserve(self, key: str, limits: Sequence[RateLimit], clock: Callable[[], float]) -> float:
         horizon = max(limit.seconds for limit in limits)
         db = self._db
         db.execute("BEGIN IMMEDIATE")
         try:
+            now = clock()  # after the lock: time spent waiting for another process counts
             row = db.execute("SELECT until FROM pauses WHERE budget = ?", (key,)).fetchone()
             if row is not None and row[0] > now:
                 db.execute("COMMIT")
@@ -237,10 +241,8 @@ class RateBudget:
 
     async def _reserve(self) -> float:
         if self._store.blocking:
-            return await asyncio.to_thread(
-                self._store.reserve, self.key, self.limits, self._clock()
-            )
-        return self._store.reserve(self.key, self.limits, self._clock())
+            return await asyncio.to_thread(self._store.reserve, self.key, self.limits, self._clock)
+        return self._store.reserve(self.key, self.limits, self._clock)
 
     def pause(self, seconds: float) -> None:
         """The venue said "too many": nobody using this budget calls for ``seconds``."""
