@@ -159,3 +159,16 @@ async def test_modify_moves_the_order_to_a_new_price_and_number(tmp_path: Path) 
         filled = await reports.wait_for("c-7", OrderStatus.FILLED)
         assert filled.fill is not None and filled.fill.price == 61_000
         assert OrderStatus.CANCELED not in [r.status for r in reports.of("c-7")]
+
+
+async def test_market_buy_and_sell(tmp_path: Path) -> None:
+    async with kis_venue(tmp_path) as h:
+        reports = await wired(h)
+        await h.execution.submit_order(order("m-buy", price=None, qty=3))
+        bought = await reports.wait_for("m-buy", OrderStatus.FILLED)
+        assert bought.fill is not None and bought.fill.price == 70_000
+        assert h.fake.orders[0].ord_dvsn == "01"
+        await h.execution.submit_order(order("m-sell", side=Side.SELL, price=None, qty=3))
+        sold = await reports.wait_for("m-sell", OrderStatus.FILLED)
+        assert sold.fill is not None and sold.fill.tax > 0  # the sell-side tax applies
+        assert (await h.execution.account()).positions.get(SAMSUNG, 0) == 0
