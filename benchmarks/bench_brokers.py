@@ -182,7 +182,7 @@ def render(result: dict[str, Any]) -> str:
         f"at most **{s['worst_1s_window']}** in any 1 s window of the times `acquire` returned"
         f" ({s['worst_995ms_window']} in any 0.995 s window). Those times trail the"
         " reservations by scheduling jitter, as the venue's arrival times do: the KIS budget"
-        " is set one under the venue's 20/s for that.",
+        " is 19 calls per 1.1 s against the venue's 20 per second for that.",
         "",
         f"KIS `submit_order` to ACCEPTED through the adapter and the local fake server, "
         f"{k['orders']} orders sent back to back: p50 **{k['p50_ms']:.1f} ms** (journal fsync,"
