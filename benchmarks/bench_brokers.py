@@ -188,7 +188,7 @@ def render(result: dict[str, Any]) -> str:
         f"{k['orders']} orders sent back to back: p50 **{k['p50_ms']:.1f} ms** (journal fsync,"
         " shared budget, breaker, HTTP on loopback; a real KIS adds its network and exchange"
         f" time). p99 {k['p99_ms']:.0f} ms is the budget doing its job: {k['waited_for_budget']}"
-        " of the orders waited for KIS's 19-per-second window to free a slot.",
+        " of the orders waited for the KIS budget (19 calls per 1.1 s) to free a slot.",
     ]
     return "\n".join(lines)
 
