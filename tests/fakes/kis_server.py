@@ -338,6 +338,7 @@ class FakeKis:
         self._minute_bars: dict[str, dict[tuple[str, str], tuple[Any, ...]]] = {}
         self._daily_bars: dict[str, dict[str, tuple[Any, ...]]] = {}
         self._drops: list[tuple[str, bool]] = []
+        self._held_notices: list[tuple[FakeAccount, dict[str, str]]] | None = None
         self._reject_next: tuple[str, str, bool] | None = None
         self._sessions: set[_WsSession] = set()
         self._next_odno = 1
@@ -1452,7 +1453,24 @@ class FakeKis:
         item = (self._notice_tr_id(), account.hts_id)
         return [s for s in self._sessions if item in s.subscriptions]
 
+    def fill(self, odno: str, qty: int, price: Decimal | None = None) -> None:
+        """Execute ``qty`` of a resting order (a partial fill), at its limit by default."""
+        order = next(o for o in self.orders if o.odno == odno)
+        self._fill(order, min(qty, order.remaining), order.price if price is None else price)
+
+    def hold_notices(self) -> None:
+        """Keep notices back (a stalled socket) until ``release_notices``."""
+        self._held_notices = []
+
+    def release_notices(self) -> None:
+        held, self._held_notices = self._held_notices, None
+        for account, values in held or []:
+            self._send_notice(account, values)
+
     def _send_notice(self, account: FakeAccount, values: dict[str, str]) -> None:
+        if self._held_notices is not None:
+            self._held_notices.append((account, values))
+            return
         plain = "^".join(values.get(c, "") for c in NOTICE_COLUMNS)
         for session in self._notice_targets(account):
             cipher = aes_encrypt(session.aes_key, session.aes_iv, plain)

@@ -8,10 +8,12 @@ shows more yields one fill for the difference, with an id made of the order and
 the new total, and nothing else ever reports that quantity again. It is written
 to disk before the fill is handed on, so a restart does not report it twice.
 
-Known limit: a notice delayed past an inquiry that already counted it would be
-counted again, up to the order's quantity; the totals converge at the next
-inquiry but a fill can show early. Notices arrive within milliseconds and
-inquiries run seconds apart, so this needs a stalled socket to happen.
+A notice that arrives after an inquiry already counted its quantity must not be
+counted again: each inquiry leaves a watermark (when it was asked), and a notice
+whose execution time lies safely before the watermark is known to be in that
+total (``counted_before``). What remains is a window of about two seconds
+(notice times are whole seconds; clocks differ) in which a late notice can still
+count a fill early; the totals converge at the next inquiry either way.
 """
 
 from __future__ import annotations
@@ -72,6 +74,7 @@ class FillLedger:
         self.prefix = prefix
         self._fills: list[LedgerFill] = []
         self._totals: dict[str, tuple[Decimal, Decimal]] = {}
+        self._watermarks: dict[str, int] = {}
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             if path.exists():
@@ -90,6 +93,14 @@ class FillLedger:
     def _remember(self, fill: LedgerFill) -> None:
         self._fills.append(fill)
         self._totals[fill.venue_order_id] = (fill.total_quantity, fill.total_amount)
+
+    def confirm(self, venue_order_id: str, as_of: int) -> None:
+        """An inquiry asked at ``as_of`` showed this order's total (now in the ledger)."""
+        self._watermarks[venue_order_id] = max(self._watermarks.get(venue_order_id, 0), as_of)
+
+    def counted_before(self, venue_order_id: str, fill_ts: int, margin_ns: int) -> bool:
+        """True when an inquiry asked ``margin_ns`` after ``fill_ts`` already counted it."""
+        return fill_ts + margin_ns <= self._watermarks.get(venue_order_id, 0)
 
     def totals(self, venue_order_id: str) -> tuple[Decimal, Decimal]:
         return self._totals.get(venue_order_id, (Decimal(0), Decimal(0)))

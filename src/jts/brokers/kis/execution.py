@@ -53,6 +53,7 @@ from jts.domain.orders import Order
 from jts.domain.reports import AccountState
 from jts.domain.reports import ExecutionReport
 from jts.domain.reports import OrderStatusReport
+from jts.domain.timestamps import NANOS_PER_SECOND
 from jts.ports.brokers import ReportHandler
 from jts.sim.fees import FeeSchedule
 
@@ -60,6 +61,9 @@ log = logging.getLogger("jts.brokers.kis")
 
 LIMIT, MARKET = "00", "01"
 MODIFY, CANCEL = "01", "02"
+# Notice times are whole KST seconds and clocks differ: an inquiry asked this long after
+# a notice's execution time certainly counted it.
+NOTICE_MARGIN_NS = 2 * NANOS_PER_SECOND
 _DONE = (OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.REJECTED, OrderStatus.EXPIRED)
 
 
@@ -90,6 +94,7 @@ class KisExecution:
         self._orders: dict[str, OrderIntent] = {}  # open orders being watched, by ODNO
         self._poller: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
+        self._asked_at = 0  # when the latest order inquiry was asked
         self.sent = 0
 
     def set_report_handler(self, handler: ReportHandler) -> None:
@@ -305,7 +310,9 @@ class KisExecution:
         ]
 
     async def _today(self, *, unfilled_only: bool = False) -> list[OrderStatusReport]:
+        asked_at = self._clock()
         rows = await self._today_rows(unfilled_only=unfilled_only)
+        self._asked_at = asked_at
         reports = []
         for row in rows:
             odno = str(row.get("odno", "")).strip()
@@ -432,6 +439,7 @@ class KisExecution:
                     report.filled_quantity * report.avg_fill_price,
                     self._clock(),
                 )
+            self.ledger.confirm(report.venue_order_id, self._asked_at)
             if intent.venue_order_id != report.venue_order_id:
                 return  # an order number the order had before a modify: fills only
             if report.status in _DONE and report.status is not OrderStatus.FILLED:
@@ -495,6 +503,9 @@ class KisExecution:
         if not notice.is_fill:
             return
         async with self._lock:
+            if self.ledger.counted_before(notice.order_no, notice.ts, NOTICE_MARGIN_NS):
+                log.info("KIS notice for %s already counted by an inquiry", notice.order_no)
+                return
             known_qty, known_amount = self.ledger.totals(notice.order_no)
             await self._emit_fill(
                 intent,

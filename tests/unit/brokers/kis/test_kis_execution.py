@@ -172,3 +172,23 @@ async def test_market_buy_and_sell(tmp_path: Path) -> None:
         sold = await reports.wait_for("m-sell", OrderStatus.FILLED)
         assert sold.fill is not None and sold.fill.tax > 0  # the sell-side tax applies
         assert (await h.execution.account()).positions.get(SAMSUNG, 0) == 0
+
+
+async def test_a_notice_delayed_past_the_inquiry_is_not_counted_twice(tmp_path: Path) -> None:
+    async with kis_venue(tmp_path) as h:
+        reports = await wired(h)
+        await h.execution.submit_order(order("c-8"))
+        accepted = await reports.wait_for("c-8", OrderStatus.ACCEPTED)
+        assert accepted.venue_order_id is not None
+        h.fake.hold_notices()  # the socket stalls
+        h.fake.fill(accepted.venue_order_id, 4)
+        partial = await reports.wait_for("c-8", OrderStatus.PARTIALLY_FILLED)  # the inquiry
+        assert partial.fill is not None and partial.fill.quantity == 4
+        await asyncio.sleep(2.5)
+        await h.execution.fills(0)  # an inquiry asked well after the fill
+        h.fake.release_notices()  # the stalled notice of those 4 arrives late
+        await asyncio.sleep(0.3)
+        h.fake.fill(accepted.venue_order_id, 6)
+        await reports.wait_for("c-8", OrderStatus.FILLED)
+        fills = [r.fill for r in reports.of("c-8") if r.fill is not None]
+        assert [f.quantity for f in fills] == [4, 6]
