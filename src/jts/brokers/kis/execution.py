@@ -76,6 +76,7 @@ class KisExecution:
         realtime: KisRealtime | None = None,
         fees: FeeSchedule | None = None,
         poll_interval: float = 5.0,
+        account_ttl: float = 5.0,
         clock: Callable[[], int] = time.time_ns,
     ) -> None:
         self.venue = "kis"
@@ -95,6 +96,9 @@ class KisExecution:
         self._poller: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
         self._asked_at = 0  # when the latest order inquiry was asked
+        self._account_ttl = account_ttl
+        self._account_cache: tuple[AccountState, float] | None = None
+        self._generation = 0
         self.sent = 0
 
     def set_report_handler(self, handler: ReportHandler) -> None:
@@ -147,6 +151,7 @@ class KisExecution:
         )
         tr = self.rest.endpoints.tr
         self.journal.record(intent)
+        self._changed()
         self.sent += 1
         try:
             response = await self.rest.post(
@@ -257,6 +262,7 @@ class KisExecution:
         if not new:
             raise OutcomeUnknown(f"KIS modify answer without ODNO: {response.body}")
         self._branch[new] = str(output.get("KRX_FWDG_ORD_ORGNO", "")).strip() or branch
+        self._changed()
         self._orders.pop(odno, None)
         self._orders[new] = self.journal.bind(order.client_order_id, new, price=price)
         log.info("%s modified to %s: KIS order %s -> %s", order.client_order_id, price, odno, new)
@@ -365,6 +371,25 @@ class KisExecution:
         return [self._fill(f) for f in self.ledger.since(since_ns)]
 
     async def account(self) -> AccountState:
+        """Cash and holdings; reused until any report or order changes them, or ``account_ttl``.
+
+        Two inquiries per call (balance, open orders) would otherwise be spent on every
+        signal; on a paper account (2 calls/s) that is a second per signal.
+        """
+        cached = self._account_cache
+        if cached is not None and time.monotonic() - cached[1] < self._account_ttl:
+            return cached[0]
+        generation = self._generation
+        state = await self._inquire_account()
+        if generation == self._generation:  # nothing changed while we asked
+            self._account_cache = (state, time.monotonic())
+        return state
+
+    def _changed(self) -> None:
+        self._generation += 1
+        self._account_cache = None
+
+    async def _inquire_account(self) -> AccountState:
         account = self.rest.account
         params = {
             "CANO": account.cano,
@@ -402,6 +427,7 @@ class KisExecution:
     # -- reports -----------------------------------------------------------------------
 
     async def _report(self, report: ExecutionReport) -> None:
+        self._changed()
         if self._handler is None:
             raise ConfigurationError("kis: set a report handler before trading")
         await self._handler(report)

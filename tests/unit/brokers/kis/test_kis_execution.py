@@ -192,3 +192,20 @@ async def test_a_notice_delayed_past_the_inquiry_is_not_counted_twice(tmp_path: 
         await reports.wait_for("c-8", OrderStatus.FILLED)
         fills = [r.fill for r in reports.of("c-8") if r.fill is not None]
         assert [f.quantity for f in fills] == [4, 6]
+
+
+async def test_account_is_inquired_again_only_after_something_changed(tmp_path: Path) -> None:
+    async with kis_venue(tmp_path) as h:
+        reports = await wired(h)
+
+        def balance_calls() -> int:
+            return sum(1 for r in h.fake.requests if r[1].endswith("inquire-balance"))
+
+        first = await h.execution.account()
+        again = await h.execution.account()
+        assert again == first and balance_calls() == 1
+        await h.execution.submit_order(order("c-9", price=69_000, qty=100))
+        await reports.wait_for("c-9", OrderStatus.ACCEPTED)
+        after = await h.execution.account()
+        assert balance_calls() == 2
+        assert after.reserved_cash == first.reserved_cash + 100 * 69_000
