@@ -4,7 +4,8 @@ Each symbol's stored minutes are compared with the calendar's session minutes;
 only missing ranges are requested, so a re-run costs nothing and a live
 collector can call it every few minutes to mend what a dropped socket lost.
 Minutes a venue has no bar for (no trade happened) stay missing and are
-reported, not invented.
+reported, not invented; a caller that mends repeatedly passes ``known_empty`` so
+a range the venue answered with nothing is not asked again.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ async def backfill(
     *,
     now_ns: int | None = None,
     on_symbol: Callable[[BackfillResult], None] | None = None,
+    known_empty: set[tuple[str, int, int]] | None = None,
 ) -> list[BackfillResult]:
     sessions = [calendar.session_bounds(day) for day in days]
     if not sessions:
@@ -55,12 +57,16 @@ async def backfill(
         gaps = missing_ranges(sessions, (b.ts for b in stored), until=now_ns)
         written, error = 0, None
         for start, end in gaps:
+            if known_empty is not None and (instrument_id, start, end) in known_empty:
+                continue
             try:
                 bars = await client.historical_bars(instrument_id, start, end, Timeframe.M1)
             except BrokerError as exc:
                 error = str(exc)
                 log.warning("backfill of %s stopped: %s", instrument_id, exc)
                 break
+            if not bars and known_empty is not None:
+                known_empty.add((instrument_id, start, end))
             written += await store.write_bars(bars)
         result = BackfillResult(
             instrument_id, minutes_in(gaps), written, max(0, minutes_in(gaps) - written), error

@@ -51,12 +51,20 @@ async def live_market_data(settings: Settings, bus: KafkaMessageBus) -> ServiceP
         bus, clock, bar_store, CollectorConfig(flush_bars=max(1, len(symbols)))
     )
     progress: dict[str, Any] = {"feed": f"live {source}, {len(symbols)} symbols", "mended": 0}
+    # Ranges the broker had no bars for (no trade then): not asked again by this process.
+    known_empty: set[tuple[str, int, int]] = set()
 
     async def mend() -> None:
         today = clock.utc_now().date()
         days = recent_sessions(calendar, today, settings.feed.backfill_sessions)
         results = await backfill(
-            client, bar_store, calendar, symbols, days, now_ns=clock.timestamp_ns()
+            client,
+            bar_store,
+            calendar,
+            symbols,
+            days,
+            now_ns=clock.timestamp_ns(),
+            known_empty=known_empty,
         )
         written = sum(r.written for r in results)
         progress["mended"] += written

@@ -65,6 +65,13 @@ async def test_backfill_fills_gaps_once_and_reports_what_the_venue_lacks(tmp_pat
             assert len(fake.requests) - calls_before <= 4
             again = await backfill(client, store, calendar, [SAMSUNG], [DAY])
             assert again[0].written == 0
+            # A mending loop remembers what the venue had nothing for and stops asking.
+            empty: set[tuple[str, int, int]] = set()
+            await backfill(client, store, calendar, [SAMSUNG], [DAY], known_empty=empty)
+            assert len(empty) == 1
+            calls = len(fake.requests)
+            await backfill(client, store, calendar, [SAMSUNG], [DAY], known_empty=empty)
+            assert len(fake.requests) == calls
         finally:
             await store.close()
             await client.disconnect()
