@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 import socket
+import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -132,3 +135,45 @@ def test_brokers_pool_without_credentials_says_what_to_set(
     result = CliRunner().invoke(app, ["brokers", "pool"])
     assert result.exit_code == 2
     assert "JTS_KIS__SECRETS__MAIN__APP_KEY" in result.output
+
+
+async def test_brokers_pool_check_logs_every_account_in(tmp_path: Path) -> None:
+    """`jts brokers pool --check` as its own process, against a fake KIS server."""
+    async with FakeKis() as fake:
+        fake.add_account(app_key=KEY_A, app_secret=APP_SECRET, cano="50000001")
+        config = tmp_path / "jts.toml"
+        config.write_text(
+            f'data_dir = "{tmp_path / "data"}"\n'
+            "[kis]\n"
+            'universe = ["KRX:005930", "KRX:000660"]\n'
+            "[[kis.accounts]]\n"
+            'name = "a"\n'
+            'account = "50000001-01"\n'
+            'environment = "real"\n'
+            f'rest_url = "{fake.rest_url}"\n'
+            f'ws_url = "{fake.ws_url}"\n'
+        )
+        env = {
+            **os.environ,
+            "JTS_CONFIG_FILE": str(config),
+            "JTS_KIS__SECRETS__A__APP_KEY": KEY_A,
+            "JTS_KIS__SECRETS__A__APP_SECRET": APP_SECRET,
+            "COLUMNS": "200",
+        }
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "jts",
+            "brokers",
+            "pool",
+            "--check",
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        out, _ = await asyncio.wait_for(proc.communicate(), 60)
+        text = out.decode()
+        assert proc.returncode == 0, text
+        assert fake.token_issuances == 1
+        assert "2/600" in text and "closed" in text
+        assert APP_SECRET not in text and KEY_A not in text
