@@ -100,11 +100,17 @@ class KisHarness:
     def venue_order_count(self) -> int:
         return len(self.fake.orders)
 
-    async def new_execution_client(self) -> KisExecution:
-        """A restarted order execution: fresh session and client, same state directory."""
+    async def new_execution_client(self, *, notices: bool = True) -> KisExecution:
+        """A restarted order execution: fresh session and client, same state directory.
+
+        ``notices=False`` leaves out the real-time socket, so only inquiries report.
+        """
         session = open_session(self.settings, self.settings.accounts[0], state_dir=self.state_dir)
         client = KisExecution(
-            session.rest, state_dir=self.state_dir, realtime=session.realtime, poll_interval=0.2
+            session.rest,
+            state_dir=self.state_dir,
+            realtime=session.realtime if notices else None,
+            poll_interval=0.2,
         )
         await client.connect()
         self.clients.append(client)

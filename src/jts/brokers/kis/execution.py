@@ -112,8 +112,21 @@ class KisExecution:
             if self.rest.account.hts_id:
                 self._realtime.subscribe(notices, self.rest.account.hts_id)
             await self._realtime.start()
+        await self._watch_open_orders()
         if self._poller is None:
             self._poller = asyncio.create_task(self._poll_loop(), name=f"{self.rest.name}-poll")
+
+    async def _watch_open_orders(self) -> None:
+        """After a restart, our orders still open at KIS are watched for fills again."""
+        try:
+            open_orders = await self.open_orders()
+        except BrokerError as exc:
+            log.warning("%s: open orders not known at start: %s", self.rest.name, exc)
+            return
+        for report in open_orders:
+            intent = self.journal.get(report.client_order_id or "")
+            if intent is not None and intent.venue_order_id == report.venue_order_id:
+                self._orders[report.venue_order_id] = intent
 
     async def disconnect(self) -> None:
         if self._poller is not None:

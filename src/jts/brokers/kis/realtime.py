@@ -183,6 +183,7 @@ class KisRealtime:
         self._book_callbacks: list[BookCallback] = []
         self._ws: ClientConnection | None = None
         self._task: asyncio.Task[None] | None = None
+        self._sending: set[asyncio.Task[None]] = set()
         self.connected = asyncio.Event()
         self.connects = 0
         self.pongs = 0
@@ -220,7 +221,12 @@ class KisRealtime:
 
     def _send_later(self, tr_id: str, tr_key: str, *, register: bool) -> None:
         if self._ws is not None and self.connected.is_set():
-            asyncio.get_running_loop().create_task(self._send_registration(tr_id, tr_key, register))
+            task = asyncio.get_running_loop().create_task(
+                self._send_registration(tr_id, tr_key, register)
+            )
+            # Held until done: the loop keeps only weak references to tasks.
+            self._sending.add(task)
+            task.add_done_callback(self._sending.discard)
 
     async def start(self) -> None:
         if self._task is None:

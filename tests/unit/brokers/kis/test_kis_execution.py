@@ -209,3 +209,18 @@ async def test_account_is_inquired_again_only_after_something_changed(tmp_path: 
         after = await h.execution.account()
         assert balance_calls() == 2
         assert after.reserved_cash == first.reserved_cash + 100 * 69_000
+
+
+async def test_a_restarted_client_watches_the_orders_still_open(tmp_path: Path) -> None:
+    async with kis_venue(tmp_path) as h:
+        reports = await wired(h)
+        await h.execution.submit_order(order("c-10"))
+        await reports.wait_for("c-10", OrderStatus.ACCEPTED)
+        await h.execution.disconnect()  # the process goes away
+        # Without the notice socket only the inquiry poll can see the fill.
+        restarted = await h.new_execution_client(notices=False)
+        after = Reports()
+        restarted.set_report_handler(after)
+        await h.set_price(Decimal(69_000))
+        filled = await after.wait_for("c-10", OrderStatus.FILLED)
+        assert filled.fill is not None and filled.fill.quantity == 10
