@@ -14,9 +14,9 @@ CpConclusion events from the last number seen; after an error the poller
 resumes there, so reports come once and in order (a new instance starts from
 the beginning of the bridge's day and replays; fills carry stable ids).
 
-Commission and tax are not in Creon's fill events; they are estimated from
-the configured rates (Creon's online commission is not confirmed; the 2026
-KRX sell tax is 0.20 %).
+Commission and tax are not in Creon's fill events; they come from the fee
+schedule (commission per broker, sell tax dated by settlement; Creon's online
+commission rate is not confirmed).
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ from collections.abc import Awaitable
 from collections.abc import Callable
 from collections.abc import Sequence
 from dataclasses import replace
-from decimal import ROUND_DOWN
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -42,6 +41,7 @@ from pydantic import TypeAdapter
 from pydantic import ValidationError
 
 from jts.brokers.common.breaker import CircuitBreaker
+from jts.brokers.common.costs import krx_fill_costs
 from jts.brokers.common.guard import RetryPolicy
 from jts.brokers.common.guard import VenueGuard
 from jts.brokers.common.intents import RESOLVE_GRACE_NS
@@ -67,7 +67,6 @@ from jts.brokers.creon.errors import from_transport
 from jts.domain.enums import Market
 from jts.domain.enums import OrderStatus
 from jts.domain.enums import OrderType
-from jts.domain.enums import Side
 from jts.domain.enums import TimeInForce
 from jts.domain.errors import BrokerUnavailable
 from jts.domain.errors import ConfigurationError
@@ -92,6 +91,7 @@ from jts.domain.reports import OrderStatusReport
 from jts.domain.timestamps import NANOS_PER_DAY
 from jts.domain.timestamps import NANOS_PER_MINUTE
 from jts.ports.brokers import ReportHandler
+from jts.sim.fees import FeeSchedule
 
 log = logging.getLogger("jts.brokers.creon")
 
@@ -137,8 +137,7 @@ class CreonBroker:
         timeout: float = 10.0,
         poll_wait: float = 10.0,
         after_seq: int = 0,
-        commission_rate: Decimal = Decimal("0.00015"),
-        sell_tax_rate: Decimal = Decimal("0.0020"),
+        fees: FeeSchedule | None = None,
         watch: Sequence[str] = (),
         quote_interval: float = 1.0,
         clock: Callable[[], int] = time.time_ns,
@@ -150,8 +149,7 @@ class CreonBroker:
         self._timeout = timeout
         self._poll_wait = poll_wait
         self.last_seq = after_seq
-        self.commission_rate = commission_rate
-        self.sell_tax_rate = sell_tax_rate
+        self._fees = fees or FeeSchedule.default()
         self.watch = tuple(watch)
         self.polls = 0  # completed rounds of the market data stream
         self._quote_interval = quote_interval
@@ -568,11 +566,10 @@ class CreonBroker:
 
     def _fill(self, cid: str, fill_id: str, item: FillOut | EventOut) -> Fill:
         quantity, price = Decimal(item.quantity), item.price
-        notional = quantity * price
-        commission = (notional * self.commission_rate).quantize(Decimal(1), ROUND_DOWN)
-        tax = Decimal(0)
-        if item.side is Side.SELL:
-            tax = (notional * self.sell_tax_rate).quantize(Decimal(1), ROUND_DOWN)
+        instrument_id = instrument_id_of(item.code)
+        commission, tax = krx_fill_costs(
+            self._fees, instrument_id, item.side, quantity, price, item.ts
+        )
         return Fill(
             fill_id=f"creon:{fill_id}",
             order_id=item.order_no,

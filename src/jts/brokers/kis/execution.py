@@ -16,11 +16,11 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from jts.brokers.common.costs import krx_fill_costs
 from jts.brokers.common.fill_ledger import FillLedger
 from jts.brokers.common.fill_ledger import LedgerFill
 from jts.brokers.common.intents import RESOLVE_GRACE_NS
@@ -47,8 +47,6 @@ from jts.domain.errors import OrderRejectedByVenue
 from jts.domain.errors import OutcomeUnknown
 from jts.domain.errors import UnknownOrder
 from jts.domain.fills import Fill
-from jts.domain.instruments import Instrument
-from jts.domain.instruments import krx_stock
 from jts.domain.orders import Order
 from jts.domain.reports import AccountState
 from jts.domain.reports import ExecutionReport
@@ -446,10 +444,8 @@ class KisExecution:
         await self._handler(report)
 
     def _fill(self, fill: LedgerFill) -> Fill:
-        instrument: Instrument = krx_stock(fill.instrument_id.split(":", 1)[1], "")
-        day = kst_day(fill.ts)
-        commission, tax = self._fees.costs(
-            instrument, fill.side, fill.quantity, fill.price, day, day + timedelta(days=2)
+        commission, tax = krx_fill_costs(
+            self._fees, fill.instrument_id, fill.side, fill.quantity, fill.price, fill.ts
         )
         return Fill(
             fill_id=fill.fill_id,
