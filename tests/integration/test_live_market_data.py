@@ -1,4 +1,4 @@
-"""``jts serve market-data`` on KIS: trades from the fake KIS socket reach Kafka.
+"""``jts serve market-data`` on KIS and on Creon: the broker's trades reach Kafka.
 
 Real Kafka (scripts/kafka.sh), the real service process code, the KIS adapter
 against the fake KIS server; read back by a plain consumer of the topic.
@@ -11,6 +11,8 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
+from fakes.creon_venue import SECRET as CREON_SECRET
+from fakes.creon_venue import start_bridge
 from fakes.kis_server import FakeKis
 from fakes.kis_venue import APP_KEY
 from fakes.kis_venue import APP_SECRET
@@ -18,6 +20,7 @@ from fakes.kis_venue import CANO
 from fakes.kis_venue import account_config
 from jts.app.serve import serve
 from jts.app.settings import Settings
+from jts.brokers.creon.bridge.fake_com import FakeCreonMarket
 from jts.core import topics
 from kafka_tools import read_topic
 from kafka_tools import unique_prefix
@@ -74,3 +77,48 @@ async def test_live_kis_trades_are_published_on_kafka(tmp_path: Path, kafka_boot
         finally:
             stop.set()
             await asyncio.wait_for(running, 60)
+
+
+async def test_live_creon_trades_are_published_on_kafka(
+    tmp_path: Path, kafka_bootstrap: str
+) -> None:
+    prefix = unique_prefix()
+    market = FakeCreonMarket()
+    bridge = await start_bridge(market)
+    settings = Settings(
+        data_dir=tmp_path,
+        bus={
+            "kind": "kafka",
+            "kafka": {
+                "bootstrap_servers": kafka_bootstrap,
+                "topic_prefix": prefix,
+                "partitions": 1,
+            },
+        },
+        feed={"source": "creon", "symbols": ["KRX:005930"], "backfill_sessions": 0},
+        creon={"bridge_url": bridge.url, "secret": CREON_SECRET},
+        serve={"market_data_port": 0},
+    )
+    stop = asyncio.Event()
+    ready = asyncio.Event()
+    running = asyncio.create_task(
+        serve("market-data", settings, stop, on_ready=lambda *_: ready.set())
+    )
+    try:
+        await asyncio.wait_for(ready.wait(), 60)
+        await asyncio.sleep(1.5)  # the first quote round learns the volume to measure from
+        market.set_price("A005930", Decimal(70_100))
+        messages = await asyncio.to_thread(
+            read_topic,
+            kafka_bootstrap,
+            prefix + topics.MARKET_TICKS,
+            until=lambda got: len(got) >= 1,
+            timeout=30,
+        )
+        tick = json.loads(messages[0].value())
+        assert tick["instrument_id"] == "KRX:005930"
+        assert Decimal(tick["price"]) == Decimal(70_100)
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, 60)
+        await bridge.stop()

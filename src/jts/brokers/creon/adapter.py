@@ -191,7 +191,9 @@ class CreonBroker:
             await self.disconnect()  # a wrong secret: fail now, not at the first order
             raise
         else:
-            if health.account is not None and health.account != self.account_no:
+            if health.account is not None and not self.account_no:
+                self.account_no = health.account  # not configured: the bridge's account
+            elif health.account is not None and health.account != self.account_no:
                 await self.disconnect()
                 raise ConfigurationError(
                     f"creon: the bridge trades account {health.account}, not {self.account_no}"
