@@ -21,7 +21,12 @@ def broker_market_data(settings: Settings, source: str) -> MarketDataClient:
     """A connected-on-demand client; credentials are checked here, before any I/O."""
     state_dir = settings.data_dir / "brokers"
     if source == "kis":
-        return KisAccountPool(settings.kis, state_dir=state_dir).market_data()
+        trading = None
+        if settings.execution.venue == "kis" and settings.kis.accounts:
+            trading = settings.kis.trading_account or settings.kis.accounts[0].name
+        # The trading account's socket carries order execution's fill notices.
+        pool = KisAccountPool(settings.kis, state_dir=state_dir, socket_reserved_for=trading)
+        return pool.market_data()
     if source == "creon":
         from jts.app.creon import creon_broker
 

@@ -66,7 +66,13 @@ class KisAccountPool:
         state_dir: Path,
         probe_interval: float = 30.0,
         sessions: dict[str, KisSession] | None = None,
+        socket_reserved_for: str | None = None,
     ) -> None:
+        """``socket_reserved_for``: an account whose real-time socket another process uses.
+
+        KIS allows one socket per app key; when order execution trades on an account
+        (fill notices), market data polls that account's symbols instead of streaming.
+        """
         if not settings.accounts:
             raise ConfigurationError("kis.accounts: no KIS account configured")
         self.settings = settings
@@ -82,7 +88,7 @@ class KisAccountPool:
             Slot(
                 a.name,
                 a.max_symbols,
-                a.max_ws_registrations,
+                0 if a.name == socket_reserved_for else a.max_ws_registrations,
                 settings.pinned(a),
                 a.focus,
             )
@@ -101,7 +107,11 @@ class KisAccountPool:
             session.breaker.subscribe(self._on_breaker)
         self.assignment = assign(self.universe, self._slots, self.healthy())
         self.market: dict[str, KisMarketData] = {
-            name: KisMarketData(s.rest, self.assignment.symbols.get(name, []), realtime=s.realtime)
+            name: KisMarketData(
+                s.rest,
+                self.assignment.symbols.get(name, []),
+                realtime=None if name == socket_reserved_for else s.realtime,
+            )
             for name, s in self.sessions.items()
         }
 

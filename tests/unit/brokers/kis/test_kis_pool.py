@@ -177,3 +177,25 @@ async def test_brokers_pool_check_logs_every_account_in(tmp_path: Path) -> None:
         assert fake.token_issuances == 1
         assert "2/600" in text and "closed" in text
         assert APP_SECRET not in text and KEY_A not in text
+
+
+def test_the_trading_accounts_socket_is_left_to_order_execution(tmp_path: Path) -> None:
+    """KIS allows one socket per app key: market data polls the trading account's symbols."""
+    fake = FakeKis()
+    fake.rest_url, fake.ws_url = "http://127.0.0.1:9", "ws://127.0.0.1:9"
+    accounts = [
+        account_config(fake, name="a", symbols=tuple(SYMBOLS_A), max_symbols=20),
+        account_config(fake, name="b", symbols=tuple(SYMBOLS_B), max_symbols=20, cano="50000002"),
+    ]
+    settings = kis_settings(
+        accounts, tmp_path, secrets={"a": (KEY_A, APP_SECRET), "b": (KEY_B, APP_SECRET)}
+    )
+    pool = KisAccountPool(settings, state_dir=tmp_path / "state", socket_reserved_for="a")
+    try:
+        rows = {row.name: row for row in pool.status()}
+        assert (rows["a"].streamed, rows["a"].polled) == (0, 10)
+        assert (rows["b"].streamed, rows["b"].polled) == (10, 0)
+        assert pool.assignment.polled("a") == SYMBOLS_A
+    finally:
+        pool.windows.close()
+        pool.board.close()
