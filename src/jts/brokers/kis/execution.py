@@ -62,6 +62,8 @@ MODIFY, CANCEL = "01", "02"
 # Notice times are whole KST seconds and clocks differ: an inquiry asked this long after
 # a notice's execution time certainly counted it.
 NOTICE_MARGIN_NS = 2 * NANOS_PER_SECOND
+# An order inquiry is reused for this long unless a report or an order changed things.
+TODAY_REUSE_NS = NANOS_PER_SECOND
 _DONE = (OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.REJECTED, OrderStatus.EXPIRED)
 
 
@@ -96,6 +98,7 @@ class KisExecution:
         self._asked_at = 0  # when the latest order inquiry was asked
         self._account_ttl = account_ttl
         self._account_cache: tuple[AccountState, float] | None = None
+        self._today_cache: dict[bool, tuple[int, int, list[dict[str, Any]]]] = {}
         self._generation = 0
         self.sent = 0
 
@@ -327,9 +330,24 @@ class KisExecution:
         ]
 
     async def _today(self, *, unfilled_only: bool = False) -> list[OrderStatusReport]:
+        """Today's orders; one inquiry serves every caller of the same second.
+
+        Reconciliation asks once per open order (``query_order`` and ``fills``), which
+        would otherwise page through the whole day each time within the 19 calls/s.
+        """
         asked_at = self._clock()
-        rows = await self._today_rows(unfilled_only=unfilled_only)
-        self._asked_at = asked_at
+        cached = self._today_cache.get(unfilled_only)
+        if (
+            cached is not None
+            and cached[1] == self._generation
+            and asked_at - cached[0] < TODAY_REUSE_NS
+        ):
+            rows = cached[2]
+        else:
+            generation = self._generation
+            rows = await self._today_rows(unfilled_only=unfilled_only)
+            self._asked_at = asked_at
+            self._today_cache[unfilled_only] = (asked_at, generation, rows)
         reports = []
         for row in rows:
             odno = str(row.get("odno", "")).strip()
@@ -399,6 +417,7 @@ class KisExecution:
     def _changed(self) -> None:
         self._generation += 1
         self._account_cache = None
+        self._today_cache.clear()
 
     async def _inquire_account(self) -> AccountState:
         account = self.rest.account

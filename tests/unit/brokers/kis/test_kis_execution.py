@@ -224,3 +224,17 @@ async def test_a_restarted_client_watches_the_orders_still_open(tmp_path: Path) 
         await h.set_price(Decimal(69_000))
         filled = await after.wait_for("c-10", OrderStatus.FILLED)
         assert filled.fill is not None and filled.fill.quantity == 10
+
+
+async def test_reconciling_many_orders_shares_one_inquiry(tmp_path: Path) -> None:
+    async with kis_venue(tmp_path, poll_interval=60) as h:
+        reports = await wired(h)
+        for i in range(5):
+            await h.execution.submit_order(order(f"r-{i}", price=60_000 + 100 * i))
+            await reports.wait_for(f"r-{i}", OrderStatus.ACCEPTED)
+        before = sum(1 for r in h.fake.requests if r[1].endswith("inquire-daily-ccld"))
+        for i in range(5):  # what reconciliation does per open order
+            assert await h.execution.query_order(f"r-{i}") is not None
+            await h.execution.fills(0)
+        after = sum(1 for r in h.fake.requests if r[1].endswith("inquire-daily-ccld"))
+        assert after - before == 1
