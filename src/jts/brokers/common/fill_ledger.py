@@ -18,16 +18,14 @@ count a fill early; the totals converge at the next inquiry either way.
 
 from __future__ import annotations
 
-import json
-import os
 from dataclasses import asdict
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from jts.brokers.common.json_lines import JsonLines
 from jts.domain.enums import Side
-from jts.domain.errors import StorageError
 
 _PRICE_PLACES = Decimal("0.0001")
 
@@ -75,20 +73,12 @@ class FillLedger:
         self._fills: list[LedgerFill] = []
         self._totals: dict[str, tuple[Decimal, Decimal]] = {}
         self._watermarks: dict[str, int] = {}
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            if path.exists():
-                self._load(path)
-
-    def _load(self, path: Path) -> None:
-        with path.open(encoding="utf-8") as lines:
-            for number, line in enumerate(lines, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    self._remember(LedgerFill.from_json(json.loads(line)))
-                except (ValueError, KeyError, TypeError) as exc:
-                    raise StorageError(f"fill ledger {path} line {number}: {exc}") from exc
+        self._file = JsonLines(path, "fill ledger")
+        for number, record in self._file.records():
+            try:
+                self._remember(LedgerFill.from_json(record))
+            except (ValueError, KeyError, TypeError) as exc:
+                raise self._file.damaged(number, exc) from exc
 
     def _remember(self, fill: LedgerFill) -> None:
         self._fills.append(fill)
@@ -137,11 +127,7 @@ class FillLedger:
             total_quantity=total_quantity,
             total_amount=known_amount + amount,
         )
-        if self.path is not None:
-            with self.path.open("a", encoding="utf-8") as out:
-                out.write(json.dumps(fill.to_json(), separators=(",", ":")) + "\n")
-                out.flush()
-                os.fsync(out.fileno())
+        self._file.append(fill.to_json())
         self._remember(fill)
         return fill
 

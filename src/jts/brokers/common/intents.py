@@ -12,8 +12,6 @@ given up.
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Sequence
 from dataclasses import asdict
 from dataclasses import dataclass
@@ -22,8 +20,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from jts.brokers.common.json_lines import JsonLines
 from jts.domain.enums import Side
-from jts.domain.errors import StorageError
 from jts.domain.reports import OrderStatusReport
 from jts.domain.timestamps import NANOS_PER_SECOND
 
@@ -96,24 +94,14 @@ class IntentJournal:
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
+        self._file = JsonLines(path, "order intent journal")
         self._by_client: dict[str, OrderIntent] = {}
         self._by_venue: dict[str, str] = {}
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            if path.exists():
-                self._load(path)
-
-    def _load(self, path: Path) -> None:
-        with path.open(encoding="utf-8") as lines:
-            for number, line in enumerate(lines, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    intent = OrderIntent.from_json(json.loads(line))
-                except (ValueError, KeyError, TypeError) as exc:
-                    # A torn last line from a crash mid-write is the only expected damage.
-                    raise StorageError(f"order intent journal {path} line {number}: {exc}") from exc
-                self._remember(intent)
+        for number, record in self._file.records():
+            try:
+                self._remember(OrderIntent.from_json(record))
+            except (ValueError, KeyError, TypeError) as exc:
+                raise self._file.damaged(number, exc) from exc
 
     def _remember(self, intent: OrderIntent) -> None:
         self._by_client[intent.client_order_id] = intent
@@ -121,12 +109,7 @@ class IntentJournal:
             self._by_venue[intent.venue_order_id] = intent.client_order_id
 
     def _append(self, intent: OrderIntent) -> None:
-        if self.path is not None:
-            line = json.dumps(intent.to_json(), separators=(",", ":")) + "\n"
-            with self.path.open("a", encoding="utf-8") as out:
-                out.write(line)
-                out.flush()
-                os.fsync(out.fileno())
+        self._file.append(intent.to_json())
         self._remember(intent)
 
     def get(self, client_order_id: str) -> OrderIntent | None:
