@@ -30,6 +30,7 @@ from jts.brokers.common.intents import match_intent
 from jts.brokers.kis.environments import Paths
 from jts.brokers.kis.realtime import FillNotice
 from jts.brokers.kis.realtime import KisRealtime
+from jts.brokers.kis.rest import KisResponse
 from jts.brokers.kis.rest import KisRest
 from jts.brokers.kis.rows import code_of
 from jts.brokers.kis.rows import dec
@@ -217,6 +218,36 @@ class KisExecution:
         }
 
     async def cancel_order(self, order: Order) -> None:
+        # Cancelling twice cannot hurt: the second is refused, so a retry is safe.
+        await self._revise(order, CANCEL, Decimal(0), idempotent=True)
+        await self._sync_orders()
+
+    async def modify_order(self, order: Order, price: Decimal) -> str:
+        """Move a working limit order's remaining quantity to ``price``; the new ODNO.
+
+        KIS answers a modify with a new order number for the remaining quantity;
+        the journal binds the client order id to it, so later fills, cancels and
+        queries follow the order. Not part of the ExecutionClient port (no other
+        venue here modifies in place); strategies replace by cancel and resubmit.
+        """
+        if price <= 0 or price != price.to_integral_value():
+            raise InvalidOrder(f"KIS prices are whole won, got {price}")
+        odno, branch, response = await self._revise(order, MODIFY, price, idempotent=False)
+        output = response.body.get("output") or {}
+        new = str(output.get("ODNO", "")).strip()
+        if not new:
+            raise OutcomeUnknown(f"KIS modify answer without ODNO: {response.body}")
+        self._branch[new] = str(output.get("KRX_FWDG_ORD_ORGNO", "")).strip() or branch
+        self._changed()
+        self._orders.pop(odno, None)
+        self._orders[new] = self.journal.bind(order.client_order_id, new, price=price)
+        log.info("%s modified to %s: KIS order %s -> %s", order.client_order_id, price, odno, new)
+        return new
+
+    async def _revise(
+        self, order: Order, kind: str, price: Decimal, *, idempotent: bool
+    ) -> tuple[str, str, KisResponse]:
+        """order-rvsecncl on the order's whole remaining quantity: (ODNO, branch, answer)."""
         # The journal knows the current number: a modify gives the order a new one.
         odno = self._venue_id(order.client_order_id) or order.venue_order_id
         if odno is None:
@@ -229,58 +260,16 @@ class KisExecution:
             "KRX_FWDG_ORD_ORGNO": branch,
             "ORGN_ODNO": odno,
             "ORD_DVSN": LIMIT,
-            "RVSE_CNCL_DVSN_CD": CANCEL,
-            "ORD_QTY": "0",
-            "ORD_UNPR": "0",
-            "QTY_ALL_ORD_YN": "Y",
-            "EXCG_ID_DVSN_CD": "KRX",
-        }
-        # Cancelling twice cannot hurt: the second is refused, so a retry is safe.
-        await self.rest.post(
-            Paths.MODIFY_CANCEL, self.rest.endpoints.tr.modify_cancel, body, idempotent=True
-        )
-        await self._sync_orders()
-
-    async def modify_order(self, order: Order, price: Decimal) -> str:
-        """Move a working limit order's remaining quantity to ``price``; the new ODNO.
-
-        KIS answers a modify with a new order number for the remaining quantity;
-        the journal binds the client order id to it, so later fills, cancels and
-        queries follow the order. Not part of the ExecutionClient port (no other
-        venue here modifies in place); strategies replace by cancel and resubmit.
-        """
-        odno = self._venue_id(order.client_order_id) or order.venue_order_id
-        if odno is None:
-            raise UnknownOrder(f"{order.client_order_id}: KIS order number not known")
-        if price <= 0 or price != price.to_integral_value():
-            raise InvalidOrder(f"KIS prices are whole won, got {price}")
-        branch = self._branch.get(odno) or await self._branch_of(odno)
-        account = self.rest.account
-        body = {
-            "CANO": account.cano,
-            "ACNT_PRDT_CD": account.product_code,
-            "KRX_FWDG_ORD_ORGNO": branch,
-            "ORGN_ODNO": odno,
-            "ORD_DVSN": LIMIT,
-            "RVSE_CNCL_DVSN_CD": MODIFY,
+            "RVSE_CNCL_DVSN_CD": kind,
             "ORD_QTY": "0",
             "ORD_UNPR": str(int(price)),
             "QTY_ALL_ORD_YN": "Y",
             "EXCG_ID_DVSN_CD": "KRX",
         }
         response = await self.rest.post(
-            Paths.MODIFY_CANCEL, self.rest.endpoints.tr.modify_cancel, body, idempotent=False
+            Paths.MODIFY_CANCEL, self.rest.endpoints.tr.modify_cancel, body, idempotent=idempotent
         )
-        output = response.body.get("output") or {}
-        new = str(output.get("ODNO", "")).strip()
-        if not new:
-            raise OutcomeUnknown(f"KIS modify answer without ODNO: {response.body}")
-        self._branch[new] = str(output.get("KRX_FWDG_ORD_ORGNO", "")).strip() or branch
-        self._changed()
-        self._orders.pop(odno, None)
-        self._orders[new] = self.journal.bind(order.client_order_id, new, price=price)
-        log.info("%s modified to %s: KIS order %s -> %s", order.client_order_id, price, odno, new)
-        return new
+        return odno, branch, response
 
     def _venue_id(self, client_order_id: str) -> str | None:
         intent = self.journal.get(client_order_id)
