@@ -12,13 +12,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping
 from typing import Any
 
 from jts.app.backfill import backfill
+from jts.app.processes import Periodic
 from jts.app.processes import ServiceProcess
-from jts.app.processes import _Periodic
 from jts.app.processes import bus_check
+from jts.app.processes import collector_stats
+from jts.app.processes import store_check
 from jts.app.settings import Settings
 from jts.app.venues import broker_market_data
 from jts.app.venues import broker_symbols
@@ -100,31 +101,16 @@ async def live_market_data(settings: Settings, bus: KafkaMessageBus) -> ServiceP
                 await collector.flush()
             await client.disconnect()
 
-    async def store_check() -> str | None:
-        await bar_store.latest_bars([])
-        return None
-
-    def stats() -> Mapping[str, Any]:
-        s = collector.stats
-        return {
-            **progress,
-            "bars": s.bars,
-            "ticks": s.ticks,
-            "stored": s.stored,
-            "quarantined": s.quarantined,
-            "published": bus.published,
-        }
-
     return ServiceProcess(
         name="market-data",
         bus=bus,
         components=[
             collector,
-            _Periodic("bar-flush", 60.0, collector.flush),
-            _Periodic("gap-fill", settings.feed.gap_check_interval, mend),
+            Periodic("bar-flush", 60.0, collector.flush),
+            Periodic("gap-fill", settings.feed.gap_check_interval, mend),
         ],
-        checks={"bus": bus_check(bus), "clickhouse": store_check},
-        stats=stats,
+        checks={"bus": bus_check(bus), "clickhouse": store_check(bar_store)},
+        stats=collector_stats(collector, bus, progress),
         foreground=feed,
         closers=[bar_store.close],
     )

@@ -131,6 +131,31 @@ def sql_check(sql: SqlStore) -> Check:
     return check
 
 
+def store_check(store: ClickHouseBarStore) -> Check:
+    async def check() -> str | None:
+        await store.latest_bars([])
+        return None
+
+    return check
+
+
+def collector_stats(
+    collector: MarketDataCollector, bus: KafkaMessageBus, progress: Mapping[str, Any]
+) -> Callable[[], Mapping[str, Any]]:
+    def stats() -> Mapping[str, Any]:
+        s = collector.stats
+        return {
+            **progress,
+            "bars": s.bars,
+            "ticks": s.ticks,
+            "stored": s.stored,
+            "quarantined": s.quarantined,
+            "published": bus.published,
+        }
+
+    return stats
+
+
 async def _open_sql(settings: Settings) -> SqlStore:
     await asyncio.to_thread(upgrade, settings.sql_url)
     return SqlStore.open(settings.sql_url)
@@ -193,26 +218,12 @@ async def _market_data(
         finally:
             await client.disconnect()
 
-    async def store_check() -> str | None:
-        await bar_store.latest_bars([])
-        return None
-
-    def stats() -> Mapping[str, Any]:
-        s = collector.stats
-        return {
-            **progress,
-            "bars": s.bars,
-            "stored": s.stored,
-            "quarantined": s.quarantined,
-            "published": bus.published,
-        }
-
     return ServiceProcess(
         name="market-data",
         bus=bus,
         components=[collector],
-        checks={"bus": bus_check(bus), "clickhouse": store_check},
-        stats=stats,
+        checks={"bus": bus_check(bus), "clickhouse": store_check(bar_store)},
+        stats=collector_stats(collector, bus, progress),
         foreground=feed,
         closers=[bar_store.close],
     )
@@ -284,7 +295,7 @@ async def _order_execution(settings: Settings, bus: KafkaMessageBus) -> ServiceP
             limit_offset_ticks=settings.execution.limit_offset_ticks,
         ),
     )
-    reconciler = _Periodic("reconciliation", settings.serve.reconcile_interval, execution.reconcile)
+    reconciler = Periodic("reconciliation", settings.serve.reconcile_interval, execution.reconcile)
 
     async def venue_check() -> str | None:
         await venue.account()
@@ -434,7 +445,7 @@ class _Connection(Component):
         await self._disconnect()
 
 
-class _Periodic(Component):
+class Periodic(Component):
     """Runs ``action`` every ``interval`` seconds; a failure is logged, not fatal."""
 
     def __init__(self, name: str, interval: float, action: Callable[[], Awaitable[object]]) -> None:
