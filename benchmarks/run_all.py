@@ -11,6 +11,7 @@ import asyncio
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 
@@ -44,6 +45,19 @@ def replace_results(readme: str, text: str, begin: str = BEGIN, end: str = END) 
     return f"{head}{begin}\n{text}\n{end}{tail}"
 
 
+def raw_details(raw: dict[str, Any]) -> list[str]:
+    """The measurements as JSON, folded away under the tables."""
+    return [
+        "<details><summary>Raw results (JSON)</summary>",
+        "",
+        "```json",
+        json.dumps(raw, indent=1),
+        "```",
+        "",
+        "</details>",
+    ]
+
+
 def kafka_results(console: Console, quick: bool) -> str:
     """The Kafka section: the two clients side by side, then the order path across processes."""
     console.rule("Kafka clients")
@@ -69,13 +83,7 @@ def kafka_results(console: Console, quick: bool) -> str:
             "",
             bench_kafka_latency.render(latency),
             "",
-            "<details><summary>Raw results (JSON)</summary>",
-            "",
-            "```json",
-            json.dumps(raw, indent=1),
-            "```",
-            "",
-            "</details>",
+            *raw_details(raw),
         ]
     )
 
@@ -92,13 +100,7 @@ def broker_results(console: Console, quick: bool) -> str:
             "",
             bench_brokers.render(result),
             "",
-            "<details><summary>Raw results (JSON)</summary>",
-            "",
-            "```json",
-            json.dumps(raw, indent=1),
-            "```",
-            "",
-            "</details>",
+            *raw_details(raw),
         ]
     )
 
@@ -164,13 +166,7 @@ def main() -> None:
             "",
             bench_memory.render(demo, long_run),
             "",
-            "<details><summary>Raw results (JSON)</summary>",
-            "",
-            "```json",
-            json.dumps(raw, indent=1),
-            "```",
-            "",
-            "</details>",
+            *raw_details(raw),
         ]
     )
     console.rule("results")
