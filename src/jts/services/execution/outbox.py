@@ -110,6 +110,10 @@ class OutboxRelay(Component):
         event_ids, self._published = self._published, []
         try:
             self.stats.marked += await self._outbox.mark_published(event_ids, time.time_ns())
+        except asyncio.CancelledError:
+            # Stopped mid-write (the loop is cancelled at stop): the final flush marks them.
+            self._published[:0] = event_ids
+            raise
         except JtsError as exc:
             # Unmarked rows are published again later: a duplicate, never a loss.
             log.warning("outbox: could not record %d published events: %s", len(event_ids), exc)

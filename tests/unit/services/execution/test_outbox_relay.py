@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from decimal import Decimal
 
@@ -143,4 +144,21 @@ async def test_an_outage_leaves_rows_for_the_sweep_which_publishes_them_once(
     await relay.stop()
 
     assert [e.event_id for e in seen] == [m.event.event_id for m in messages]
+    assert await store.outbox.pending() == []
+
+
+async def test_a_stop_during_a_mark_still_marks_what_went_out(
+    store: SqlStore, bus: InProcessMessageBus
+) -> None:
+    """The relay's loop is cancelled at stop; a mark it was writing must not be lost."""
+    relay = OutboxRelay(bus, store.outbox, OutboxConfig(mark_interval=3600))
+    await relay.start()
+    messages = order_messages()
+    await store.orders.add(make_order(), outbox=messages)
+    await relay.deliver(messages)
+    writing = asyncio.create_task(relay.flush_marks())
+    await asyncio.sleep(0)  # the write has started
+    writing.cancel()
+    await asyncio.gather(writing, return_exceptions=True)
+    await relay.stop()
     assert await store.outbox.pending() == []
