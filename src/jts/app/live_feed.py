@@ -15,9 +15,11 @@ import logging
 from typing import Any
 
 from jts.app.backfill import backfill
+from jts.app.market_store import open_market_store
 from jts.app.processes import Periodic
 from jts.app.processes import ServiceProcess
 from jts.app.processes import bus_check
+from jts.app.processes import closing
 from jts.app.processes import collector_stats
 from jts.app.processes import store_check
 from jts.app.settings import Settings
@@ -30,7 +32,6 @@ from jts.core.clocks import LiveClock
 from jts.domain.errors import ConfigurationError
 from jts.services.market_data import CollectorConfig
 from jts.services.market_data import MarketDataCollector
-from jts.storage.clickhouse.store import ClickHouseBarStore
 
 log = logging.getLogger("jts.serve.live_feed")
 
@@ -43,14 +44,16 @@ async def live_market_data(settings: Settings, bus: KafkaMessageBus) -> ServiceP
             f"feed.source {source!r} needs symbols (feed.symbols or kis.universe)"
         )
     client = broker_market_data(settings, source)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    bar_store = await ClickHouseBarStore.open(settings.clickhouse_url, settings.data_dir)
+    bar_store, journal = await open_market_store(settings)
     calendar = calendar_for_venue("KRX")
     clock = LiveClock()
     # Live bars are stored every minute (one bar per symbol), not held for a big batch.
     collector = MarketDataCollector(
-        bus, clock, bar_store, CollectorConfig(flush_bars=max(1, len(symbols)))
+        bus, clock, bar_store, CollectorConfig(flush_bars=max(1, len(symbols))), journal
     )
+    # Minutes published before a restart are not published again when the broker resends them.
+    latest = await bar_store.latest_bars(symbols)
+    collector.resume_after({key: bar.ts for key, bar in latest.items()})
     progress: dict[str, Any] = {"feed": f"live {source}, {len(symbols)} symbols", "mended": 0}
     # Ranges the broker had no bars for (no trade then): not asked again by this process.
     known_empty: set[tuple[str, int, int]] = set()
@@ -112,5 +115,5 @@ async def live_market_data(settings: Settings, bus: KafkaMessageBus) -> ServiceP
         checks={"bus": bus_check(bus), "clickhouse": store_check(bar_store)},
         stats=collector_stats(collector, bus, progress),
         foreground=feed,
-        closers=[bar_store.close],
+        closers=[bar_store.close, closing(journal)],
     )

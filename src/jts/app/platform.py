@@ -21,6 +21,7 @@ from pathlib import Path
 
 from jts.app.buses import inprocess_bus
 from jts.app.equity import EquityCurve
+from jts.app.market_store import open_market_store
 from jts.app.settings import Settings
 from jts.app.sources import MarketSource
 from jts.app.sources import market_source
@@ -41,6 +42,7 @@ from jts.services.kernel import TradingKernel
 from jts.services.kernel import build_trading_kernel
 from jts.services.market_data import CollectorConfig
 from jts.services.portfolio import PortfolioConfig
+from jts.storage.bar_journal import FileBarJournal
 from jts.storage.clickhouse.store import ClickHouseBarStore
 from jts.storage.sql.migrate import upgrade
 from jts.storage.sql.repositories import SqlStore
@@ -65,6 +67,9 @@ class Platform:
     venue: PaperExecutionClient
     kernel: TradingKernel
     equity: EquityCurve
+    journal: FileBarJournal
+    # The latest market time any store recorded before this run (0: a fresh data folder).
+    resumed_from_ns: int = 0
     steps: int = 0
     _closed: bool = field(default=False, repr=False)
 
@@ -106,6 +111,7 @@ class Platform:
         if self._closed:
             return
         self._closed = True
+        self.journal.close()
         await self.bar_store.close()
         await self.sql.close()
 
@@ -127,29 +133,49 @@ async def open_platform(
     """Build every part of the embedded platform from ``settings`` (migrating the database).
 
     ``sessions`` overrides ``feed.sessions`` (None in ``jts run``: every session the
-    calendar knows); ``resume`` continues a simulated feed after the last stored bar.
+    calendar knows); ``resume`` continues after the latest market time any store
+    recorded, so market time only moves forward across restarts.
     """
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     await asyncio.to_thread(upgrade, settings.sql_url)
     sql = SqlStore.open(settings.sql_url)
-    bar_store = await ClickHouseBarStore.open(settings.clickhouse_url, settings.data_dir)
     try:
-        return await _assemble(settings, sql, bar_store, instruments, sessions, resume)
+        bar_store, journal = await open_market_store(settings)
     except BaseException:
+        await sql.close()
+        raise
+    try:
+        return await _assemble(settings, sql, bar_store, journal, instruments, sessions, resume)
+    except BaseException:
+        journal.close()
         await bar_store.close()
         await sql.close()
         raise
+
+
+async def recorded_market_time(sql: SqlStore, bar_store: ClickHouseBarStore) -> int:
+    """The latest market time recorded anywhere: a stored bar's close, an order, a fill."""
+    latest = max((bar.close_ts for bar in (await bar_store.latest_bars()).values()), default=0)
+    newest = await sql.orders.list(limit=1)
+    if newest:
+        latest = max(latest, newest[0].created_ts, newest[0].updated_ts)
+    fills = await sql.fills.list()
+    if fills:
+        latest = max(latest, fills[-1].ts)
+    return latest
 
 
 async def _assemble(
     settings: Settings,
     sql: SqlStore,
     bar_store: ClickHouseBarStore,
+    journal: FileBarJournal,
     instruments: list[Instrument] | None,
     sessions: int | None,
     resume: bool,
 ) -> Platform:
     calendar = calendar_for_venue("KRX")
+    recorded = await recorded_market_time(sql, bar_store) if resume else 0
     market = await market_source(
         settings,
         calendar,
@@ -157,10 +183,13 @@ async def _assemble(
         instruments=instruments,
         sessions=sessions if sessions is not None or resume else settings.feed.sessions,
         resume=resume,
+        recorded_until=recorded,
     )
     universe = market.instruments
     by_id = {i.key: i for i in universe}
-    clock = SimClock()
+    # Start where the stores left off: anything stamped before the first bar (reconciling
+    # orders an interrupted run left open) carries the last recorded market time.
+    clock = SimClock(recorded)
     bus = inprocess_bus(settings)
     paper = settings.paper
     venue = build_paper_venue(
@@ -201,6 +230,7 @@ async def _assemble(
             strategy_records=sql.strategies,
             execution_client=venue.execution,
             bar_store=bar_store,
+            bar_journal=journal,
             instruments=by_id,
             strategies=[strategy],
         ),
@@ -235,6 +265,8 @@ async def _assemble(
         market_data=venue.market_data,
         venue=venue.execution,
         kernel=kernel,
+        journal=journal,
+        resumed_from_ns=recorded,
     )
 
 

@@ -32,6 +32,7 @@ from fastapi import FastAPI
 from jts.app.buses import MarketTimeBus
 from jts.app.buses import kafka_bus
 from jts.app.health import Check
+from jts.app.market_store import open_market_store
 from jts.app.settings import Settings
 from jts.app.sources import instruments_for
 from jts.app.sources import market_source
@@ -65,6 +66,7 @@ from jts.services.portfolio import PortfolioConfig
 from jts.services.portfolio import PortfolioService
 from jts.services.strategy_engine import StrategyEngine
 from jts.sim.feed import SimulatedBarFeed
+from jts.storage.bar_journal import FileBarJournal
 from jts.storage.clickhouse.store import ClickHouseBarStore
 from jts.storage.sql.migrate import upgrade
 from jts.storage.sql.repositories import SqlStore
@@ -186,16 +188,20 @@ async def _market_data(
         from jts.app.live_feed import live_market_data
 
         return await live_market_data(settings, bus)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    bar_store = await ClickHouseBarStore.open(settings.clickhouse_url, settings.data_dir)
+    bar_store, journal = await open_market_store(settings)
     try:
         calendar = calendar_for_venue("KRX")
-        market = await market_source(settings, calendar, bar_store, sessions=sessions, resume=True)
+        latest = await bar_store.latest_bars()
+        recorded = max((bar.close_ts for bar in latest.values()), default=0)
+        market = await market_source(
+            settings, calendar, bar_store, sessions=sessions, resume=True, recorded_until=recorded
+        )
     except BaseException:
+        journal.close()
         await bar_store.close()
         raise
-    clock = SimClock()
-    collector = MarketDataCollector(bus, clock, bar_store, CollectorConfig())
+    clock = SimClock(recorded)
+    collector = MarketDataCollector(bus, clock, bar_store, CollectorConfig(), journal)
     client = PaperMarketDataClient(market.source, market.instruments)
     progress: dict[str, Any] = {"feed": market.description, "finished": False, "minutes": 0}
     pace = settings.feed.speed
@@ -225,8 +231,15 @@ async def _market_data(
         checks={"bus": bus_check(bus), "clickhouse": store_check(bar_store)},
         stats=collector_stats(collector, bus, progress),
         foreground=feed,
-        closers=[bar_store.close],
+        closers=[bar_store.close, closing(journal)],
     )
+
+
+def closing(journal: FileBarJournal) -> Closer:
+    async def close() -> None:
+        journal.close()
+
+    return close
 
 
 # -- strategy engine -------------------------------------------------------------------------

@@ -2,8 +2,10 @@
 
 ``simulated`` is the seeded KRX feed; ``file`` replays one-minute bars from a
 CSV or Parquet file (bad rows are reported and skipped, as ``jts data import``
-does); ``store`` replays bars already in the time-series store. A resumed
-simulated run continues after the last stored bar, from its closing prices.
+does); ``store`` replays bars already in the time-series store. A resumed run
+continues after the latest market time recorded anywhere (bars, orders, fills):
+a simulated feed from the next session, at the last stored closing prices; a
+replay skips what it already played.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from jts.domain.instruments import InstrumentId
 from jts.domain.instruments import krx_stock
 from jts.domain.market import Timeframe
 from jts.domain.timestamps import NANOS_PER_MINUTE
+from jts.domain.timestamps import ns_to_dt
 from jts.ports import BarStore
 from jts.ports import TradingCalendar
 from jts.sim.feed import SimulatedBarFeed
@@ -89,18 +92,23 @@ async def market_source(
     instruments: list[Instrument] | None = None,
     sessions: int | None = None,
     resume: bool = False,
+    recorded_until: int = 0,
 ) -> MarketSource:
+    """Where the run's bars come from; ``recorded_until`` is the latest market time stored."""
     kind = settings.feed.source
     if kind in ("kis", "creon"):
         raise ConfigurationError(
             f"feed.source {kind!r} is a live broker: run it with `jts serve market-data`"
             " (the embedded demo and run commands replay simulated or stored data)"
         )
+    after = recorded_until if resume else 0
     if kind == "file":
-        return await _file_source(settings)
+        return await _file_source(settings, after)
     if kind == "store":
-        return await _store_source(settings, calendar, bar_store, sessions)
-    return await _simulated_source(settings, calendar, bar_store, instruments, sessions, resume)
+        return await _store_source(settings, calendar, bar_store, sessions, after)
+    return await _simulated_source(
+        settings, calendar, bar_store, instruments, sessions, resume, after
+    )
 
 
 async def _simulated_source(
@@ -110,15 +118,17 @@ async def _simulated_source(
     instruments: list[Instrument] | None,
     sessions: int | None,
     resume: bool,
+    recorded_until: int,
 ) -> MarketSource:
     universe = instruments or select_instruments(settings)
     start = settings.feed.start_date
     start_prices: dict[str, Decimal] = {}
     if resume:
         latest = await bar_store.latest_bars([i.key for i in universe])
-        if latest:
-            last = max(bar.ts for bar in latest.values())
-            last_session = calendar.session_of(last)
+        last = max([recorded_until, *(bar.close_ts for bar in latest.values())])
+        if last > 0:
+            # A bar's close (or an order at it) at 15:30 still belongs to that session.
+            last_session = calendar.session_of(last - 1) or _session_before(calendar, last)
             if last_session is not None and last_session >= start:
                 start = last_session + timedelta(days=1)
                 start_prices = {key: bar.close for key, bar in latest.items()}
@@ -128,7 +138,7 @@ async def _simulated_source(
     feed = SimulatedBarFeed(
         universe, calendar, days[0], len(days), settings.feed.seed, start_prices=start_prices
     )
-    resumed = " (resumed after the last stored bar)" if start_prices else ""
+    resumed = " (resumed after the latest recorded market time)" if start_prices else ""
     return MarketSource(
         instruments=universe,
         source=feed,
@@ -142,7 +152,15 @@ async def _simulated_source(
     )
 
 
-async def _file_source(settings: Settings) -> MarketSource:
+def _session_before(calendar: TradingCalendar, ts: int) -> date | None:
+    """The last session that ended before ``ts`` (an order stamped between sessions)."""
+    day = ns_to_dt(ts).date()
+    sessions = calendar.sessions(day - timedelta(days=14), day)
+    ended = [d for d in sessions if calendar.session_bounds(d)[1] <= ts]
+    return ended[-1] if ended else None
+
+
+async def _file_source(settings: Settings, after: int) -> MarketSource:
     path = settings.feed.replay_file
     if path is None:
         raise ConfigurationError("feed.replay_file: needed when feed.source is 'file'")
@@ -151,22 +169,35 @@ async def _file_source(settings: Settings) -> MarketSource:
         log.warning("%s line %d skipped: %s", path, error.line, error.message)
     if not result.bars:
         raise ConfigurationError(f"feed.replay_file: {path} has no valid bars")
+    # A resumed replay never plays a minute again that the stores already hold.
+    bars = [bar for bar in result.bars if bar.close_ts > after]
+    if not bars:
+        raise ConfigurationError(
+            f"feed.replay_file: every bar of {path} is at or before the latest recorded "
+            f"market time ({ns_to_dt(after).isoformat()}); nothing left to replay"
+        )
     universe = instruments_for(sorted({bar.instrument_id for bar in result.bars}))
+    skipped = len(result.bars) - len(bars)
     return MarketSource(
         instruments=universe,
-        source=batches_from_bars(result.bars),
+        source=batches_from_bars(bars),
         reference_prices={},
         feed=None,
-        planned_minutes=len({bar.ts for bar in result.bars}),
+        planned_minutes=len({bar.ts for bar in bars}),
         description=(
-            f"replay of {path}: {len(result.bars):,} bars, {len(universe)} symbols"
+            f"replay of {path}: {len(bars):,} bars, {len(universe)} symbols"
+            + (f", {skipped:,} already played" if skipped else "")
             + (f", {len(result.errors):,} bad rows skipped" if result.errors else "")
         ),
     )
 
 
 async def _store_source(
-    settings: Settings, calendar: TradingCalendar, bar_store: BarStore, sessions: int | None
+    settings: Settings,
+    calendar: TradingCalendar,
+    bar_store: BarStore,
+    sessions: int | None,
+    after: int,
 ) -> MarketSource:
     ids = list(settings.feed.symbols) or await bar_store.instruments()
     if not ids:
@@ -174,8 +205,14 @@ async def _store_source(
     days = session_window(calendar, settings.feed.start_date, sessions or settings.feed.sessions)
     if not days:
         raise ConfigurationError(f"feed.start_date: no sessions from {settings.feed.start_date}")
-    start_ns = calendar.session_bounds(days[0])[0]
+    # Bars are keyed by open time: one that closes after ``after`` opens at or after it - 1m.
+    start_ns = max(calendar.session_bounds(days[0])[0], after - NANOS_PER_MINUTE + 1)
     end_ns = calendar.session_bounds(days[-1])[1]
+    if start_ns >= end_ns:
+        raise ConfigurationError(
+            "feed.source 'store': the stored bars of these sessions were all played already "
+            f"(latest recorded market time {ns_to_dt(after).isoformat()})"
+        )
     return MarketSource(
         instruments=instruments_for(ids),
         source=store_batches(bar_store, ids, start_ns, end_ns, Timeframe.M1),

@@ -70,6 +70,7 @@ class BarEvent(Event):
     @classmethod
     def from_bar(cls, bar: Bar, *, ts: int, source: str) -> BarEvent:
         return cls(
+            event_id=bar_event_id(bar),
             ts=ts,
             source=source,
             key=bar.instrument_id,
@@ -94,6 +95,15 @@ class BarEvent(Event):
             self.close,
             self.volume,
         )
+
+
+def bar_event_id(bar: Bar) -> str:
+    """One id per instrument, timeframe and minute, whoever publishes it and however often.
+
+    A restarted collector that publishes a minute again uses the same id, so every
+    consumer drops the copy instead of folding the minute into its state twice.
+    """
+    return f"bar:{bar.instrument_id}:{bar.timeframe.value}:{bar.ts}"
 
 
 class TickEvent(Event):

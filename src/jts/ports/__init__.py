@@ -7,6 +7,7 @@ from jts.ports.bus import Handler
 from jts.ports.bus import MessageBus
 from jts.ports.calendar import TradingCalendar
 from jts.ports.clock import Clock
+from jts.ports.storage import BarJournal
 from jts.ports.storage import BarStore
 from jts.ports.storage import FillRepository
 from jts.ports.storage import OrderRepository
@@ -17,6 +18,7 @@ from jts.ports.storage import StoredOutboxMessage
 from jts.ports.storage import StrategyRepository
 
 __all__ = [
+    "BarJournal",
     "BarStore",
     "Clock",
     "ExecutionClient",

@@ -111,6 +111,28 @@ class StrategyRepository(Protocol):
     async def list(self) -> list[StrategyRecord]: ...
 
 
+class BarJournal(Protocol):
+    """Bars accepted but not yet in the ``BarStore``, written before anyone hears of them.
+
+    The store takes bars in large batches; the journal makes each batch durable at
+    once, so a crash between two store writes loses nothing that was published.
+    ``seal`` closes the segment a flush is about to store; ``release`` drops the
+    sealed segments once the store holds them.
+    """
+
+    def append(self, bars: Sequence[Bar]) -> None: ...
+
+    def seal(self) -> int: ...
+
+    def release(self, sealed: int) -> None: ...
+
+    def pending(self) -> builtins.list[Bar]:
+        """Every journalled bar not released yet, in the order written."""
+        ...
+
+    def close(self) -> None: ...
+
+
 class BarStore(Protocol):
     """Time-series store of bars (ClickHouse ``market_data``: one-minute bars)."""
 

@@ -14,6 +14,7 @@ from dataclasses import field
 
 from jts.core.component import Component
 from jts.domain.instruments import Instrument
+from jts.ports import BarJournal
 from jts.ports import BarStore
 from jts.ports import Clock
 from jts.ports import ExecutionClient
@@ -46,6 +47,8 @@ class KernelPorts:
     bar_store: BarStore | None
     instruments: Mapping[str, Instrument]
     strategies: Sequence[Strategy]
+    # Makes each batch of bars durable before it is published (None: backtests, tests).
+    bar_journal: BarJournal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +88,9 @@ def build_trading_kernel(ports: KernelPorts, config: KernelConfig | None = None)
     config = config or KernelConfig()
     return TradingKernel(
         bus=ports.bus,
-        collector=MarketDataCollector(ports.bus, ports.clock, ports.bar_store, config.collector),
+        collector=MarketDataCollector(
+            ports.bus, ports.clock, ports.bar_store, config.collector, ports.bar_journal
+        ),
         strategy_engine=StrategyEngine(
             ports.bus, ports.clock, ports.strategies, ports.strategy_records
         ),

@@ -5,6 +5,10 @@ one-minute bar on the minute, or that is not newer than the last bar of its
 instrument (a duplicate or an out-of-order replay), is quarantined. Store writes
 are batched (``flush_bars``) because the time-series store is built for large
 inserts; ``stop`` flushes, so a clean shutdown leaves nothing half-written.
+
+Every accepted batch is written to the bar journal before it is published, so
+nothing downstream (a signal, an order, a fill) can outlive the bar behind it in
+a crash: the next start stores what the journal holds before resuming.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from jts.domain.events import TickEvent
 from jts.domain.market import Bar
 from jts.domain.market import Timeframe
 from jts.domain.reports import MarketDataBatch
+from jts.ports import BarJournal
 from jts.ports import BarStore
 from jts.ports import Clock
 from jts.ports import MessageBus
@@ -52,12 +57,15 @@ class MarketDataCollector(Component):
         clock: Clock,
         store: BarStore | None,
         config: CollectorConfig | None = None,
+        journal: BarJournal | None = None,
     ) -> None:
         self.config = config or CollectorConfig()
         super().__init__(self.config.source)
         self._bus = bus
         self._clock = clock
         self._store = store
+        # Without a store there is nothing to recover into, so nothing to journal.
+        self._journal = journal if store is not None else None
         self._pending: list[Bar] = []
         self._last_bar_ts: dict[str, int] = {}
         self.quarantine = Quarantine()
@@ -65,6 +73,16 @@ class MarketDataCollector(Component):
 
     async def _on_stop(self) -> None:
         await self.flush()
+
+    def resume_after(self, latest: dict[str, int]) -> None:
+        """Refuse bars not newer than these (instrument -> bar time), e.g. the store's latest.
+
+        A restarted live feed may hand over minutes already published before the
+        restart; they must not reach the strategies a second time.
+        """
+        for instrument_id, ts in latest.items():
+            known = self._last_bar_ts.get(instrument_id)
+            self._last_bar_ts[instrument_id] = ts if known is None else max(known, ts)
 
     async def run(self, stream: AsyncIterator[MarketDataBatch]) -> None:
         """Consume a live stream until it ends (live mode, real clock)."""
@@ -77,6 +95,8 @@ class MarketDataCollector(Component):
         now = self._clock.timestamp_ns()
         accepted = [bar for bar in batch.bars if self._accept(bar)]
         if accepted:
+            if self._journal is not None:
+                self._journal.append(accepted)
             self._pending.extend(accepted)
             if len(self._pending) >= self.config.flush_bars:
                 await self.flush()
@@ -106,12 +126,16 @@ class MarketDataCollector(Component):
             self._pending.clear()
             return
         bars, self._pending = self._pending, []
+        sealed = self._journal.seal() if self._journal is not None else None
         try:
             self.stats.stored += await self._store.write_bars(bars)
         except BaseException:
-            # Keep them for the next flush: a failed write must not lose bars.
+            # Keep them for the next flush: a failed write must not lose bars. Their journal
+            # segment stays too, released by the next flush that stores them.
             self._pending = bars + self._pending
             raise
+        if self._journal is not None and sealed is not None:
+            self._journal.release(sealed)
 
     def _accept(self, bar: Bar) -> bool:
         if bar.timeframe is not Timeframe.M1 or bar.ts % Timeframe.M1.nanos:
