@@ -212,6 +212,25 @@ def data_backfill(
     asyncio.run(commands.backfill_bars(_settings(), console, source, symbol or [], sessions))
 
 
+@app.command()
+@_friendly
+def doctor(
+    repair: Annotated[
+        bool, typer.Option(help="Apply the repairs offered (each asked for, unless --yes).")
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", help="Apply every offered repair unasked.")] = False,
+) -> None:
+    """Check the data folder for what a crash or an old version left inconsistent."""
+    from jts.cli.doctor import run_doctor
+
+    def confirm(question: str) -> bool:
+        return yes or typer.confirm(question, default=False)
+
+    healthy = asyncio.run(run_doctor(_settings(), console, repair=repair, confirm=confirm))
+    if not healthy:
+        raise typer.Exit(1)
+
+
 @brokers_app.command("pool")
 @_friendly
 def brokers_pool(

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from decimal import InvalidOperation
 from pathlib import Path
@@ -98,44 +99,65 @@ class FileBarJournal:
         return self._folder / f"bars-{number:08d}{_SUFFIX}"
 
     def _segments(self) -> list[int]:
-        numbers = []
-        for path in self._folder.glob(f"bars-*{_SUFFIX}"):
-            stem = path.name[len("bars-") : -len(_SUFFIX)]
-            if stem.isdigit():
-                numbers.append(int(stem))
-        return sorted(numbers)
+        return [
+            int(path.name[len("bars-") : -len(_SUFFIX)]) for path in journal_segments(self._folder)
+        ]
 
     def _load(self, number: int) -> list[Bar]:
         path = self._path(number)
-        text = path.read_bytes().decode(errors="replace")
-        lines = text.split("\n")
-        # The last element is "" after a final newline, or a torn line never published.
-        torn, lines = lines[-1], lines[:-1]
-        if torn:
+        segment = read_segment(path)
+        if segment.torn:
             log.warning("bar journal %s: dropped a line cut short by a crash", path.name)
-        bars: list[Bar] = []
-        bad: list[tuple[int, str]] = []
-        for index, line in enumerate(lines, start=1):
-            try:
-                bars.append(_parse(line))
-            except (DataError, ValueError, InvalidOperation) as exc:
-                bad.append((index, str(exc)))
-        if bad:
+        if segment.bad:
             aside = path.with_suffix(".corrupt")
             path.replace(aside)
-            for index, reason in bad[:5]:
+            for index, reason in segment.bad[:5]:
                 log.error("bar journal %s line %d unreadable: %s", path.name, index, reason)
             log.error(
                 "bar journal %s: %d unreadable lines; segment kept as %s, %d bars recovered",
                 path.name,
-                len(bad),
+                len(segment.bad),
                 aside.name,
-                len(bars),
+                len(segment.bars),
             )
             # The good bars live on in a fresh segment numbered like the old one.
             with path.open("wb") as handle:
-                handle.write("".join(_line(bar) for bar in bars).encode())
-        return bars
+                handle.write("".join(_line(bar) for bar in segment.bars).encode())
+        return segment.bars
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    bars: list[Bar]
+    torn: bool
+    bad: list[tuple[int, str]]
+
+
+def read_segment(path: Path) -> Segment:
+    """A segment's bars, whether its tail was torn, and its unreadable lines (line, why)."""
+    lines = path.read_bytes().decode(errors="replace").split("\n")
+    # The last element is "" after a final newline, or a torn line never published.
+    torn, lines = lines[-1], lines[:-1]
+    bars: list[Bar] = []
+    bad: list[tuple[int, str]] = []
+    for index, line in enumerate(lines, start=1):
+        try:
+            bars.append(_parse(line))
+        except (DataError, ValueError, InvalidOperation) as exc:
+            bad.append((index, str(exc)))
+    return Segment(bars, bool(torn), bad)
+
+
+def journal_segments(folder: Path) -> list[Path]:
+    """The segments in ``folder`` in write order (none when it does not exist)."""
+    if not folder.is_dir():
+        return []
+    found = []
+    for path in folder.glob(f"bars-*{_SUFFIX}"):
+        stem = path.name[len("bars-") : -len(_SUFFIX)]
+        if stem.isdigit():
+            found.append((int(stem), path))
+    return [path for _, path in sorted(found)]
 
 
 async def recover_journal(journal: FileBarJournal, store: BarStore) -> int:

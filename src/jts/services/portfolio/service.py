@@ -67,6 +67,10 @@ class PortfolioService(Component):
     async def _on_start(self) -> None:
         for fill in sorted(await self._fills_repo.list(), key=lambda f: (f.ts, f.fill_id)):
             self._apply(fill)
+        # A crash between storing a fill and its position leaves the row behind: the fills
+        # are the ledger, so the rows are written again from them.
+        for position in self.positions.values():
+            await self._positions_repo.upsert(position)
 
     async def handle_fill(self, event: Event) -> None:
         if not isinstance(event, FillEvent):
