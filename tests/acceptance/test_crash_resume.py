@@ -122,9 +122,10 @@ def test_sigkill_of_jts_run_never_trades_a_market_minute_twice(tmp_path: Path) -
     assert final.returncode == 0, final.stdout[-3000:] + final.stderr[-3000:]
     assert "balanced" in final.stdout and "DO NOT BALANCE" not in final.stdout, final.stdout
     done = read_books(db)
-    assert min(
-        [ts for k, ts in done.orders.items() if k not in last.orders] or [last.latest + 1]
-    ) > last.latest
+    assert (
+        min([ts for k, ts in done.orders.items() if k not in last.orders] or [last.latest + 1])
+        > last.latest
+    )
     assert_never_short(done)
     doctor = subprocess.run(
         [str(JTS), "doctor"],

@@ -165,9 +165,7 @@ def test_a_stale_positions_table_is_rewritten_from_the_fills_on_request(
         try:
             await trade(store, Side.BUY, "7", T0)
             await store.positions.upsert(
-                replace(
-                    Position("KRX:005930", account=settings.paper.account), quantity=Decimal(2)
-                )
+                replace(Position("KRX:005930", account=settings.paper.account), quantity=Decimal(2))
             )
         finally:
             await store.close()

@@ -30,6 +30,8 @@ from jts.domain.timestamps import NANOS_PER_MINUTE
 from jts.domain.timestamps import dt_to_ns
 from jts.services.market_data import CollectorConfig
 from jts.services.market_data import MarketDataCollector
+from jts.storage.bar_journal import FileBarJournal
+from jts.storage.bar_journal import recover_journal
 from jts.storage.clickhouse.store import ClickHouseBarStore
 
 Observe = Callable[[str], list[Event]]
@@ -201,3 +203,86 @@ async def test_a_failed_store_write_keeps_the_bars_for_the_next_flush(
     await collector.ingest(batch(bar(SAMSUNG, 2, 102)))
     await collector.stop()
     assert [close for _, close in await stored(bar_store, SAMSUNG)] == [100, 101, 102]
+
+
+async def test_a_batch_is_journalled_before_it_is_published(
+    bus: InProcessMessageBus, bar_store: ClickHouseBarStore, tmp_path: Path
+) -> None:
+    journal = FileBarJournal(tmp_path / "journal")
+    journalled_when_published: list[int] = []
+
+    async def on_bar(event: Event) -> None:
+        # What a crash right now would leave: the journal must already hold this bar.
+        journalled_when_published.append(len(FileBarJournal(tmp_path / "journal").pending()))
+
+    bus.subscribe(topics.MARKET_BARS, on_bar, group="probe")
+    collector = MarketDataCollector(
+        bus, SimClock(T0), bar_store, CollectorConfig(flush_bars=100), journal
+    )
+    await collector.start()
+    await collector.ingest(batch(bar(SAMSUNG, 0, 100)))
+    await bus.drain()
+    await collector.ingest(batch(bar(SAMSUNG, 1, 101)))
+    await bus.drain()
+    assert journalled_when_published == [1, 2]
+    assert await stored(bar_store, SAMSUNG) == []  # below the flush size: journal only
+
+    # A crash now: a new process recovers both bars into the store before resuming.
+    journal.close()
+    recovered = FileBarJournal(tmp_path / "journal")
+    assert await recover_journal(recovered, bar_store) == 2
+    assert await stored(bar_store, SAMSUNG) == [(T0, 100), (T0 + NANOS_PER_MINUTE, 101)]
+    assert recovered.pending() == []
+    recovered.close()
+    assert FileBarJournal(tmp_path / "journal").pending() == []
+    await collector.stop()
+
+
+async def test_a_flush_releases_only_the_journal_it_stored(
+    bus: InProcessMessageBus, bar_store: ClickHouseBarStore, tmp_path: Path
+) -> None:
+    journal = FileBarJournal(tmp_path / "journal")
+    collector = MarketDataCollector(
+        bus, SimClock(T0), bar_store, CollectorConfig(flush_bars=2), journal
+    )
+    await collector.start()
+    await collector.ingest(batch(bar(SAMSUNG, 0), bar(HYNIX, 0)))  # flushed
+    await collector.ingest(batch(bar(SAMSUNG, 1)))  # journalled, not yet stored
+    journal.close()
+    assert [b.ts for b in FileBarJournal(tmp_path / "journal").pending()] == [T0 + NANOS_PER_MINUTE]
+    await collector.stop()
+
+
+async def test_the_same_minute_is_always_the_same_event(
+    bus: InProcessMessageBus, bar_store: ClickHouseBarStore, observe: Observe
+) -> None:
+    seen = observe(topics.MARKET_BARS)
+    first = MarketDataCollector(bus, SimClock(T0), bar_store)
+    await first.start()
+    await first.ingest(batch(bar(SAMSUNG, 0, 100)))
+    # A restarted collector (fresh memory) publishes the minute again: same event id.
+    second = MarketDataCollector(bus, SimClock(T0), bar_store)
+    await second.start()
+    await second.ingest(batch(bar(SAMSUNG, 0, 100)))
+    await bus.drain()
+    ids = {e.event_id for e in seen}
+    assert len(ids) == 1
+    await first.stop()
+    await second.stop()
+
+
+async def test_a_restarted_live_collector_skips_minutes_already_published(
+    bus: InProcessMessageBus, bar_store: ClickHouseBarStore, observe: Observe
+) -> None:
+    seen = observe(topics.MARKET_BARS)
+    collector = MarketDataCollector(bus, SimClock(T0), bar_store)
+    collector.resume_after({SAMSUNG: T0 + NANOS_PER_MINUTE})
+    await collector.start()
+    await collector.ingest(batch(bar(SAMSUNG, 1, 101), bar(HYNIX, 1, 201)))
+    await collector.ingest(batch(bar(SAMSUNG, 2, 102)))
+    await bus.drain()
+    assert sorted(published(seen)) == [
+        (HYNIX, T0 + NANOS_PER_MINUTE, Decimal(201)),
+        (SAMSUNG, T0 + 2 * NANOS_PER_MINUTE, Decimal(102)),
+    ]
+    await collector.stop()
