@@ -283,3 +283,54 @@ def test_serve_all_runs_every_service_and_stops_them_cleanly_on_sigterm(
         code = supervisor.wait(120)
     assert code == 0, (tmp_path / "all.log").read_text()[-3000:]
     assert all(cluster.health(s)[0] == 0 for s in cluster.ports)  # all gone
+
+
+def published_bars(cluster: Cluster, at_least: int, timeout: float = 120.0) -> list[dict[str, Any]]:
+    messages = read_topic(
+        cluster.kafka_bootstrap,
+        cluster.topic_prefix + topics.MARKET_BARS,
+        until=lambda seen: len(seen) >= at_least,
+        timeout=timeout,
+    )
+    return [json.loads(m.value()) for m in messages]
+
+
+async def test_market_data_killed_mid_session_loses_no_published_bar_and_reuses_event_ids(
+    cluster: Cluster,
+) -> None:
+    """SIGKILL of market-data: every bar it published is in the store after the restart,
+    and no minute is ever published under two event ids."""
+    cluster.speed = 200.0
+    cluster.start("market-data")
+    cluster.wait_ready("market-data")
+    # Well short of the 5,000-bar store batch: before the journal these lived in memory only.
+    before_kill = published_bars(cluster, at_least=600)
+    assert len(before_kill) >= 600
+    assert cluster.signal("market-data", signal.SIGKILL) == -signal.SIGKILL
+
+    cluster.start("market-data", "--sessions", "1")
+    cluster.wait_ready("market-data")
+    # The restart plays one whole session: 390 minutes of 5 symbols.
+    everything = published_bars(cluster, at_least=len(before_kill) + 390 * 5, timeout=180)
+    assert cluster.signal("market-data", signal.SIGTERM) == 0
+    del cluster.processes["market-data"]
+
+    ids: dict[tuple[str, int], set[str]] = {}
+    for event in everything:
+        ids.setdefault((event["instrument_id"], event["bar_ts"]), set()).add(event["event_id"])
+    twice = {key: found for key, found in ids.items() if len(found) > 1}
+    assert not twice, f"{len(twice)} minutes published under more than one event id"
+
+    from jts.storage.clickhouse.store import ClickHouseBarStore
+
+    store = await ClickHouseBarStore.open(None, cluster.root / "data")
+    try:
+        stored = {
+            (key, bar.ts)
+            for key in {k for k, _ in ids}
+            for bar in await store.read_bars(key, 0, 2**62)
+        }
+    finally:
+        await store.close()
+    missing = set(ids) - stored
+    assert not missing, f"{len(missing)} published bars are not in the store, e.g. {min(missing)}"
