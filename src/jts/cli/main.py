@@ -28,7 +28,10 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 app = typer.Typer(
-    help="JTS: automated trading for Korean equities and crypto.", no_args_is_help=True
+    help="JTS: automated trading for Korean equities and crypto.",
+    no_args_is_help=True,
+    # A bug's traceback must not print locals: KIS headers and SQL parameters are among them.
+    pretty_exceptions_show_locals=False,
 )
 db_app = typer.Typer(help="Relational database schema.", no_args_is_help=True)
 orders_app = typer.Typer(help="Orders in the relational store.", no_args_is_help=True)

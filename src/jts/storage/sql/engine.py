@@ -86,12 +86,16 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def create_engine_for(url: str, *, echo: bool = False) -> AsyncEngine:
-    """An async engine for ``url`` with the settings JTS relies on."""
+    """An async engine for ``url`` with the settings JTS relies on.
+
+    ``hide_parameters``: SQLAlchemy's error messages quote a failed statement's
+    parameters, and those messages reach logs and tracebacks.
+    """
     async_url = to_async_url(url)
     if not is_sqlite(url):
-        return create_async_engine(async_url, echo=echo, pool_pre_ping=True)
+        return create_async_engine(async_url, echo=echo, pool_pre_ping=True, hide_parameters=True)
     ensure_sqlite_directory(url)
-    options: dict[str, Any] = {"echo": echo}
+    options: dict[str, Any] = {"echo": echo, "hide_parameters": True}
     if sqlite_path(url) is None:
         # One shared connection, or every pooled connection sees its own empty database.
         options["poolclass"] = StaticPool
@@ -104,9 +108,9 @@ def create_sync_engine_for(url: str) -> sa.Engine:
     """A blocking engine, for migrations and command-line tools."""
     sync_url = to_sync_url(url)
     if not is_sqlite(url):
-        return sa.create_engine(sync_url, pool_pre_ping=True)
+        return sa.create_engine(sync_url, pool_pre_ping=True, hide_parameters=True)
     ensure_sqlite_directory(url)
-    engine = sa.create_engine(sync_url, poolclass=sa.pool.NullPool)
+    engine = sa.create_engine(sync_url, poolclass=sa.pool.NullPool, hide_parameters=True)
 
     def _busy_timeout(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
         dbapi_connection.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
