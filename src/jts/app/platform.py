@@ -20,6 +20,7 @@ from dataclasses import field
 from pathlib import Path
 
 from jts.app.buses import inprocess_bus
+from jts.app.datadir import prepare_data_dir
 from jts.app.equity import EquityCurve
 from jts.app.settings import Settings
 from jts.app.sources import MarketSource
@@ -129,7 +130,7 @@ async def open_platform(
     ``sessions`` overrides ``feed.sessions`` (None in ``jts run``: every session the
     calendar knows); ``resume`` continues a simulated feed after the last stored bar.
     """
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    prepare_data_dir(settings.data_dir)
     await asyncio.to_thread(upgrade, settings.sql_url)
     sql = SqlStore.open(settings.sql_url)
     bar_store = await ClickHouseBarStore.open(settings.clickhouse_url, settings.data_dir)

@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from jts.app.datadir import prepare_data_dir
 from jts.app.logs import configure_logging
 from jts.app.platform import fresh_demo_dir
 from jts.app.settings import Settings
@@ -76,7 +77,7 @@ def demo(
     """Run the whole platform on simulated KRX data at accelerated market time, then report."""
     base = load_settings()
     settings = _settings(
-        data_dir=fresh_demo_dir(base.data_dir),
+        data_dir=fresh_demo_dir(prepare_data_dir(base.data_dir)),
         database_url=None,
         clickhouse_url=None,
         feed={**base.feed.model_dump(), "sessions": sessions, "seed": seed},
