@@ -20,6 +20,7 @@ from dataclasses import field
 from pathlib import Path
 
 from jts.app.buses import inprocess_bus
+from jts.app.datadir import prepare_data_dir
 from jts.app.equity import EquityCurve
 from jts.app.market_store import open_market_store
 from jts.app.settings import Settings
@@ -136,7 +137,7 @@ async def open_platform(
     calendar knows); ``resume`` continues after the latest market time any store
     recorded, so market time only moves forward across restarts.
     """
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    prepare_data_dir(settings.data_dir)
     await asyncio.to_thread(upgrade, settings.sql_url)
     sql = SqlStore.open(settings.sql_url)
     try:

@@ -28,6 +28,9 @@ from pydantic_settings import SettingsConfigDict
 from pydantic_settings import SettingsError
 from pydantic_settings import TomlConfigSettingsSource
 
+from jts.app.setting_sources import TomlFile
+from jts.app.setting_sources import read_toml
+from jts.app.setting_sources import source_of
 from jts.brokers.kis.config import KisSettings
 from jts.domain.enums import OrderType
 from jts.domain.errors import ConfigurationError
@@ -192,6 +195,11 @@ class Settings(BaseSettings):
     kis: KisSettings = KisSettings()
     creon: CreonSettings = CreonSettings()
 
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
     @field_validator("database_url")
     @classmethod
     def _db_url(cls, value: str | None) -> str | None:
@@ -233,15 +241,17 @@ class Settings(BaseSettings):
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """Load and validate settings; a bad one raises ConfigurationError naming it."""
+    """Load and validate settings; a bad one raises ConfigurationError naming it and its source."""
     path = os.environ.get(f"{ENV_PREFIX}CONFIG_FILE")
     if path is not None and not Path(path).is_file():
         raise ConfigurationError(f"{ENV_PREFIX}CONFIG_FILE={path}: no such file")
     _check_unknown_env()
+    # Read here first: a syntax error names the file, line and column; keys get their lines.
+    toml = read_toml(Path(path or DEFAULT_CONFIG_FILE))
     try:
         return Settings(**overrides)
     except ValidationError as exc:
-        raise ConfigurationError(_describe(exc)) from None
+        raise ConfigurationError(_describe(exc, overrides, toml)) from None
     except SettingsError as exc:
         raise ConfigurationError(
             f"cannot read settings: {exc}. Lists and tables in environment variables are "
@@ -275,14 +285,14 @@ def _check_unknown_env() -> None:
 _SECRET_WORDS = ("secret", "key", "token", "password")
 
 
-def _describe(exc: ValidationError) -> str:
+def _describe(exc: ValidationError, overrides: dict[str, Any], toml: TomlFile | None = None) -> str:
     lines = ["invalid settings:"]
     for error in exc.errors():
         loc = [str(part) for part in error["loc"]]
         dotted = ".".join(loc)
-        env = ENV_PREFIX + "__".join(part.upper() for part in loc)
+        source = source_of(loc, prefix=ENV_PREFIX, overrides=overrides, toml=toml)
         value = error.get("input")
         secret = any(word in dotted.lower() for word in _SECRET_WORDS)
         shown = "" if isinstance(value, dict) or secret else f" (got {value!r})"
-        lines.append(f"  {dotted} [env {env}]: {error['msg']}{shown}")
+        lines.append(f"  {dotted} [{source}]: {error['msg']}{shown}")
     return "\n".join(lines)

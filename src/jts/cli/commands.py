@@ -15,6 +15,7 @@ from rich.progress import TextColumn
 from rich.progress import TimeElapsedColumn
 from rich.table import Table
 
+from jts.app.datadir import prepare_data_dir
 from jts.app.platform import Platform
 from jts.app.platform import open_platform
 from jts.app.plot import write_equity_svg
@@ -133,12 +134,16 @@ async def _run_with_progress(
 
 
 def db_upgrade(settings: Settings, revision: str, console: Console) -> None:
+    if "database_url" not in settings.model_fields_set:  # the SQLite file in the data folder
+        prepare_data_dir(settings.data_dir)
     upgrade(settings.sql_url, revision)
     console.print(f"database at revision {current_revision(settings.sql_url)}")
 
 
 def db_current(settings: Settings, console: Console) -> None:
-    console.print(current_revision(settings.sql_url) or "empty database (run `jts db upgrade`)")
+    # Reads only: works on a read-only data folder and creates no database file.
+    revision = current_revision(settings.sql_url, read_only=True)
+    console.print(revision or "empty database (run `jts db upgrade`)")
 
 
 async def list_orders(
@@ -155,8 +160,8 @@ async def list_orders(
         except ValueError:
             known = ", ".join(s.value for s in OrderStatus)
             raise ConfigurationError(f"--status must be one of {known}") from None
-    check_schema_current(settings.sql_url)
-    store = SqlStore.open(settings.sql_url)
+    check_schema_current(settings.sql_url, read_only=True)
+    store = SqlStore.open(settings.sql_url, read_only=True)
     try:
         orders = await store.orders.list(statuses=wanted, instrument_id=symbol, limit=limit)
     finally:
@@ -175,6 +180,8 @@ async def import_bars(settings: Settings, console: Console, path: Path, symbol: 
         if len(result.errors) > 50:
             table.add_row("...", f"{len(result.errors) - 50} more")
         console.print(table)
+    if settings.clickhouse_url is None:
+        prepare_data_dir(settings.data_dir)
     store = await ClickHouseBarStore.open(settings.clickhouse_url, settings.data_dir)
     try:
         written = await store.write_bars(result.bars)
@@ -210,6 +217,8 @@ async def backfill_bars(
     calendar = calendar_for_venue("KRX")
     clock = LiveClock()
     days = recent_sessions(calendar, clock.utc_now().date(), sessions)
+    if settings.clickhouse_url is None:
+        prepare_data_dir(settings.data_dir)
     store = await ClickHouseBarStore.open(settings.clickhouse_url, settings.data_dir)
     results: list[BackfillResult] = []
     try:

@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from jts.app.datadir import prepare_data_dir
 from jts.app.logs import configure_logging
 from jts.app.platform import fresh_demo_dir
 from jts.app.settings import Settings
@@ -28,7 +29,10 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 app = typer.Typer(
-    help="JTS: automated trading for Korean equities and crypto.", no_args_is_help=True
+    help="JTS: automated trading for Korean equities and crypto.",
+    no_args_is_help=True,
+    # A bug's traceback must not print locals: KIS headers and SQL parameters are among them.
+    pretty_exceptions_show_locals=False,
 )
 db_app = typer.Typer(help="Relational database schema.", no_args_is_help=True)
 orders_app = typer.Typer(help="Orders in the relational store.", no_args_is_help=True)
@@ -73,7 +77,7 @@ def demo(
     """Run the whole platform on simulated KRX data at accelerated market time, then report."""
     base = load_settings()
     settings = _settings(
-        data_dir=fresh_demo_dir(base.data_dir),
+        data_dir=fresh_demo_dir(prepare_data_dir(base.data_dir)),
         database_url=None,
         clickhouse_url=None,
         feed={**base.feed.model_dump(), "sessions": sessions, "seed": seed},

@@ -136,18 +136,51 @@ def test_every_invalid_setting_is_named(
     assert setting in refused()
 
 
-def test_errors_in_the_toml_file_are_named_too(
+def test_errors_in_the_toml_file_are_named_by_file_and_line(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     config = tmp_path / "bad.toml"
-    config.write_text("[execution]\nnotional_per_order = 0\n")
+    config.write_text("# paper trading\n[execution]\nnotional_per_order = 0\n")
     monkeypatch.setenv("JTS_CONFIG_FILE", str(config))
     message = refused()
-    assert "execution.notional_per_order" in message
-    assert "JTS_EXECUTION__NOTIONAL_PER_ORDER" in message
+    assert f"execution.notional_per_order [{config} line 3]" in message
+    assert "JTS_EXECUTION__NOTIONAL_PER_ORDER" not in message  # no variable was set
 
-    config.write_text("[execution\nnotional_per_order = 1\n")
-    assert "cannot read settings" in refused()
+    config.write_text(
+        "[feed]\nseed = 3\n\n[[kis.accounts]]\nname = 'main'\naccount = '12345678-01'\n"
+        "[[kis.accounts]]\nname = 'Bad Name'\naccount = '12345678-02'\n"
+    )
+    assert f"kis.accounts.1.name [{config} line 8]" in refused()
+
+
+def test_a_toml_syntax_error_names_file_line_and_column(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text("[execution]\nnotional_per_order = 1\n[feed]\nsessions = \n")
+    monkeypatch.setenv("JTS_CONFIG_FILE", str(config))
+    message = refused()
+    assert message.startswith(f"settings file {config} line 4, column 12: ")
+    (tmp_path / "jts.toml").write_text("[execution\n")  # the default file, too
+    monkeypatch.delenv("JTS_CONFIG_FILE")
+    assert refused().startswith("settings file jts.toml line 1, column 11: ")
+
+
+def test_a_variable_over_the_toml_file_is_the_one_named(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / "jts.toml").write_text("[bus]\nlanes = 2\n")
+    monkeypatch.setenv("JTS_BUS__LANES", "0")
+    assert "bus.lanes [env JTS_BUS__LANES]" in refused()
+    monkeypatch.delenv("JTS_BUS__LANES")
+    assert "bus.lanes [command option]" in refused(bus={"lanes": 0})
+
+
+def test_the_log_level_is_case_insensitive(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JTS_LOG_LEVEL", "debug")
+    assert load_settings().log_level == "DEBUG"
+    monkeypatch.setenv("JTS_LOG_LEVEL", "Info")
+    assert load_settings().log_level == "INFO"
 
 
 def test_an_unknown_jts_variable_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:

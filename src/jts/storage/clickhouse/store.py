@@ -10,9 +10,14 @@ every client of the first is closed.
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
+import tempfile
 import threading
 from collections.abc import Callable
+from collections.abc import Iterator
 from collections.abc import Sequence
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -57,13 +62,18 @@ def chdb_path(data_dir: Path) -> Path:
 
 def connect(url: str | None, data_dir: Path) -> tuple[Client, threading.Lock]:
     """A client for ``url`` (None: chDB under ``data_dir``) and the lock serialising it."""
+    engine_output: list[str] = []
     try:
         if url is None:
             path = chdb_path(data_dir)
-            path.mkdir(parents=True, exist_ok=True)
-            return clickhouse_connect.get_client(interface="chdb", path=str(path)), CHDB_LOCK
+            _check_chdb_folder(path)
+            with _engine_stderr_held(engine_output):
+                client = clickhouse_connect.get_client(interface="chdb", path=str(path))
+            return client, CHDB_LOCK
         if url.startswith("chdb:"):
-            return clickhouse_connect.get_client(dsn=url), CHDB_LOCK
+            with _engine_stderr_held(engine_output):
+                client = clickhouse_connect.get_client(dsn=url)
+            return client, CHDB_LOCK
         if url.startswith(("http://", "https://")):
             return clickhouse_connect.get_client(dsn=url), threading.Lock()
     except ClickHouseClientError as exc:
@@ -72,10 +82,53 @@ def connect(url: str | None, data_dir: Path) -> tuple[Client, threading.Lock]:
                 "chDB runs one engine per process on one data directory; close every store "
                 f"on the directory already open before opening another ({exc})"
             ) from exc
-        raise StorageError(f"cannot connect to ClickHouse: {exc}") from exc
-    except OSError as exc:
-        raise StorageError(f"cannot create the chDB data directory: {exc}") from exc
+        said = " ".join(line.strip() for line in engine_output if line.strip())
+        raise StorageError(
+            f"cannot connect to ClickHouse: {exc}" + (f" (the engine said: {said})" if said else "")
+        ) from exc
     raise ConfigurationError(f"ClickHouse URL {url!r} must be http(s):// or chdb://")
+
+
+def _check_chdb_folder(path: Path) -> None:
+    """Refuse a folder chDB cannot write before opening it: its C++ side prints raw errors."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        raise StorageError(
+            f"the chDB data folder {path} is not writable ({exc.strerror or exc}); "
+            "set data_dir (JTS_DATA_DIR) to a folder you can write"
+        ) from None
+
+
+@contextmanager
+def _engine_stderr_held(output: list[str]) -> Iterator[None]:
+    """Hold back what is written to fd 2 while chDB opens (its engine writes there directly).
+
+    On success the held text is written out as it came (other threads' log lines among
+    it); on failure it goes into ``output`` for the error message instead.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 2)
+        failed = False
+        try:
+            yield
+        except BaseException:
+            failed = True
+            raise
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            sink.seek(0)
+            held = sink.read()
+            if failed:
+                output.extend(held.decode("utf-8", "replace").splitlines())
+            elif held:
+                os.write(2, held)
 
 
 class ClickHouseBarStore:

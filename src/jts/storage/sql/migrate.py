@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from jts.domain.errors import StorageError
 from jts.storage.sql.engine import create_sync_engine_for
+from jts.storage.sql.engine import sqlite_path
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -52,9 +53,16 @@ def upgrade(url: str, revision: str = "head") -> None:
         engine.dispose()
 
 
-def current_revision(url: str) -> str | None:
-    """The revision the database is at; None when it was never migrated."""
-    engine = create_sync_engine_for(url)
+def current_revision(url: str, *, read_only: bool = False) -> str | None:
+    """The revision the database is at; None when it was never migrated.
+
+    ``read_only``: look without creating or writing anything (a missing SQLite file is
+    an empty database), so it works on a read-only data folder.
+    """
+    path = sqlite_path(url) if read_only else None
+    if path is not None and not path.expanduser().exists():
+        return None
+    engine = create_sync_engine_for(url, read_only=read_only)
     try:
         with engine.connect() as connection:
             return MigrationContext.configure(connection).get_current_revision()
@@ -64,9 +72,9 @@ def current_revision(url: str) -> str | None:
         engine.dispose()
 
 
-def check_schema_current(url: str) -> None:
+def check_schema_current(url: str, *, read_only: bool = False) -> None:
     """Refuse to run on a database whose schema differs from what this code expects."""
-    current = current_revision(url)
+    current = current_revision(url, read_only=read_only)
     head = head_revision()
     if current == head:
         return

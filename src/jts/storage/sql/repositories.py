@@ -361,9 +361,9 @@ class SqlStore:
     outbox: SqlOutboxRepository
 
     @classmethod
-    def open(cls, url: str) -> SqlStore:
+    def open(cls, url: str, *, read_only: bool = False) -> SqlStore:
         """Repositories on a new engine; the schema must already be migrated."""
-        engine = create_engine_for(url)
+        engine = create_engine_for(url, read_only=read_only)
         return cls(
             engine=engine,
             orders=SqlOrderRepository(engine),
