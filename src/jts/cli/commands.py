@@ -23,12 +23,14 @@ from jts.app.summary import RunSummary
 from jts.app.summary import summarise
 from jts.cli.render import render_orders
 from jts.cli.render import render_summary
+from jts.cli.symbols import instrument_argument
 from jts.domain.enums import OrderStatus
 from jts.domain.errors import ConfigurationError
 from jts.domain.reports import MarketDataBatch
 from jts.domain.timestamps import ns_to_dt
 from jts.storage.clickhouse.store import ClickHouseBarStore
 from jts.storage.files import read_bar_file
+from jts.storage.sql.engine import sqlite_path
 from jts.storage.sql.migrate import check_schema_current
 from jts.storage.sql.migrate import current_revision
 from jts.storage.sql.migrate import upgrade
@@ -155,13 +157,32 @@ async def list_orders(
         except ValueError:
             known = ", ".join(s.value for s in OrderStatus)
             raise ConfigurationError(f"--status must be one of {known}") from None
+    instrument_id = None if symbol is None else instrument_argument(symbol)
+    _require_database(settings)
     check_schema_current(settings.sql_url)
     store = SqlStore.open(settings.sql_url)
     try:
-        orders = await store.orders.list(statuses=wanted, instrument_id=symbol, limit=limit)
+        orders = await store.orders.list(statuses=wanted, instrument_id=instrument_id, limit=limit)
     finally:
         await store.close()
     render_orders(console, orders)
+
+
+def _require_database(settings: Settings) -> None:
+    """A read command on a data folder with no database says so (opening would create one)."""
+    path = sqlite_path(settings.sql_url)
+    if path is None or path.expanduser().exists():
+        return
+    demo = settings.data_dir / "demo"
+    hint = (
+        f"; the last demo's is in {demo} (set JTS_DATA_DIR={demo} to read it)"
+        if (demo / path.name).exists()
+        else ""
+    )
+    raise ConfigurationError(
+        f"no database yet at {path}: nothing has run in this data folder "
+        f"(`jts run` makes one, `jts db upgrade` an empty one){hint}"
+    )
 
 
 async def import_bars(settings: Settings, console: Console, path: Path, symbol: str | None) -> None:
@@ -203,7 +224,7 @@ async def backfill_bars(
     from jts.brokers.common.calendars import calendar_for_venue
     from jts.core.clocks import LiveClock
 
-    wanted = symbols or broker_symbols(settings, source)
+    wanted = [instrument_argument(s) for s in symbols] or broker_symbols(settings, source)
     if not wanted:
         raise ConfigurationError(f"backfill from {source}: no symbols (give --symbol)")
     client = broker_market_data(settings, source)

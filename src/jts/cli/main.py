@@ -187,7 +187,7 @@ def orders_list(
         list[str] | None, typer.Option("--status", "-s", help="Only these statuses.")
     ] = None,
     symbol: Annotated[
-        str | None, typer.Option(help="Only this instrument, e.g. KRX:005930.")
+        str | None, typer.Option(help="Only this instrument: KRX:005930, or 005930 for KRX.")
     ] = None,
     limit: Annotated[int, typer.Option(help="At most this many, newest first.", min=1)] = 50,
 ) -> None:
