@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from rich.console import Console
 from rich.markup import escape
@@ -21,13 +20,15 @@ from jts.app.plot import write_equity_svg
 from jts.app.settings import Settings
 from jts.app.summary import RunSummary
 from jts.app.summary import summarise
+from jts.cli.progress import Counts
+from jts.cli.progress import PlainProgress
+from jts.cli.progress import market_time
 from jts.cli.render import render_orders
 from jts.cli.render import render_summary
 from jts.cli.symbols import instrument_argument
 from jts.domain.enums import OrderStatus
 from jts.domain.errors import ConfigurationError
 from jts.domain.reports import MarketDataBatch
-from jts.domain.timestamps import ns_to_dt
 from jts.storage.clickhouse.store import ClickHouseBarStore
 from jts.storage.files import read_bar_file
 from jts.storage.sql.engine import sqlite_path
@@ -35,8 +36,6 @@ from jts.storage.sql.migrate import check_schema_current
 from jts.storage.sql.migrate import current_revision
 from jts.storage.sql.migrate import upgrade
 from jts.storage.sql.repositories import SqlStore
-
-KST = ZoneInfo("Asia/Seoul")
 
 
 async def run_demo(settings: Settings, console: Console) -> RunSummary:
@@ -99,6 +98,16 @@ async def _run_with_progress(
     stop: asyncio.Event | None = None,
     minutes_per_second: float = 0.0,
 ) -> None:
+    kernel = platform.kernel
+    if not console.is_terminal:
+        plain = PlainProgress(console, platform.source.planned_minutes, lambda: Counts.of(kernel))
+        try:
+            await platform.run(
+                stop=stop, minutes_per_second=minutes_per_second, on_step=plain.on_step
+            )
+        finally:
+            plain.finish()
+        return
     columns = (
         TextColumn("[bold blue]{task.fields[market_time]}"),
         BarColumn(),
@@ -107,7 +116,6 @@ async def _run_with_progress(
         TextColumn("orders {task.fields[orders]:,}  fills {task.fields[fills]:,}"),
         TimeElapsedColumn(),
     )
-    kernel = platform.kernel
     with Progress(*columns, console=console, transient=False) as progress:
         task = progress.add_task(
             "market",
@@ -120,15 +128,15 @@ async def _run_with_progress(
         )
 
         def on_step(batch: MarketDataBatch) -> None:
-            local = ns_to_dt(batch.ts).astimezone(KST)
+            counts = Counts.of(kernel)
             progress.update(
                 task,
                 advance=1,
-                market_time=local.strftime("%Y-%m-%d %H:%M KST"),
-                bars=kernel.collector.stats.bars,
-                signals=kernel.strategy_engine.stats.signals,
-                orders=kernel.execution.stats.orders,
-                fills=kernel.execution.stats.fills,
+                market_time=market_time(batch.ts),
+                bars=counts.bars,
+                signals=counts.signals,
+                orders=counts.orders,
+                fills=counts.fills,
             )
 
         await platform.run(stop=stop, minutes_per_second=minutes_per_second, on_step=on_step)
