@@ -12,6 +12,7 @@ from jts.app.settings import Settings
 from jts.brokers.common.breaker import BreakerState
 from jts.brokers.kis.pool import AccountStatus
 from jts.brokers.kis.pool import KisAccountPool
+from jts.cli.render import print_whole
 
 # A breaker's "closed" reads as "down" to a user: show what each state means for the account.
 _HEALTH = {
@@ -70,7 +71,8 @@ def show_pool(settings: Settings, console: Console, *, check: bool) -> None:
             asyncio.run(_connect(pool))
         rows = pool.status(from_board=not check)
         covered = sum(r.symbols for r in rows)
-        console.print(render_pool(rows, len(pool.universe), max(0, len(pool.universe) - covered)))
+        table = render_pool(rows, len(pool.universe), max(0, len(pool.universe) - covered))
+        print_whole(console, table)
     finally:
         pool.windows.close()
         pool.board.close()

@@ -50,7 +50,7 @@ async def run_demo(settings: Settings, console: Console) -> RunSummary:
     finally:
         await platform.close()
     render_summary(console, summary, title="JTS demo summary")
-    _write_chart(console, platform, settings, "demo")
+    _write_chart(console, summary, settings, "demo")
     return summary
 
 
@@ -79,15 +79,15 @@ async def run_paper(
     finally:
         await platform.close()
     render_summary(console, summary, title="JTS paper run summary")
-    _write_chart(console, platform, settings, "paper-run")
+    _write_chart(console, summary, settings, "paper-run")
     if stop.is_set():
         console.print("stopped cleanly: stores flushed and closed")
     return summary
 
 
-def _write_chart(console: Console, platform: Platform, settings: Settings, name: str) -> None:
+def _write_chart(console: Console, summary: RunSummary, settings: Settings, name: str) -> None:
     path = settings.data_dir / "reports" / f"{name}-equity.svg"
-    if write_equity_svg(path, platform.equity.points, f"JTS {name}: equity and drawdown"):
+    if write_equity_svg(path, summary.equity_points, f"JTS {name}: equity and drawdown"):
         console.print(f"equity curve and drawdown chart: {path}")
 
 
