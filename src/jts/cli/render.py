@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from rich import box
 from rich.console import Console
@@ -19,6 +20,8 @@ from jts.app.summary import RunSummary
 from jts.domain.enums import OrderStatus
 from jts.domain.orders import Order
 from jts.domain.timestamps import ns_to_dt
+
+KST = ZoneInfo("Asia/Seoul")  # market time is shown as Korea's, like the progress and chart
 
 # Wider than any table here gets; only bounds the measurement.
 _UNBOUNDED = 10_000
@@ -131,7 +134,7 @@ def render_summary(console: Console, summary: RunSummary, title: str = "JTS run 
 
 def render_orders(console: Console, orders: Sequence[Order]) -> None:
     table = Table(title=f"{len(orders)} orders", title_justify="left")
-    for column in ("created (UTC)", "symbol", "side", "type", "qty", "price", "filled", "avg"):
+    for column in ("created (KST)", "symbol", "side", "type", "qty", "price", "filled", "avg"):
         table.add_column(
             column, justify="right" if column in ("qty", "price", "filled", "avg") else "left"
         )
@@ -140,7 +143,7 @@ def render_orders(console: Console, orders: Sequence[Order]) -> None:
     table.add_column("reason")
     for order in orders:
         table.add_row(
-            ns_to_dt(order.created_ts).strftime("%Y-%m-%d %H:%M:%S"),
+            ns_to_dt(order.created_ts).astimezone(KST).strftime("%Y-%m-%d %H:%M:%S"),
             escape(order.instrument_id),
             order.side.value,
             order.order_type.value,

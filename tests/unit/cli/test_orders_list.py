@@ -90,6 +90,13 @@ def test_a_bare_krx_code_finds_the_krx_orders(data_dir: Path) -> None:
         assert "1 orders" in out and "KRX:005930" in out and "KRX:000660" not in out
 
 
+def test_order_times_are_shown_in_kst_like_the_rest(data_dir: Path) -> None:
+    _store_orders(data_dir, "KRX:005930")
+    code, out = _orders()
+    assert code == 0, out
+    assert "created (KST)" in out and "2026-05-29 05:26:40" in out  # 2026-05-28 20:26:40 UTC
+
+
 @pytest.mark.parametrize(
     ("typed", "words"),
     [
