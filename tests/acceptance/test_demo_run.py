@@ -7,9 +7,11 @@ the run summary, and compared with the portfolio service and the paper venue.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections import defaultdict
+from dataclasses import dataclass
 from decimal import Decimal
 from itertools import pairwise
 from pathlib import Path
@@ -104,24 +106,90 @@ async def test_one_demo_session_trades_and_the_books_balance(tmp_path: Path) -> 
     assert len({f.fill_id for f in fills}) == len(fills)
 
 
-def test_jts_demo_command_prints_a_balanced_summary(tmp_path: Path) -> None:
+@dataclass(frozen=True)
+class DemoRun:
+    out: str
+    svg: bytes
+    data_dir: Path
+
+
+def _jts_demo(where: Path, *args: str, **settings: str) -> DemoRun:
+    """``jts demo`` as from a cron job or CI: output to a pipe, no terminal, no COLUMNS."""
     script = Path(sys.executable).parent / "jts"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("JTS_")}
-    env.update(JTS_DATA_DIR=str(tmp_path / "data"), COLUMNS="120", NO_COLOR="1")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JTS_") and k != "COLUMNS"}
+    env.update(JTS_DATA_DIR=str(where / "data"), NO_COLOR="1", **settings)
+    where.mkdir(parents=True)
     result = subprocess.run(
-        [str(script), "demo", "--sessions", "1"],
-        cwd=tmp_path,
+        [str(script), "demo", *args],
+        cwd=where,
         env=env,
+        stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
         timeout=600,
         check=False,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    out = result.stdout
+    assert "Traceback" not in result.stderr
+    data_dir = where / "data" / "demo"
+    return DemoRun(result.stdout, (data_dir / "reports" / "demo-equity.svg").read_bytes(), data_dir)
+
+
+@pytest.fixture(scope="module")
+def demo_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[DemoRun, DemoRun]:
+    """The same seed twice: once from the options, once from the settings alone."""
+    root = tmp_path_factory.mktemp("demo-cli")
+    by_option = _jts_demo(root / "option", "--sessions", "1", "--seed", "11")
+    by_setting = _jts_demo(root / "setting", JTS_FEED__SESSIONS="1", JTS_FEED__SEED="11")
+    return by_option, by_setting
+
+
+def test_jts_demo_command_prints_a_balanced_summary(demo_runs: tuple[DemoRun, DemoRun]) -> None:
+    run = demo_runs[0]
+    out = run.out
     assert "JTS demo summary" in out
     assert "P&L per symbol" in out
     assert "balanced" in out and "DO NOT BALANCE" not in out
     assert "filled" in out
-    assert "Traceback" not in result.stderr
-    assert (tmp_path / "data" / "demo" / "jts.db").is_file()
+    assert (run.data_dir / "jts.db").is_file()
+
+
+def test_the_same_seed_from_settings_or_options_writes_the_same_chart(
+    demo_runs: tuple[DemoRun, DemoRun],
+) -> None:
+    by_option, by_setting = demo_runs
+    assert "1 session(s) from 2026-11-02, seed 11" in " ".join(by_setting.out.split())
+    assert by_option.svg == by_setting.svg
+
+
+def test_without_a_terminal_progress_and_tables_come_whole(
+    demo_runs: tuple[DemoRun, DemoRun],
+) -> None:
+    lines = demo_runs[0].out.splitlines()
+    progress = [line for line in lines if "  minutes " in line]
+    assert len(progress) == 1, progress  # one session: one line
+    assert re.fullmatch(
+        r"2026-11-02 15:30 KST  minutes 390/390  bars 1,950  signals [\d,]+  "
+        r"orders [\d,]+  fills [\d,]+  elapsed \d+:\d\d:\d\d",
+        progress[0],
+    ), progress[0]
+    table = [line for line in lines if re.search(r"KRX:\d{6}", line)]
+    assert len(table) == 5, table  # every symbol of the demo universe, its id whole
+    assert not any("…" in line for line in lines), lines
+
+
+def test_the_chart_and_the_summary_agree_and_the_chart_is_in_kst(
+    demo_runs: tuple[DemoRun, DemoRun],
+) -> None:
+    out = " ".join(demo_runs[0].out.replace("│", " ").split())
+    svg = demo_runs[0].svg.decode()
+    equity = re.search(r" equity ([\d,]+) ", out)
+    drawdown = re.search(r"max drawdown ([\d.]+%)", out)
+    assert equity and drawdown, out
+    assert f"final {equity.group(1)}," in svg
+    assert f"worst -{drawdown.group(1)})" in svg or drawdown.group(1) == "0.00%"
+    assert "UTC" not in svg
+    assert re.findall(r">(2026-11-02 \d\d:\d\d KST)<", svg) == [
+        "2026-11-02 09:01 KST",
+        "2026-11-02 15:30 KST",
+    ]

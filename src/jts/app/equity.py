@@ -1,17 +1,21 @@
-"""The equity curve of a run, sampled from ``portfolio.snapshots`` in bounded memory."""
+"""A run's equity curve and its drawdown: one computation for the summary and the chart.
+
+The curve is sampled by the platform after each market minute has settled (never from
+snapshots published mid-minute, whose order depends on task scheduling), so the same
+seed gives the same curve. Memory stays bounded; the latest sample is always kept, so
+the curve ends at the run's final state.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 from decimal import Decimal
 
-from jts.core import topics
-from jts.domain.events import Event
-from jts.domain.events import PortfolioSnapshot
-from jts.ports import MessageBus
-
 _BLOCKS = "▁▂▃▄▅▆▇█"
+
+Point = tuple[int, Decimal]  # (UTC ns of market time, equity)
 
 
 @dataclass(slots=True)
@@ -19,18 +23,13 @@ class EquityCurve:
     """(ts, equity) samples; when full, every other sample is dropped so memory stays flat."""
 
     capacity: int = 2_048
-    points: list[tuple[int, Decimal]] = field(default_factory=list)
+    points: list[Point] = field(default_factory=list)
     _stride: int = 1
     _seen: int = 0
-
-    def subscribe(self, bus: MessageBus, group: str = "equity-curve") -> None:
-        bus.subscribe(topics.PORTFOLIO_SNAPSHOTS, self.handle_snapshot, group=group)
-
-    async def handle_snapshot(self, event: Event) -> None:
-        if isinstance(event, PortfolioSnapshot):
-            self.add(event.ts, event.equity)
+    _latest: Point | None = None
 
     def add(self, ts: int, equity: Decimal) -> None:
+        self._latest = (ts, equity)
         self._seen += 1
         if (self._seen - 1) % self._stride:
             return
@@ -39,20 +38,28 @@ class EquityCurve:
             self.points = self.points[::2]
             self._stride *= 2
 
-    @property
-    def values(self) -> list[Decimal]:
-        return [equity for _, equity in self.points]
+    def curve(self, final: Point | None = None) -> tuple[Point, ...]:
+        """The kept samples ending with the latest one, then ``final`` if it differs."""
+        points = list(self.points)
+        for last in (self._latest, final):
+            if last is not None and (not points or points[-1] != last):
+                points.append(last)
+        return tuple(points)
 
 
-def max_drawdown(values: list[Decimal]) -> Decimal:
-    """Largest fall from a running peak, as a fraction of that peak (0 when none)."""
+def drawdowns(values: Sequence[Decimal]) -> list[Decimal]:
+    """Fall from the running peak at each value, as a fraction of that peak (0 at a peak)."""
     peak: Decimal | None = None
-    worst = Decimal(0)
+    falls = []
     for value in values:
         peak = value if peak is None or value > peak else peak
-        if peak > 0:
-            worst = max(worst, (peak - value) / peak)
-    return worst
+        falls.append((peak - value) / peak if peak > 0 else Decimal(0))
+    return falls
+
+
+def max_drawdown(values: Sequence[Decimal]) -> Decimal:
+    """Largest fall from a running peak, as a fraction of that peak (0 when none)."""
+    return max(drawdowns(values), default=Decimal(0))
 
 
 def sparkline(values: list[Decimal], width: int = 60) -> str:

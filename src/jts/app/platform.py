@@ -72,6 +72,8 @@ class Platform:
     # The latest market time any store recorded before this run (0: a fresh data folder).
     resumed_from_ns: int = 0
     steps: int = 0
+    # Market time of this run's first minute: what this run did, apart from the stores' past.
+    started_ts: int | None = None
     _closed: bool = field(default=False, repr=False)
 
     async def run(
@@ -93,11 +95,16 @@ class Platform:
                 if stop.is_set():
                     break
                 self.clock.set_time(batch.ts)
+                if self.started_ts is None:
+                    self.started_ts = batch.ts
+                    self.equity.add(batch.ts, self.kernel.portfolio.snapshot().equity)
                 await self.venue.on_batch(batch)
                 await self.kernel.collector.ingest(batch)
                 if lockstep:
                     await self.bus.drain()
                 self.steps += 1
+                # After the drain: the settled minute, so the same seed gives the same curve.
+                self.equity.add(batch.ts, self.kernel.portfolio.snapshot().equity)
                 if on_step is not None:
                     on_step(batch)
                 if minutes_per_second > 0:
@@ -246,16 +253,14 @@ async def _assemble(
                 account=paper.account,
                 currency=paper.currency,
                 starting_cash=paper.starting_cash,
-                # A snapshot (and so an equity-curve point) every five market minutes.
+                # A published snapshot every five market minutes.
                 snapshot_every_bars=5 * len(universe),
             ),
         ),
     )
-    equity = EquityCurve()
-    equity.subscribe(bus)
     return Platform(
         settings=settings,
-        equity=equity,
+        equity=EquityCurve(),
         clock=clock,
         bus=bus,
         sql=sql,

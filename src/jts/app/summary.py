@@ -6,6 +6,7 @@ from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
 
+from jts.app.equity import Point
 from jts.app.equity import max_drawdown
 from jts.app.platform import Platform
 from jts.domain.enums import OrderStatus
@@ -53,6 +54,12 @@ class BooksCheck:
 
 @dataclass(frozen=True, slots=True)
 class RunSummary:
+    """Counts of this run beside the stores' totals (a resumed run adds to earlier ones).
+
+    Market minutes, bars and signals are this run's; orders and fills are given both
+    ways. P&L, cash and the books are the account's, over everything stored.
+    """
+
     steps: int
     bars: int
     bars_stored: int
@@ -60,14 +67,21 @@ class RunSummary:
     signals: int
     orders_by_status: dict[OrderStatus, int]
     fills: int
+    stored_orders_by_status: dict[OrderStatus, int]
+    stored_fills: int
     symbols: tuple[SymbolResult, ...]
     starting_cash: Decimal
     cash: Decimal
     equity: Decimal
     books: BooksCheck
     strategy_faults: dict[str, str]
-    equity_curve: tuple[Decimal, ...]
+    # This run's curve, ending at its final state; the chart draws the same points.
+    equity_points: tuple[Point, ...]
     max_drawdown: Decimal
+
+    @property
+    def equity_curve(self) -> tuple[Decimal, ...]:
+        return tuple(equity for _, equity in self.equity_points)
 
 
 async def summarise(platform: Platform) -> RunSummary:
@@ -83,14 +97,20 @@ async def summarise(platform: Platform) -> RunSummary:
         for s in symbols
         if not (s.bought - s.sold == s.position == account.positions.get(s.instrument_id, ZERO))
     )
+    # Market time only moves forward across runs: this run's records are those from its start.
+    since = platform.started_ts
+    mine = [] if since is None else [o for o in orders if o.created_ts >= since]
+    points = platform.equity.curve(final=(platform.clock.timestamp_ns(), snapshot.equity))
     return RunSummary(
         steps=platform.steps,
         bars=kernel.collector.stats.bars,
         bars_stored=kernel.collector.stats.stored,
         quarantined=kernel.collector.stats.quarantined,
         signals=kernel.strategy_engine.stats.signals,
-        orders_by_status=dict(Counter(o.status for o in orders)),
-        fills=len(fills),
+        orders_by_status=dict(Counter(o.status for o in mine)),
+        fills=0 if since is None else sum(1 for f in fills if f.ts >= since),
+        stored_orders_by_status=dict(Counter(o.status for o in orders)),
+        stored_fills=len(fills),
         symbols=symbols,
         starting_cash=starting,
         cash=snapshot.cash,
@@ -102,8 +122,8 @@ async def summarise(platform: Platform) -> RunSummary:
             position_mismatches=mismatches,
         ),
         strategy_faults=dict(kernel.strategy_engine.stats.faults),
-        equity_curve=(starting, *platform.equity.values, snapshot.equity),
-        max_drawdown=max_drawdown([starting, *platform.equity.values, snapshot.equity]),
+        equity_points=points,
+        max_drawdown=max_drawdown([equity for _, equity in points]),
     )
 
 

@@ -12,12 +12,20 @@ from jts.app.settings import Settings
 from jts.brokers.common.breaker import BreakerState
 from jts.brokers.kis.pool import AccountStatus
 from jts.brokers.kis.pool import KisAccountPool
+from jts.cli.render import print_whole
 
-_STATE_STYLE = {
-    BreakerState.CLOSED: "green",
-    BreakerState.HALF_OPEN: "yellow",
-    BreakerState.OPEN: "red",
+# A breaker's "closed" reads as "down" to a user: show what each state means for the account.
+_HEALTH = {
+    BreakerState.CLOSED: ("healthy", "green"),
+    BreakerState.HALF_OPEN: ("probing", "yellow"),
+    BreakerState.OPEN: ("failing (open)", "red"),
 }
+
+
+def health_label(state: BreakerState) -> str:
+    """The account's health in words, as rich markup."""
+    words, style = _HEALTH[state]
+    return f"[{style}]{words}[/]"
 
 
 def render_pool(rows: list[AccountStatus], universe: int, unassigned: int) -> Table:
@@ -41,7 +49,6 @@ def render_pool(rows: list[AccountStatus], universe: int, unassigned: int) -> Ta
             column, justify="right" if column in ("symbols", "streamed", "polled") else "left"
         )
     for row in rows:
-        style = _STATE_STYLE[row.state]
         table.add_row(
             escape(row.name),
             row.environment,
@@ -49,7 +56,7 @@ def render_pool(rows: list[AccountStatus], universe: int, unassigned: int) -> Ta
             f"{row.symbols:,}/{row.capacity:,}",
             f"{row.streamed:,}",
             f"{row.polled:,}",
-            f"[{style}]{row.state.value}[/]",
+            health_label(row.state),
             row.budget.describe(),
             escape(row.last_error or ""),
         )
@@ -64,7 +71,8 @@ def show_pool(settings: Settings, console: Console, *, check: bool) -> None:
             asyncio.run(_connect(pool))
         rows = pool.status(from_board=not check)
         covered = sum(r.symbols for r in rows)
-        console.print(render_pool(rows, len(pool.universe), max(0, len(pool.universe) - covered)))
+        table = render_pool(rows, len(pool.universe), max(0, len(pool.universe) - covered))
+        print_whole(console, table)
     finally:
         pool.windows.close()
         pool.board.close()

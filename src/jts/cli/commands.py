@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from rich.console import Console
 from rich.markup import escape
@@ -22,20 +21,22 @@ from jts.app.plot import write_equity_svg
 from jts.app.settings import Settings
 from jts.app.summary import RunSummary
 from jts.app.summary import summarise
+from jts.cli.progress import Counts
+from jts.cli.progress import PlainProgress
+from jts.cli.progress import market_time
 from jts.cli.render import render_orders
 from jts.cli.render import render_summary
+from jts.cli.symbols import instrument_argument
 from jts.domain.enums import OrderStatus
 from jts.domain.errors import ConfigurationError
 from jts.domain.reports import MarketDataBatch
-from jts.domain.timestamps import ns_to_dt
 from jts.storage.clickhouse.store import ClickHouseBarStore
 from jts.storage.files import read_bar_file
+from jts.storage.sql.engine import sqlite_path
 from jts.storage.sql.migrate import check_schema_current
 from jts.storage.sql.migrate import current_revision
 from jts.storage.sql.migrate import upgrade
 from jts.storage.sql.repositories import SqlStore
-
-KST = ZoneInfo("Asia/Seoul")
 
 
 async def run_demo(settings: Settings, console: Console) -> RunSummary:
@@ -50,7 +51,7 @@ async def run_demo(settings: Settings, console: Console) -> RunSummary:
     finally:
         await platform.close()
     render_summary(console, summary, title="JTS demo summary")
-    _write_chart(console, platform, settings, "demo")
+    _write_chart(console, summary, settings, "demo")
     return summary
 
 
@@ -79,15 +80,15 @@ async def run_paper(
     finally:
         await platform.close()
     render_summary(console, summary, title="JTS paper run summary")
-    _write_chart(console, platform, settings, "paper-run")
+    _write_chart(console, summary, settings, "paper-run")
     if stop.is_set():
         console.print("stopped cleanly: stores flushed and closed")
     return summary
 
 
-def _write_chart(console: Console, platform: Platform, settings: Settings, name: str) -> None:
+def _write_chart(console: Console, summary: RunSummary, settings: Settings, name: str) -> None:
     path = settings.data_dir / "reports" / f"{name}-equity.svg"
-    if write_equity_svg(path, platform.equity.points, f"JTS {name}: equity and drawdown"):
+    if write_equity_svg(path, summary.equity_points, f"JTS {name}: equity and drawdown"):
         console.print(f"equity curve and drawdown chart: {path}")
 
 
@@ -98,6 +99,16 @@ async def _run_with_progress(
     stop: asyncio.Event | None = None,
     minutes_per_second: float = 0.0,
 ) -> None:
+    kernel = platform.kernel
+    if not console.is_terminal:
+        plain = PlainProgress(console, platform.source.planned_minutes, lambda: Counts.of(kernel))
+        try:
+            await platform.run(
+                stop=stop, minutes_per_second=minutes_per_second, on_step=plain.on_step
+            )
+        finally:
+            plain.finish()
+        return
     columns = (
         TextColumn("[bold blue]{task.fields[market_time]}"),
         BarColumn(),
@@ -106,7 +117,6 @@ async def _run_with_progress(
         TextColumn("orders {task.fields[orders]:,}  fills {task.fields[fills]:,}"),
         TimeElapsedColumn(),
     )
-    kernel = platform.kernel
     with Progress(*columns, console=console, transient=False) as progress:
         task = progress.add_task(
             "market",
@@ -119,15 +129,15 @@ async def _run_with_progress(
         )
 
         def on_step(batch: MarketDataBatch) -> None:
-            local = ns_to_dt(batch.ts).astimezone(KST)
+            counts = Counts.of(kernel)
             progress.update(
                 task,
                 advance=1,
-                market_time=local.strftime("%Y-%m-%d %H:%M KST"),
-                bars=kernel.collector.stats.bars,
-                signals=kernel.strategy_engine.stats.signals,
-                orders=kernel.execution.stats.orders,
-                fills=kernel.execution.stats.fills,
+                market_time=market_time(batch.ts),
+                bars=counts.bars,
+                signals=counts.signals,
+                orders=counts.orders,
+                fills=counts.fills,
             )
 
         await platform.run(stop=stop, minutes_per_second=minutes_per_second, on_step=on_step)
@@ -160,13 +170,33 @@ async def list_orders(
         except ValueError:
             known = ", ".join(s.value for s in OrderStatus)
             raise ConfigurationError(f"--status must be one of {known}") from None
+    instrument_id = None if symbol is None else instrument_argument(symbol)
+    _require_database(settings)
+    # Reads only: works on a read-only data folder.
     check_schema_current(settings.sql_url, read_only=True)
     store = SqlStore.open(settings.sql_url, read_only=True)
     try:
-        orders = await store.orders.list(statuses=wanted, instrument_id=symbol, limit=limit)
+        orders = await store.orders.list(statuses=wanted, instrument_id=instrument_id, limit=limit)
     finally:
         await store.close()
     render_orders(console, orders)
+
+
+def _require_database(settings: Settings) -> None:
+    """A read command on a data folder with no database says so (opening would create one)."""
+    path = sqlite_path(settings.sql_url)
+    if path is None or path.expanduser().exists():
+        return
+    demo = settings.data_dir / "demo"
+    hint = (
+        f"; the last demo's is in {demo} (set JTS_DATA_DIR={demo} to read it)"
+        if (demo / path.name).exists()
+        else ""
+    )
+    raise ConfigurationError(
+        f"no database yet at {path}: nothing has run in this data folder "
+        f"(`jts run` makes one, `jts db upgrade` an empty one){hint}"
+    )
 
 
 async def import_bars(settings: Settings, console: Console, path: Path, symbol: str | None) -> None:
@@ -210,7 +240,7 @@ async def backfill_bars(
     from jts.brokers.common.calendars import calendar_for_venue
     from jts.core.clocks import LiveClock
 
-    wanted = symbols or broker_symbols(settings, source)
+    wanted = [instrument_argument(s) for s in symbols] or broker_symbols(settings, source)
     if not wanted:
         raise ConfigurationError(f"backfill from {source}: no symbols (give --symbol)")
     client = broker_market_data(settings, source)

@@ -71,16 +71,24 @@ def _settings(**overrides: Any) -> Settings:
 @app.command()
 @_friendly
 def demo(
-    sessions: Annotated[int, typer.Option(help="Trading sessions to simulate.", min=1)] = 3,
-    seed: Annotated[int, typer.Option(help="Seed of the simulated market.")] = 7,
+    sessions: Annotated[
+        int | None,
+        typer.Option(help="Trading sessions to simulate [default: feed.sessions].", min=1),
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option(help="Seed of the simulated market [default: feed.seed].")
+    ] = None,
 ) -> None:
     """Run the whole platform on simulated KRX data at accelerated market time, then report."""
     base = load_settings()
+    # An option given on the command line wins; otherwise the settings (file, env) decide.
+    chosen = {"sessions": sessions, "seed": seed}
+    feed = {**base.feed.model_dump(), **{k: v for k, v in chosen.items() if v is not None}}
     settings = _settings(
         data_dir=fresh_demo_dir(prepare_data_dir(base.data_dir)),
         database_url=None,
         clickhouse_url=None,
-        feed={**base.feed.model_dump(), "sessions": sessions, "seed": seed},
+        feed=feed,
     )
     summary = asyncio.run(commands.run_demo(settings, console))
     if not summary.books.balanced:
@@ -183,7 +191,7 @@ def orders_list(
         list[str] | None, typer.Option("--status", "-s", help="Only these statuses.")
     ] = None,
     symbol: Annotated[
-        str | None, typer.Option(help="Only this instrument, e.g. KRX:005930.")
+        str | None, typer.Option(help="Only this instrument: KRX:005930, or 005930 for KRX.")
     ] = None,
     limit: Annotated[int, typer.Option(help="At most this many, newest first.", min=1)] = 50,
 ) -> None:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from rich import box
 from rich.console import Console
 from rich.console import Group
+from rich.console import RenderableType
 from rich.markup import escape
+from rich.measure import Measurement
 from rich.panel import Panel
 from rich.table import Table
 
@@ -17,6 +20,30 @@ from jts.app.summary import RunSummary
 from jts.domain.enums import OrderStatus
 from jts.domain.orders import Order
 from jts.domain.timestamps import ns_to_dt
+
+KST = ZoneInfo("Asia/Seoul")  # market time is shown as Korea's, like the progress and chart
+
+# Wider than any table here gets; only bounds the measurement.
+_UNBOUNDED = 10_000
+
+
+def print_whole(console: Console, renderable: RenderableType) -> None:
+    """Print at the renderable's natural width when the output is not a terminal.
+
+    A terminal's width is a hard limit (rich shrinks columns to fit, cutting ids to
+    ``KRX:0009…``); a log or a pipe has none, so there every column is kept whole.
+    """
+    if console.is_terminal:
+        console.print(renderable)
+        return
+    options = console.options.update_width(_UNBOUNDED)
+    needed = Measurement.get(console, options, renderable).maximum
+    width = console.width
+    console.width = max(width, needed)
+    try:
+        console.print(renderable)
+    finally:
+        console.width = width
 
 
 def money(value: Decimal | None, places: int = 0) -> str:
@@ -30,23 +57,30 @@ def qty(value: Decimal) -> str:
 
 
 def render_summary(console: Console, summary: RunSummary, title: str = "JTS run summary") -> None:
-    activity = Table.grid(padding=(0, 2))
-    activity.add_column(style="bold")
-    activity.add_column(justify="right")
-    activity.add_row("market minutes", f"{summary.steps:,}")
-    activity.add_row("bars", f"{summary.bars:,} ({summary.bars_stored:,} stored)")
-    activity.add_row("quarantined", f"{summary.quarantined:,}")
-    activity.add_row("signals", f"{summary.signals:,}")
-    activity.add_row("orders", f"{sum(summary.orders_by_status.values()):,}")
+    # A resumed run adds to what earlier runs stored: show which number is which.
+    activity = Table(box=None, padding=(0, 2), pad_edge=False, show_edge=False)
+    activity.add_column("", style="bold")
+    activity.add_column("this run", justify="right")
+    activity.add_column("in the store", justify="right")
+    activity.add_row("market minutes", f"{summary.steps:,}", "")
+    activity.add_row("bars", f"{summary.bars:,} ({summary.bars_stored:,} stored)", "")
+    activity.add_row("quarantined", f"{summary.quarantined:,}", "")
+    activity.add_row("signals", f"{summary.signals:,}", "")
+    mine, stored = summary.orders_by_status, summary.stored_orders_by_status
+    activity.add_row("orders", f"{sum(mine.values()):,}", f"{sum(stored.values()):,}")
     for status in OrderStatus:
-        if summary.orders_by_status.get(status):
-            activity.add_row(f"  {status.value.lower()}", f"{summary.orders_by_status[status]:,}")
-    activity.add_row("fills", f"{summary.fills:,}")
+        if mine.get(status) or stored.get(status):
+            activity.add_row(
+                f"  {status.value.lower()}",
+                f"{mine.get(status, 0):,}",
+                f"{stored.get(status, 0):,}",
+            )
+    activity.add_row("fills", f"{summary.fills:,}", f"{summary.stored_fills:,}")
 
     # Names make the table too wide for an 80-column terminal; ids alone still identify.
-    with_names = console.width >= 110
+    with_names = console.width >= 110 or not console.is_terminal
     pnl = Table(
-        title="P&L per symbol (KRW)",
+        title="P&L per symbol, all stored fills (KRW)",
         title_justify="left",
         expand=False,
         box=box.SIMPLE_HEAD,
@@ -95,12 +129,12 @@ def render_summary(console: Console, summary: RunSummary, title: str = "JTS run 
     for strategy_id, reason in summary.strategy_faults.items():
         account.add_row(f"[red]faulted {escape(strategy_id)}[/]", escape(reason))
 
-    console.print(Panel(Group(activity, "", pnl, "", account), title=title, expand=False))
+    print_whole(console, Panel(Group(activity, "", pnl, "", account), title=title, expand=False))
 
 
 def render_orders(console: Console, orders: Sequence[Order]) -> None:
     table = Table(title=f"{len(orders)} orders", title_justify="left")
-    for column in ("created (UTC)", "symbol", "side", "type", "qty", "price", "filled", "avg"):
+    for column in ("created (KST)", "symbol", "side", "type", "qty", "price", "filled", "avg"):
         table.add_column(
             column, justify="right" if column in ("qty", "price", "filled", "avg") else "left"
         )
@@ -109,7 +143,7 @@ def render_orders(console: Console, orders: Sequence[Order]) -> None:
     table.add_column("reason")
     for order in orders:
         table.add_row(
-            ns_to_dt(order.created_ts).strftime("%Y-%m-%d %H:%M:%S"),
+            ns_to_dt(order.created_ts).astimezone(KST).strftime("%Y-%m-%d %H:%M:%S"),
             escape(order.instrument_id),
             order.side.value,
             order.order_type.value,
@@ -121,4 +155,4 @@ def render_orders(console: Console, orders: Sequence[Order]) -> None:
             order.client_order_id,
             escape(order.reason or ""),
         )
-    console.print(table)
+    print_whole(console, table)

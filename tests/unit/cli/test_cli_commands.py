@@ -89,7 +89,8 @@ def test_data_import_reports_bad_rows_and_keeps_the_good_ones(tmp_path: Path) ->
 
 def test_orders_list_on_an_empty_database(tmp_path: Path) -> None:
     message = refused(run_jts(tmp_path, "orders", "list"))
-    assert "no JTS schema" in message and "jts db upgrade" in message
+    assert "no database yet" in message and "jts db upgrade" in message
+    assert not (tmp_path / "data").exists()
 
     ok(run_jts(tmp_path, "db", "upgrade"))
     assert "0 orders" in ok(run_jts(tmp_path, "orders", "list"))

@@ -139,7 +139,7 @@ def test_a_database_that_was_never_created_is_not_created_by_reading(tmp_path: P
     data = tmp_path / "data"
     data.mkdir()
     assert "empty database" in run_jts(tmp_path, data, "db", "current").stdout
-    assert "no JTS schema" in refused(run_jts(tmp_path, data, "orders", "list"))
+    assert "no database yet" in refused(run_jts(tmp_path, data, "orders", "list"))
     assert list(data.iterdir()) == []
 
 

@@ -59,6 +59,8 @@ class PortfolioService(Component):
         self.positions: dict[str, Position] = {}
         self._applied: set[str] = set()
         self._bars_since_snapshot = 0
+        # Latest bar close per instrument, held or not: the mark (see ``_apply``).
+        self._closes: dict[str, Decimal] = {}
         self.bought_notional = Decimal(0)
         self.sold_notional = Decimal(0)
         bus.subscribe(topics.FILLS, self.handle_fill, group=self.GROUP)
@@ -84,6 +86,7 @@ class PortfolioService(Component):
     async def handle_bar(self, event: Event) -> None:
         if not isinstance(event, BarEvent):
             return
+        self._closes[event.instrument_id] = event.close
         position = self.positions.get(event.instrument_id)
         if position is not None:
             position.last_price = event.close
@@ -100,6 +103,11 @@ class PortfolioService(Component):
             position = Position(fill.instrument_id, account=self.config.account)
             self.positions[fill.instrument_id] = position
         position.apply_fill(fill)
+        # Mark at the market's latest close, not the fill price: a fill and the bar of the
+        # same minute arrive in either order, and the mark must not depend on which came first.
+        close = self._closes.get(fill.instrument_id)
+        if close is not None:
+            position.last_price = close
         self.cash += fill.cash_delta
         if fill.side.sign > 0:
             self.bought_notional += fill.notional

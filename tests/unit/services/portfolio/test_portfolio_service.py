@@ -180,3 +180,28 @@ async def test_a_new_portfolio_rebuilds_from_the_stored_fills(
         check_books(rebuilt)
     finally:
         await other_bus.stop()
+
+
+async def test_the_mark_does_not_depend_on_whether_a_fill_or_its_bar_came_first(
+    bus: InProcessMessageBus, store: SqlStore
+) -> None:
+    """A fill and the bar of its minute arrive in either order; the mark is the bar's close."""
+    fills = await stored_trades(store)
+    marks = []
+    for bar_first in (True, False):
+        own_bus = InProcessMessageBus()  # each service subscribes its group once per bus
+        portfolio = PortfolioService(own_bus, SimClock(T0), store.positions, store.fills, CONFIG)
+        fill = fills[0]
+        close = Decimal(70_300)
+        bar = Bar(SAMSUNG, Timeframe.M1, fill.ts, close, close, close, close, Decimal(1))
+        bar_event = BarEvent.from_bar(bar, ts=bar.ts, source="test")
+        fill_event = FillEvent.from_fill(fill, ts=fill.ts, source="test")
+        await own_bus.start()
+        try:
+            for event in (bar_event, fill_event) if bar_first else (fill_event, bar_event):
+                handle = portfolio.handle_bar if event is bar_event else portfolio.handle_fill
+                await handle(event)
+        finally:
+            await own_bus.stop()
+        marks.append(portfolio.positions[SAMSUNG].last_price)
+    assert marks == [Decimal(70_300), Decimal(70_300)]
