@@ -36,6 +36,8 @@ from jts.app.settings import Settings
 from jts.app.sources import instruments_for
 from jts.app.sources import market_source
 from jts.app.sources import select_instruments
+from jts.app.tokens import service_token
+from jts.app.tokens import venue_client_token
 from jts.app.venues import broker_execution
 from jts.brokers.common.calendars import calendar_for_venue
 from jts.brokers.paper.config import PaperConfig
@@ -275,9 +277,7 @@ async def _order_execution(settings: Settings, bus: KafkaMessageBus) -> ServiceP
     if settings.execution.venue == "paper":
         market = MarketClock(latest[0].updated_ts if latest else 0)
         clock, events = market, MarketTimeBus(bus, market)
-        venue = RemotePaperExecutionClient(
-            settings.serve.venue_url(), settings.serve.paper_venue_token.get_secret_value()
-        )
+        venue = RemotePaperExecutionClient(settings.serve.venue_url(), venue_client_token(settings))
     else:
         # A live broker: wall-clock time, and credentials checked before anything starts.
         clock, events = LiveClock(), bus
@@ -392,9 +392,7 @@ async def _paper_venue(settings: Settings, bus: KafkaMessageBus) -> ServiceProce
         calendar=calendar,
         reference_prices=references,
     )
-    api = build_venue_api(
-        venue.execution, token=settings.serve.paper_venue_token.get_secret_value()
-    )
+    api = build_venue_api(venue.execution, token=service_token(settings))
     counts = {"bars": 0}
 
     async def on_bar(event: Event) -> None:
