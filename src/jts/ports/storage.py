@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Protocol
 
 from jts.domain.enums import OrderStatus
@@ -74,6 +75,10 @@ class OrderRepository(Protocol):
         self, order_id: str
     ) -> builtins.list[tuple[OrderStatus | None, OrderStatus, int]]:
         """Every recorded transition of an order: (from, to, ts)."""
+        ...
+
+    async def net_filled(self, instrument_id: str) -> Decimal:
+        """Our own position: bought minus sold over the fills recorded for our orders."""
         ...
 
 

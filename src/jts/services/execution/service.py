@@ -55,6 +55,7 @@ from jts.services.execution.sizing import OrderPlan
 from jts.services.execution.sizing import SizingConfig
 from jts.services.execution.sizing import client_order_id_for
 from jts.services.execution.sizing import plan_order
+from jts.services.execution.sizing import sellable_quantity
 
 log = logging.getLogger("jts.execution")
 
@@ -197,6 +198,9 @@ class OrderExecutionService(Component):
         held = account.positions.get(instrument_id, Decimal(0))
         if side is Side.BUY and held > 0:
             return "already holding"
+        sellable = Decimal(0)
+        if side is Side.SELL:
+            sellable = await self._sellable(instrument_id, held)
         if any(o.side is side for o in self._open.values() if o.instrument_id == instrument_id):
             return f"{side} order already working"  # placed while the account was asked
         return plan_order(
@@ -204,8 +208,28 @@ class OrderExecutionService(Component):
             instrument,
             self._sizing,
             available_cash=account.available_cash - self._unreserved_buys(event),
-            sellable=held,
+            sellable=sellable,
         )
+
+    async def _sellable(self, instrument_id: str, venue_held: Decimal) -> Decimal:
+        """Sized from our own books (our recorded fills), never from the venue's report alone."""
+        own = await self._orders.net_filled(instrument_id)
+        reserved = sum(
+            (
+                o.quantity - o.filled_quantity
+                for o in self._open.values()
+                if o.instrument_id == instrument_id and o.side is Side.SELL
+            ),
+            Decimal(0),
+        )
+        if own != venue_held:
+            log.warning(
+                "%s: the venue reports %s held, our books %s; selling from our books",
+                instrument_id,
+                venue_held,
+                own,
+            )
+        return sellable_quantity(own, reserved, venue_held)
 
     def _unreserved_buys(self, event: SignalEvent) -> Decimal:
         """Cash our buys will take that the venue has not reserved yet (not yet accepted).

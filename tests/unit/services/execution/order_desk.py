@@ -22,6 +22,7 @@ from jts.brokers.paper.factory import build_paper_venue
 from jts.bus.inprocess import InProcessMessageBus
 from jts.core import topics
 from jts.core.clocks import SimClock
+from jts.domain.enums import OrderType
 from jts.domain.enums import Side
 from jts.domain.errors import BrokerUnavailable
 from jts.domain.events import Event
@@ -159,6 +160,24 @@ class Desk:
         reports = await self.venue.execution.on_bar(bar)
         await self.bus.drain()
         return reports
+
+    async def outside_order(
+        self, side: Side, quantity: int, price: int, client_order_id: str = "OUTSIDE1"
+    ) -> Order:
+        """An order someone else placed at the venue (with a stolen token, by hand in the HTS)."""
+        order = Order(
+            SAMSUNG,
+            side,
+            OrderType.LIMIT,
+            Decimal(quantity),
+            Decimal(price),
+            self.clock.timestamp_ns(),
+            "paper",
+            client_order_id=client_order_id,
+        )
+        await self.venue.execution.submit_order(order)
+        await self.bus.drain()
+        return order
 
     async def only_order(self) -> Order:
         orders = await self.store.orders.list()
