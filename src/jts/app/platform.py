@@ -42,6 +42,7 @@ from jts.services.kernel import build_trading_kernel
 from jts.services.market_data import CollectorConfig
 from jts.services.portfolio import PortfolioConfig
 from jts.storage.clickhouse.store import ClickHouseBarStore
+from jts.storage.halts import FileHaltStore
 from jts.storage.sql.migrate import upgrade
 from jts.storage.sql.repositories import SqlStore
 from jts.strategy.registry import create_strategy
@@ -203,6 +204,7 @@ async def _assemble(
             bar_store=bar_store,
             instruments=by_id,
             strategies=[strategy],
+            halts=FileHaltStore(settings.data_dir),
         ),
         KernelConfig(
             collector=CollectorConfig(),

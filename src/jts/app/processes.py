@@ -68,6 +68,7 @@ from jts.services.portfolio import PortfolioService
 from jts.services.strategy_engine import StrategyEngine
 from jts.sim.feed import SimulatedBarFeed
 from jts.storage.clickhouse.store import ClickHouseBarStore
+from jts.storage.halts import FileHaltStore
 from jts.storage.sql.migrate import upgrade
 from jts.storage.sql.repositories import SqlStore
 from jts.strategy.registry import create_strategy
@@ -294,6 +295,7 @@ async def _order_execution(settings: Settings, bus: KafkaMessageBus) -> ServiceP
             order_type=settings.execution.order_type,
             limit_offset_ticks=settings.execution.limit_offset_ticks,
         ),
+        halts=FileHaltStore(settings.data_dir),
     )
     reconciler = Periodic("reconciliation", settings.serve.reconcile_interval, execution.reconcile)
 

@@ -23,6 +23,7 @@ from jts.ports import OrderRepository
 from jts.ports import OutboxRepository
 from jts.ports import PositionRepository
 from jts.ports import StrategyRepository
+from jts.ports import TradingHaltStore
 from jts.services.execution import OrderExecutionService
 from jts.services.execution import SizingConfig
 from jts.services.market_data import CollectorConfig
@@ -46,6 +47,8 @@ class KernelPorts:
     bar_store: BarStore | None
     instruments: Mapping[str, Instrument]
     strategies: Sequence[Strategy]
+    # Where halts after foreign orders are kept; None keeps them in memory only.
+    halts: TradingHaltStore | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +100,7 @@ def build_trading_kernel(ports: KernelPorts, config: KernelConfig | None = None)
             ports.instruments,
             ports.outbox,
             config.sizing,
+            halts=ports.halts,
         ),
         portfolio=PortfolioService(
             ports.bus, ports.clock, ports.positions, ports.fills, config.portfolio

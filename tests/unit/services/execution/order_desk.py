@@ -38,8 +38,10 @@ from jts.domain.reports import OrderStatusReport
 from jts.domain.signals import Signal
 from jts.domain.timestamps import dt_to_ns
 from jts.ports import ReportHandler
+from jts.ports import TradingHaltStore
 from jts.services.execution import OrderExecutionService
 from jts.services.execution import SizingConfig
+from jts.storage.halts import FileHaltStore
 from jts.storage.sql.repositories import SqlStore
 
 # The ``observe`` fixture of tests/unit/services/conftest.py.
@@ -131,6 +133,7 @@ class Desk:
     venue: PaperVenue
     link: FlakyLink
     service: OrderExecutionService
+    halts: FileHaltStore
 
     async def signal(self, side: Side, price: int, *, signal_id: str | None = None) -> SignalEvent:
         """Publish a strategy's signal and wait until everything it caused has happened."""
@@ -186,7 +189,11 @@ class Desk:
 
 
 def build_service(
-    bus: InProcessMessageBus, clock: SimClock, store: SqlStore, link: FlakyLink
+    bus: InProcessMessageBus,
+    clock: SimClock,
+    store: SqlStore,
+    link: FlakyLink,
+    halts: TradingHaltStore | None = None,
 ) -> OrderExecutionService:
     return OrderExecutionService(
         bus,
@@ -196,6 +203,7 @@ def build_service(
         {SAMSUNG: INSTRUMENT},
         store.outbox,
         SizingConfig(notional_per_order=Decimal(10_000_000)),
+        halts=halts,
     )
 
 
