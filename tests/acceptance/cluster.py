@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -23,7 +24,7 @@ from typing import Any
 import httpx
 
 SERVICES = ("paper-venue", "portfolio", "order-execution", "strategy-engine", "market-data")
-VENUE_TOKEN = "cluster-test-token"
+VENUE_TOKEN = secrets.token_urlsafe(32)
 
 
 def free_port() -> int:
@@ -59,7 +60,7 @@ class Cluster:
                 "JTS_DATA_DIR": str(self.root / "data"),
                 "JTS_FEED__SPEED": str(self.speed),
                 "JTS_SERVE__HOST": "127.0.0.1",
-                "JTS_SERVE__PAPER_VENUE_TOKEN": VENUE_TOKEN,
+                "JTS_SERVE__TOKEN": VENUE_TOKEN,
                 "JTS_SERVE__RECONCILE_INTERVAL": "2",
                 "JTS_LOG_LEVEL": "INFO",
             }
@@ -85,6 +86,18 @@ class Cluster:
         except httpx.HTTPError:
             return 0, {}
         return answer.status_code, answer.json()
+
+    def stats(self, service: str) -> dict[str, Any]:
+        """The service's counters, from ``/status`` (behind the service token)."""
+        try:
+            answer = httpx.get(
+                f"http://127.0.0.1:{self.ports[service]}/status",
+                headers={"Authorization": f"Bearer {VENUE_TOKEN}"},
+                timeout=5,
+            )
+        except httpx.HTTPError:
+            return {}
+        return dict(answer.json().get("stats", {})) if answer.is_success else {}
 
     def wait_ready(self, service: str, timeout: float = 90.0) -> dict[str, Any]:
         return self.wait_for(service, lambda status, body: status == 200, timeout)

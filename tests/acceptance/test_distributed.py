@@ -78,12 +78,13 @@ def start_feed(cluster: Cluster) -> None:
 
 
 def minutes_fed(cluster: Cluster) -> int:
-    _, body = cluster.health("market-data")
-    return int(body.get("stats", {}).get("minutes", 0))
+    return int(cluster.stats("market-data").get("minutes", 0))
 
 
 def wait_for_feed_end(cluster: Cluster) -> None:
-    cluster.wait_for("market-data", lambda _, body: body["stats"]["finished"], timeout=300)
+    cluster.wait_for(
+        "market-data", lambda *_: bool(cluster.stats("market-data").get("finished")), timeout=300
+    )
 
 
 GROUPS = ("strategy-engine", "order-execution", "order-router", "portfolio", "paper-venue")

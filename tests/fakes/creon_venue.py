@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 import socket
 from collections.abc import AsyncIterator
 from collections.abc import Awaitable
@@ -39,7 +40,7 @@ from jts.ports.brokers import ExecutionClient
 from jts.ports.brokers import MarketDataClient
 from waiting import eventually
 
-SECRET = "creon-test-secret"
+SECRET = secrets.token_urlsafe(32)
 INSTRUMENT = "KRX:005930"
 CODE = "A005930"
 KST = timezone(timedelta(hours=9))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -29,7 +30,7 @@ from jts.domain.timestamps import NANOS_PER_MINUTE
 from jts.domain.timestamps import dt_to_ns
 
 SAMSUNG = "KRX:005930"
-TOKEN = "contract-token"
+TOKEN = secrets.token_urlsafe(32)
 SESSION_OPEN = dt_to_ns(datetime(2026, 3, 3, 9, 0, tzinfo=ZoneInfo("Asia/Seoul")))
 
 

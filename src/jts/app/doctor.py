@@ -18,13 +18,13 @@ from datetime import UTC
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
 from jts.app.market_store import bar_journal_dir
 from jts.app.settings import Settings
 from jts.domain.errors import JtsError
 from jts.domain.fills import Fill
 from jts.domain.positions import Position
+from jts.domain.timestamps import KST
 from jts.domain.timestamps import ns_to_dt
 from jts.storage.bar_journal import FileBarJournal
 from jts.storage.bar_journal import journal_segments
@@ -32,6 +32,7 @@ from jts.storage.bar_journal import read_segment
 from jts.storage.bar_journal import recover_journal
 from jts.storage.clickhouse.store import ClickHouseBarStore
 from jts.storage.clickhouse.store import chdb_path
+from jts.storage.halts import FileHaltStore
 from jts.storage.sql.engine import sqlite_path
 from jts.storage.sql.inspection import fills_in_written_order
 from jts.storage.sql.migrate import check_schema_current
@@ -61,15 +62,12 @@ class Finding:
     repair: Repair | None = None
 
 
-_SEOUL = ZoneInfo("Asia/Seoul")
-
-
 def _ok(check: str, message: str) -> Finding:
     return Finding(check, Severity.OK, message)
 
 
 def _kst(ts: int) -> str:
-    return ns_to_dt(ts).astimezone(_SEOUL).strftime("%Y-%m-%d %H:%M KST")
+    return ns_to_dt(ts).astimezone(KST).strftime("%Y-%m-%d %H:%M KST")
 
 
 async def examine(settings: Settings) -> list[Finding]:
@@ -93,6 +91,7 @@ async def examine(settings: Settings) -> list[Finding]:
         return findings
     findings.append(_ok("schema", "database schema is current"))
     findings += _journal_findings(settings)
+    findings += await _halt_findings(settings)
     sql = SqlStore.open(settings.sql_url)
     try:
         findings += await _ledger_findings(settings, sql)
@@ -103,6 +102,26 @@ async def examine(settings: Settings) -> list[Finding]:
 
 def has_problems(findings: list[Finding]) -> bool:
     return any(f.severity is Severity.PROBLEM for f in findings)
+
+
+# -- trading halts ---------------------------------------------------------------------------
+
+
+async def _halt_findings(settings: Settings) -> list[Finding]:
+    """A halted account is a decision for a person: shown, never resumed from here."""
+    try:
+        halts = await FileHaltStore(settings.data_dir).all()
+    except JtsError as exc:
+        return [Finding("trading halts", Severity.PROBLEM, str(exc))]
+    return [
+        Finding(
+            "trading halts",
+            Severity.PROBLEM,
+            f"account {halt.account} halted since {_kst(halt.since_ts)}: {halt.summary}; after "
+            f"checking the account: jts orders resume {halt.account} --reason '...'",
+        )
+        for halt in halts.values()
+    ] or [_ok("trading halts", "no account is halted")]
 
 
 # -- bar journal -----------------------------------------------------------------------------

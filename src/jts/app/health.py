@@ -1,5 +1,8 @@
 """``/health`` of a ``jts serve`` process: live (the loop answers) and ready (its links work).
 
+``/status`` adds each check's detail and the service's counters (cash and
+positions for the portfolio), behind the service token (``jts.app.tokens``).
+
 Served by uvicorn inside the service's own event loop, so a blocked loop shows as
 a failed probe. uvicorn would take over SIGINT/SIGTERM; the process's own
 shutdown owns them instead, and stops this server last.
@@ -9,15 +12,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import time
 from collections.abc import Awaitable
 from collections.abc import Callable
 from collections.abc import Generator
 from collections.abc import Mapping
+from typing import Annotated
 from typing import Any
 
 import uvicorn
+from fastapi import Depends
 from fastapi import FastAPI
+from fastapi import Header
+from fastapi import HTTPException
 from fastapi.responses import JSONResponse
 
 from jts.domain.errors import ConfigurationError
@@ -29,27 +37,48 @@ Stats = Callable[[], Mapping[str, Any]]
 _CHECK_TIMEOUT = 3.0
 
 
-def health_api(service: str, checks: Mapping[str, Check], stats: Stats | None = None) -> FastAPI:
+def health_api(
+    service: str, checks: Mapping[str, Check], stats: Stats | None = None, *, token: str
+) -> FastAPI:
+    """Open probes that say live/ready only, and ``/status`` (checks, counters) behind ``token``.
+
+    ``/health`` is for load balancers and orchestrators and may be reachable by
+    anyone who can reach the port, so it names failing checks and nothing else;
+    cash, positions and counts are the account's business and need the token.
+    """
+    if not token:
+        raise ConfigurationError(f"{service}: /status needs a service token")
     api = FastAPI(title=f"jts {service}", docs_url=None, redoc_url=None, openapi_url=None)
     started = time.monotonic()
+    expected = token.encode()
+
+    def authorised(authorization: Annotated[str | None, Header()] = None) -> None:
+        scheme, _, given = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), expected):
+            raise HTTPException(
+                401, "missing or wrong bearer token", {"WWW-Authenticate": "Bearer"}
+            )
 
     async def readiness() -> tuple[bool, dict[str, str]]:
         results = await asyncio.gather(*(_run(check) for check in checks.values()))
         report = {name: problem or "ok" for name, problem in zip(checks, results, strict=True)}
         return all(problem is None for problem in results), report
 
-    @api.get("/health/live")
-    async def live() -> dict[str, Any]:
-        return {"service": service, "live": True, "uptime_s": round(time.monotonic() - started)}
-
-    @api.get("/health/ready")
-    async def ready() -> JSONResponse:
+    async def probe() -> JSONResponse:
         ok, report = await readiness()
-        body = {"service": service, "ready": ok, "checks": report}
+        failing = sorted(name for name, result in report.items() if result != "ok")
+        body = {"service": service, "live": True, "ready": ok, "failing": failing}
         return JSONResponse(body, status_code=200 if ok else 503)
 
-    @api.get("/health")
-    async def health() -> JSONResponse:
+    @api.get("/health/live")
+    async def live() -> dict[str, Any]:
+        return {"service": service, "live": True}
+
+    api.add_api_route("/health/ready", probe, methods=["GET"])
+    api.add_api_route("/health", probe, methods=["GET"])
+
+    @api.get("/status", dependencies=[Depends(authorised)])
+    async def status() -> dict[str, Any]:
         ok, report = await readiness()
         body: dict[str, Any] = {
             "service": service,
@@ -60,7 +89,7 @@ def health_api(service: str, checks: Mapping[str, Check], stats: Stats | None = 
         }
         if stats is not None:
             body["stats"] = dict(stats())
-        return JSONResponse(body, status_code=200 if ok else 503)
+        return body
 
     return api
 

@@ -45,6 +45,7 @@ from jts.services.market_data import CollectorConfig
 from jts.services.portfolio import PortfolioConfig
 from jts.storage.bar_journal import FileBarJournal
 from jts.storage.clickhouse.store import ClickHouseBarStore
+from jts.storage.halts import FileHaltStore
 from jts.storage.sql.migrate import upgrade
 from jts.storage.sql.repositories import SqlStore
 from jts.strategy.registry import create_strategy
@@ -241,6 +242,7 @@ async def _assemble(
             bar_journal=journal,
             instruments=by_id,
             strategies=[strategy],
+            halts=FileHaltStore(settings.data_dir),
         ),
         KernelConfig(
             collector=CollectorConfig(),

@@ -10,13 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from jts.app.equity import Point
 from jts.app.equity import drawdowns
+from jts.domain.timestamps import KST
 from jts.domain.timestamps import ns_to_dt
-
-KST = ZoneInfo("Asia/Seoul")
 
 _WIDTH, _HEIGHT = 900, 420
 _LEFT, _RIGHT, _TOP = 90, 20, 40

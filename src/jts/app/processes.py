@@ -37,6 +37,8 @@ from jts.app.settings import Settings
 from jts.app.sources import instruments_for
 from jts.app.sources import market_source
 from jts.app.sources import select_instruments
+from jts.app.tokens import service_token
+from jts.app.tokens import venue_client_token
 from jts.app.venues import broker_execution
 from jts.brokers.common.calendars import calendar_for_venue
 from jts.brokers.paper.config import PaperConfig
@@ -68,6 +70,7 @@ from jts.services.strategy_engine import StrategyEngine
 from jts.sim.feed import SimulatedBarFeed
 from jts.storage.bar_journal import FileBarJournal
 from jts.storage.clickhouse.store import ClickHouseBarStore
+from jts.storage.halts import FileHaltStore
 from jts.storage.sql.migrate import upgrade
 from jts.storage.sql.repositories import SqlStore
 from jts.strategy.registry import create_strategy
@@ -288,9 +291,7 @@ async def _order_execution(settings: Settings, bus: KafkaMessageBus) -> ServiceP
     if settings.execution.venue == "paper":
         market = MarketClock(latest[0].updated_ts if latest else 0)
         clock, events = market, MarketTimeBus(bus, market)
-        venue = RemotePaperExecutionClient(
-            settings.serve.venue_url(), settings.serve.paper_venue_token.get_secret_value()
-        )
+        venue = RemotePaperExecutionClient(settings.serve.venue_url(), venue_client_token(settings))
     else:
         # A live broker: wall-clock time, and credentials checked before anything starts.
         clock, events = LiveClock(), bus
@@ -307,6 +308,7 @@ async def _order_execution(settings: Settings, bus: KafkaMessageBus) -> ServiceP
             order_type=settings.execution.order_type,
             limit_offset_ticks=settings.execution.limit_offset_ticks,
         ),
+        halts=FileHaltStore(settings.data_dir),
     )
     reconciler = Periodic("reconciliation", settings.serve.reconcile_interval, execution.reconcile)
 
@@ -405,9 +407,7 @@ async def _paper_venue(settings: Settings, bus: KafkaMessageBus) -> ServiceProce
         calendar=calendar,
         reference_prices=references,
     )
-    api = build_venue_api(
-        venue.execution, token=settings.serve.paper_venue_token.get_secret_value()
-    )
+    api = build_venue_api(venue.execution, token=service_token(settings))
     counts = {"bars": 0}
 
     async def on_bar(event: Event) -> None:

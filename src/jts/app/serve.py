@@ -19,6 +19,8 @@ from jts.app.health import health_api
 from jts.app.processes import ServiceProcess
 from jts.app.processes import build_process
 from jts.app.settings import Settings
+from jts.app.tokens import check_listen_address
+from jts.app.tokens import service_token
 
 log = logging.getLogger("jts.serve")
 
@@ -34,10 +36,12 @@ async def serve(
     on_ready: ReadyCallback | None = None,
 ) -> None:
     """Run ``service`` until ``stop`` is set."""
+    check_listen_address(settings, service)
+    token = service_token(settings)
     process = await build_process(service, settings, sessions=sessions)
-    api = process.api or health_api(process.name, process.checks, process.stats)
+    api = process.api or health_api(process.name, process.checks, process.stats, token=token)
     if process.api is not None:
-        _add_health(process)
+        _add_health(process, token)
     health = HealthServer(api, settings.serve.host, settings.serve.port_of(service))
     started: list[object] = []
     try:
@@ -91,11 +95,11 @@ async def _shutdown(process: ServiceProcess, health: HealthServer) -> None:
         await close()
 
 
-def _add_health(process: ServiceProcess) -> None:
+def _add_health(process: ServiceProcess, token: str) -> None:
     """The paper venue's API answers /health with liveness only; put the full probes there."""
     api = process.api
     assert api is not None
-    probes = health_api(process.name, process.checks, process.stats)
-    paths = {"/health", "/health/live", "/health/ready"}
+    probes = health_api(process.name, process.checks, process.stats, token=token)
+    paths = {"/health", "/health/live", "/health/ready", "/status"}
     api.router.routes[:] = [r for r in api.router.routes if getattr(r, "path", "") not in paths]
     api.router.routes.extend(r for r in probes.routes if getattr(r, "path", "") in paths)

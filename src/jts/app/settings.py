@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from typing import Literal
 
+from pydantic import AliasChoices
 from pydantic import BaseModel
 from pydantic import ConfigDict
 from pydantic import Field
@@ -35,6 +36,8 @@ from jts.brokers.kis.config import KisSettings
 from jts.domain.enums import OrderType
 from jts.domain.errors import ConfigurationError
 from jts.domain.instruments import InstrumentId
+from jts.domain.secrets import HOW_TO_MAKE_ONE
+from jts.domain.secrets import weak_secret_reason
 
 ENV_PREFIX = "JTS_"
 DEFAULT_CONFIG_FILE = "jts.toml"
@@ -85,10 +88,24 @@ class ServeSettings(_Section):
     paper_venue_port: int = Field(8705, ge=0, le=65_535)
     # The paper venue's API as order execution sees it; default: this host, paper_venue_port.
     paper_venue_url: str | None = None
-    # Shared secret between order execution and the paper venue (a bearer token).
-    paper_venue_token: SecretStr = SecretStr("jts-paper-venue")
+    # The bearer token of the paper venue's API and of every process's /status. No
+    # default: unset, the first process writes a random one to <data_dir>/serve-token
+    # (see jts.app.tokens). Across hosts it must be set (the old name is accepted too).
+    token: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("token", "paper_venue_token")
+    )
     # How often order execution reconciles open orders with the venue while running.
     reconcile_interval: float = Field(30.0, gt=0)
+
+    @field_validator("token")
+    @classmethod
+    def _strong(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        reason = weak_secret_reason(value.get_secret_value())
+        if reason is not None:
+            raise ValueError(f"too weak: {reason}; make one with {HOW_TO_MAKE_ONE}")
+        return value
 
     def port_of(self, service: str) -> int:
         port: int = getattr(self, f"{service.replace('-', '_')}_port")

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import getpass
+import logging
+import time
 from pathlib import Path
 
 from rich.console import Console
@@ -30,8 +33,11 @@ from jts.cli.symbols import instrument_argument
 from jts.domain.enums import OrderStatus
 from jts.domain.errors import ConfigurationError
 from jts.domain.reports import MarketDataBatch
+from jts.domain.timestamps import KST
+from jts.domain.timestamps import ns_to_dt
 from jts.storage.clickhouse.store import ClickHouseBarStore
 from jts.storage.files import read_bar_file
+from jts.storage.halts import FileHaltStore
 from jts.storage.sql.engine import sqlite_path
 from jts.storage.sql.migrate import check_schema_current
 from jts.storage.sql.migrate import current_revision
@@ -289,3 +295,33 @@ async def backfill_bars(
             escape(r.error or ""),
         )
     console.print(table)
+
+
+async def show_halts(settings: Settings, console: Console) -> None:
+    halts = await FileHaltStore(settings.data_dir).all()
+    if not halts:
+        console.print("no account is halted")
+        return
+    for halt in halts.values():
+        since = ns_to_dt(halt.since_ts).astimezone(KST).strftime("%Y-%m-%d %H:%M:%S KST")
+        console.print(f"[bold red]{escape(halt.account)}[/] halted since {since}, ", end="")
+        console.print(f"{halt.findings} finding(s):", highlight=False)
+        for reason in halt.reasons:
+            console.print(f"  - {escape(reason)}", highlight=False)
+
+
+async def resume_trading(settings: Settings, console: Console, account: str, reason: str) -> None:
+    if not reason.strip():
+        raise ConfigurationError("--reason must say why trading may resume")
+    by = getpass.getuser()
+    store = FileHaltStore(settings.data_dir)
+    ended = await store.resume(account, by=by, reason=reason.strip(), ts=time.time_ns())
+    if ended is None:
+        raise ConfigurationError(f"account {account} is not halted (see `jts orders halts`)")
+    logging.getLogger("jts.cli").warning(
+        "trading on %s resumed by %s: %s (halted for: %s)", account, by, reason, ended.summary
+    )
+    console.print(
+        f"trading on {escape(account)} resumed; recorded in {escape(str(store.log_path))}",
+        highlight=False,
+    )

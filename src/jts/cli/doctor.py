@@ -13,6 +13,7 @@ from jts.app.doctor import Severity
 from jts.app.doctor import examine
 from jts.app.doctor import has_problems
 from jts.app.settings import Settings
+from jts.cli.render import print_whole
 
 _STYLE = {Severity.OK: "green", Severity.NOTE: "yellow", Severity.PROBLEM: "bold red"}
 
@@ -21,8 +22,8 @@ def render_findings(console: Console, findings: list[Finding]) -> None:
     table = Table(title="jts doctor", title_justify="left")
     table.add_column("check")
     table.add_column("status")
-    table.add_column("finding", overflow="fold")
-    table.add_column("repair offered", overflow="fold")
+    table.add_column("finding")
+    table.add_column("repair offered")
     for finding in findings:
         style = _STYLE[finding.severity]
         table.add_row(
@@ -31,7 +32,7 @@ def render_findings(console: Console, findings: list[Finding]) -> None:
             escape(finding.message),
             escape(finding.repair.description) if finding.repair else "",
         )
-    console.print(table)
+    print_whole(console, table)
 
 
 async def run_doctor(

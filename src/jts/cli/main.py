@@ -199,6 +199,23 @@ def orders_list(
     asyncio.run(commands.list_orders(_settings(), console, status, symbol, limit))
 
 
+@orders_app.command("halts")
+@_friendly
+def orders_halts() -> None:
+    """Accounts halted after an order or cancel this platform did not make, and why."""
+    asyncio.run(commands.show_halts(_settings(), console))
+
+
+@orders_app.command("resume")
+@_friendly
+def orders_resume(
+    account: Annotated[str, typer.Argument(help="The halted account, e.g. paper.")],
+    reason: Annotated[str, typer.Option(help="Why trading may resume (recorded).")],
+) -> None:
+    """Let a halted account place orders again, after checking it; the resume is recorded."""
+    asyncio.run(commands.resume_trading(_settings(), console, account, reason))
+
+
 @data_app.command("import")
 @_friendly
 def data_import(

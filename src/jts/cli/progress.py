@@ -12,15 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import date
-from zoneinfo import ZoneInfo
 
 from rich.console import Console
 
 from jts.domain.reports import MarketDataBatch
+from jts.domain.timestamps import KST
 from jts.domain.timestamps import ns_to_dt
 from jts.services.kernel import TradingKernel
-
-KST = ZoneInfo("Asia/Seoul")
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from rich import box
 from rich.console import Console
@@ -19,9 +18,8 @@ from jts.app.equity import sparkline
 from jts.app.summary import RunSummary
 from jts.domain.enums import OrderStatus
 from jts.domain.orders import Order
+from jts.domain.timestamps import KST
 from jts.domain.timestamps import ns_to_dt
-
-KST = ZoneInfo("Asia/Seoul")  # market time is shown as Korea's, like the progress and chart
 
 # Wider than any table here gets; only bounds the measurement.
 _UNBOUNDED = 10_000

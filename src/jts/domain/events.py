@@ -345,6 +345,24 @@ class PortfolioSnapshot(Event):
     positions: tuple[PositionSnapshot, ...]
 
 
+class RiskAlert(Event):
+    """Something that needs a person (topic ``risk.alerts``), e.g. an order we did not place.
+
+    ``kind`` is stable for machines (``foreign_order``, ``foreign_cancel``);
+    ``halted`` says whether the account was moved to its safe state.
+    """
+
+    TYPE: ClassVar[str] = "risk.alert"
+
+    account: str
+    kind: str
+    detail: str
+    halted: bool
+    client_order_id: str | None = None
+    venue_order_id: str | None = None
+    instrument_id: str | None = None
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.TYPE: cls
     for cls in (
@@ -355,5 +373,6 @@ EVENT_TYPES: dict[str, type[Event]] = {
         OrderStatusChanged,
         FillEvent,
         PortfolioSnapshot,
+        RiskAlert,
     )
 }

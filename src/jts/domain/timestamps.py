@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC
 from datetime import datetime
+from zoneinfo import ZoneInfo
+
+# Korea's time: how market time is shown to people (KRX sessions are in it).
+KST = ZoneInfo("Asia/Seoul")
 
 NANOS_PER_SECOND = 1_000_000_000
 NANOS_PER_MILLI = 1_000_000

@@ -16,6 +16,7 @@ from jts.ports.storage import OutboxRepository
 from jts.ports.storage import PositionRepository
 from jts.ports.storage import StoredOutboxMessage
 from jts.ports.storage import StrategyRepository
+from jts.ports.storage import TradingHaltStore
 
 __all__ = [
     "BarJournal",
@@ -34,4 +35,5 @@ __all__ = [
     "StoredOutboxMessage",
     "StrategyRepository",
     "TradingCalendar",
+    "TradingHaltStore",
 ]

@@ -5,11 +5,13 @@ from __future__ import annotations
 import builtins
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Protocol
 
 from jts.domain.enums import OrderStatus
 from jts.domain.events import Event
 from jts.domain.fills import Fill
+from jts.domain.halts import TradingHalt
 from jts.domain.market import Bar
 from jts.domain.market import Timeframe
 from jts.domain.orders import Order
@@ -76,6 +78,10 @@ class OrderRepository(Protocol):
         """Every recorded transition of an order: (from, to, ts)."""
         ...
 
+    async def net_filled(self, instrument_id: str) -> Decimal:
+        """Our own position: bought minus sold over the fills recorded for our orders."""
+        ...
+
 
 class OutboxRepository(Protocol):
     """The events written by ``OrderRepository`` that still have to be published."""
@@ -101,6 +107,20 @@ class PositionRepository(Protocol):
     async def upsert(self, position: Position) -> None: ...
 
     async def list(self, account: str = "default") -> list[Position]: ...
+
+
+class TradingHaltStore(Protocol):
+    """Durable trading halts, one per account; resumed only by an explicit call."""
+
+    async def current(self, account: str) -> TradingHalt | None: ...
+
+    async def halt(self, account: str, reason: str, ts: int) -> TradingHalt:
+        """Halt ``account`` (or add ``reason`` to its halt); returns the halt as stored."""
+        ...
+
+    async def resume(self, account: str, *, by: str, reason: str, ts: int) -> TradingHalt | None:
+        """End the halt, recording who and why; returns the halt that ended, if any."""
+        ...
 
 
 class StrategyRepository(Protocol):

@@ -24,6 +24,7 @@ from jts.ports import OrderRepository
 from jts.ports import OutboxRepository
 from jts.ports import PositionRepository
 from jts.ports import StrategyRepository
+from jts.ports import TradingHaltStore
 from jts.services.execution import OrderExecutionService
 from jts.services.execution import SizingConfig
 from jts.services.market_data import CollectorConfig
@@ -49,6 +50,8 @@ class KernelPorts:
     strategies: Sequence[Strategy]
     # Makes each batch of bars durable before it is published (None: backtests, tests).
     bar_journal: BarJournal | None = None
+    # Where halts after foreign orders are kept; None keeps them in memory only.
+    halts: TradingHaltStore | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +105,7 @@ def build_trading_kernel(ports: KernelPorts, config: KernelConfig | None = None)
             ports.instruments,
             ports.outbox,
             config.sizing,
+            halts=ports.halts,
         ),
         portfolio=PortfolioService(
             ports.bus, ports.clock, ports.positions, ports.fills, config.portfolio

@@ -30,6 +30,7 @@ from jts.domain.orders import Order
 from jts.domain.positions import Position
 from jts.storage.bar_journal import FileBarJournal
 from jts.storage.clickhouse.store import ClickHouseBarStore
+from jts.storage.halts import FileHaltStore
 from jts.storage.sql.migrate import upgrade
 from jts.storage.sql.repositories import SqlStore
 
@@ -230,3 +231,15 @@ def test_no_database_yet_is_nothing_to_check(settings: Settings) -> None:
     assert result.exit_code == 0, result.output
     assert "nothing to check" in result.output
     assert not (settings.data_dir / "jts.db").exists()
+
+
+def test_a_halted_account_is_shown_with_how_to_resume(settings: Settings) -> None:
+    async def setup() -> None:
+        store = await open_store(settings)
+        await store.close()
+        await FileHaltStore(settings.data_dir).halt("paper", "foreign order X at the venue", T0)
+
+    asyncio.run(setup())
+    result = CliRunner().invoke(app, ["doctor"], env={"JTS_DATA_DIR": str(settings.data_dir)})
+    assert result.exit_code == 1, result.output
+    assert "halted" in result.output and "jts orders resume paper" in result.output

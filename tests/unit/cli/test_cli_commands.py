@@ -110,3 +110,22 @@ def test_a_bad_setting_exits_2_naming_it(tmp_path: Path, command: tuple[str, ...
 def test_an_unknown_variable_exits_2_naming_it(tmp_path: Path) -> None:
     message = refused(run_jts(tmp_path, "db", "current", JTS_STARTING_CASH="1"))
     assert "unknown setting JTS_STARTING_CASH" in message
+
+
+def test_a_halted_account_is_shown_and_resumed_only_with_a_reason(tmp_path: Path) -> None:
+    import asyncio
+
+    from jts.storage.halts import FileHaltStore
+
+    store = FileHaltStore(tmp_path / "data")
+    reason = "foreign_order: an open BUY of 55 at the venue that this platform did not place"
+    asyncio.run(store.halt("paper", reason, 1_790_000_000_000_000_000))
+    shown = ok(run_jts(tmp_path, "orders", "halts"))
+    assert "paper" in shown and "open BUY of 55" in shown
+
+    assert run_jts(tmp_path, "orders", "resume", "paper").returncode != 0  # --reason is required
+    resumed = run_jts(tmp_path, "orders", "resume", "paper", "--reason", "cancelled it by hand")
+    assert "resumed" in ok(resumed)
+    assert "no account is halted" in ok(run_jts(tmp_path, "orders", "halts"))
+    assert "not halted" in refused(run_jts(tmp_path, "orders", "resume", "paper", "--reason", "x"))
+    assert "cancelled it by hand" in store.log_path.read_text()

@@ -20,6 +20,7 @@ from jts.domain.events import OrderPending
 from jts.domain.events import OrderStatusChanged
 from jts.domain.events import PortfolioSnapshot
 from jts.domain.events import PositionSnapshot
+from jts.domain.events import RiskAlert
 from jts.domain.events import SignalEvent
 from jts.domain.events import TickEvent
 from jts.domain.fills import Fill
@@ -97,6 +98,16 @@ def _all_events() -> list[Event]:
                     unrealised_pnl=Decimal("500"),
                 ),
             ),
+        ),
+        RiskAlert(
+            ts=TS,
+            source="exec",
+            key="paper",
+            account="paper",
+            kind="foreign_order",
+            detail="an order this platform did not place",
+            halted=True,
+            client_order_id="OUTSIDE1",
         ),
     ]
 

@@ -38,6 +38,7 @@ from jts.domain.fills import Fill
 from jts.domain.orders import Order
 from jts.domain.reports import AccountState
 from jts.domain.reports import OrderStatusReport
+from jts.domain.secrets import weak_secret_reason
 from jts.ports.brokers import ReportHandler
 
 log = logging.getLogger("jts.brokers.paper.remote")
@@ -59,6 +60,12 @@ class RemotePaperExecutionClient:
         timeout: float = 5.0,
         after_seq: int = 0,
     ) -> None:
+        reason = weak_secret_reason(token)
+        if reason is not None:
+            raise ConfigurationError(
+                f"{venue}: the paper venue token is unusable ({reason}); set JTS_SERVE__TOKEN "
+                "to the token the venue serves with"
+            )
         self.venue = venue
         self._base_url = base_url.rstrip("/")
         self._token = token
@@ -138,7 +145,11 @@ class RemotePaperExecutionClient:
         if status >= 500:
             raise BrokerUnavailable(f"{self.venue}: {status} on {method} {path}: {reason}")
         if status in (401, 403):
-            raise AuthenticationFailed(f"{self.venue}: {reason}")
+            raise AuthenticationFailed(
+                f"{self.venue}: the venue refused our token ({reason}); on one host both "
+                "processes need the same data folder (its serve-token file), across hosts "
+                "set JTS_SERVE__TOKEN to the token the venue serves with"
+            )
         if status == 404:
             raise UnknownOrder(f"{self.venue}: {reason}")
         raise OrderRejectedByVenue(reason)

@@ -7,7 +7,8 @@ reconciliation, never a blind resend. Execution reports go into a journal with
 a sequence number; clients long-poll ``/reports?after=N`` and resume from their
 last number after a disconnect, so no report is lost or delivered out of order.
 
-Every endpoint but ``/health`` wants ``Authorization: Bearer <token>``. Bad input
+Every endpoint but ``/health`` (live, nothing else) wants ``Authorization: Bearer
+<token>``, and a weak token is refused when the API is built. Bad input
 is a 4xx with a ``detail`` that says what was wrong.
 """
 
@@ -36,9 +37,11 @@ from jts.brokers.paper.schemas import OrderIn
 from jts.brokers.paper.schemas import OrderOut
 from jts.brokers.paper.schemas import ReportOut
 from jts.brokers.paper.schemas import ReportPage
+from jts.domain.errors import ConfigurationError
 from jts.domain.errors import DomainError
 from jts.domain.errors import UnknownOrder
 from jts.domain.reports import ExecutionReport
+from jts.domain.secrets import weak_secret_reason
 
 MAX_WAIT = 30.0
 MAX_PAGE = 5_000
@@ -71,7 +74,11 @@ class ReportJournal:
 
 
 def build_venue_api(venue: PaperExecutionClient, *, token: str) -> FastAPI:
-    api = FastAPI(title="jts paper venue", docs_url=None, redoc_url=None)
+    """The venue's API; refuses to exist with a weak token (it trades for whoever holds it)."""
+    reason = weak_secret_reason(token)
+    if reason is not None:
+        raise ConfigurationError(f"paper venue: the bearer token is too weak ({reason})")
+    api = FastAPI(title="jts paper venue", docs_url=None, redoc_url=None, openapi_url=None)
     journal = ReportJournal()
     submissions: Counter[str] = Counter()
     venue.set_report_handler(journal.append)
@@ -92,7 +99,7 @@ def build_venue_api(venue: PaperExecutionClient, *, token: str) -> FastAPI:
 
     @api.get("/health")
     async def health() -> dict[str, object]:
-        return {"service": "paper-venue", "live": True, "reports": journal.head}
+        return {"service": "paper-venue", "live": True}
 
     secured = APIRouter(dependencies=[Depends(authorised)])
     _order_routes(secured, venue, submissions)

@@ -14,7 +14,7 @@ from jts.domain.orders import Order
 from jts.domain.reports import ExecutionReport
 from jts.ports import ExecutionClient
 
-_NOT_FOUND_REASON = "venue has no record of the order (found by reconciliation)"
+NOT_FOUND_REASON = "venue has no record of the order (found by reconciliation)"
 _REJECTED_REASON = "rejected by the venue (found by reconciliation)"
 
 
@@ -36,7 +36,7 @@ async def reconcile_order(order: Order, client: ExecutionClient, now: int) -> li
             if order.status in (OrderStatus.SUBMITTED, OrderStatus.UNKNOWN)
             else OrderStatus.CANCELED
         )
-        return [ExecutionReport(order.client_order_id, status, now, reason=_NOT_FOUND_REASON)]
+        return [ExecutionReport(order.client_order_id, status, now, reason=NOT_FOUND_REASON)]
     if venue is not None and venue.status is OrderStatus.REJECTED:
         # Never accepted, so never filled; ACCEPTED first would leave it open for good
         # (ACCEPTED -> REJECTED is not a legal move).

@@ -39,6 +39,7 @@ from jts.domain.events import OrderPending
 from jts.domain.events import OrderStatusChanged
 from jts.domain.events import SignalEvent
 from jts.domain.fills import Fill
+from jts.domain.halts import TradingHalt
 from jts.domain.instruments import Instrument
 from jts.domain.orders import Order
 from jts.domain.reports import ExecutionReport
@@ -48,13 +49,20 @@ from jts.ports import MessageBus
 from jts.ports import OrderRepository
 from jts.ports import OutboxMessage
 from jts.ports import OutboxRepository
+from jts.ports import TradingHaltStore
+from jts.services.execution.foreign import FOREIGN_CANCEL
+from jts.services.execution.foreign import FOREIGN_ORDER
+from jts.services.execution.foreign import AccountGuard
+from jts.services.execution.foreign import MemoryHaltStore
 from jts.services.execution.outbox import OutboxConfig
 from jts.services.execution.outbox import OutboxRelay
+from jts.services.execution.reconciliation import NOT_FOUND_REASON
 from jts.services.execution.reconciliation import reconcile_order
 from jts.services.execution.sizing import OrderPlan
 from jts.services.execution.sizing import SizingConfig
 from jts.services.execution.sizing import client_order_id_for
 from jts.services.execution.sizing import plan_order
+from jts.services.execution.sizing import sellable_quantity
 
 log = logging.getLogger("jts.execution")
 
@@ -87,6 +95,7 @@ class OrderExecutionService(Component):
         sizing: SizingConfig | None = None,
         name: str = "order-execution",
         outbox_config: OutboxConfig | None = None,
+        halts: TradingHaltStore | None = None,
     ) -> None:
         super().__init__(name)
         self._bus = bus
@@ -104,6 +113,8 @@ class OrderExecutionService(Component):
         # never interleave, while different orders go through in parallel.
         self._locks: dict[str, asyncio.Lock] = {}
         self.stats = ExecutionStats()
+        # The account behind this client; halted by orders we did not place (foreign.py).
+        self.guard = AccountGuard(client.venue, halts or MemoryHaltStore(), bus, clock, name)
         client.set_report_handler(self.handle_report)
         bus.subscribe(topics.SIGNALS, self.handle_signal, group=self.SIGNAL_GROUP)
         bus.subscribe(topics.ORDERS_PENDING, self.handle_pending, group=self.ROUTER_GROUP)
@@ -147,6 +158,11 @@ class OrderExecutionService(Component):
         if instrument is None:
             self._skip("unknown instrument")
             log.warning("signal for unknown instrument %s ignored", signal.instrument_id)
+            return
+        halt = await self.guard.halted()
+        if halt is not None:
+            self._skip("account halted")
+            log.warning("signal %s not traded: %s", signal.signal_id, _halted(halt))
             return
         plan = await self._plan(signal.side, signal.instrument_id, instrument, event)
         if isinstance(plan, str):
@@ -197,6 +213,9 @@ class OrderExecutionService(Component):
         held = account.positions.get(instrument_id, Decimal(0))
         if side is Side.BUY and held > 0:
             return "already holding"
+        sellable = Decimal(0)
+        if side is Side.SELL:
+            sellable = await self._sellable(instrument_id, held)
         if any(o.side is side for o in self._open.values() if o.instrument_id == instrument_id):
             return f"{side} order already working"  # placed while the account was asked
         return plan_order(
@@ -204,8 +223,28 @@ class OrderExecutionService(Component):
             instrument,
             self._sizing,
             available_cash=account.available_cash - self._unreserved_buys(event),
-            sellable=held,
+            sellable=sellable,
         )
+
+    async def _sellable(self, instrument_id: str, venue_held: Decimal) -> Decimal:
+        """Sized from our own books (our recorded fills), never from the venue's report alone."""
+        own = await self._orders.net_filled(instrument_id)
+        reserved = sum(
+            (
+                o.quantity - o.filled_quantity
+                for o in self._open.values()
+                if o.instrument_id == instrument_id and o.side is Side.SELL
+            ),
+            Decimal(0),
+        )
+        if own != venue_held:
+            log.warning(
+                "%s: the venue reports %s held, our books %s; selling from our books",
+                instrument_id,
+                venue_held,
+                own,
+            )
+        return sellable_quantity(own, reserved, venue_held)
 
     def _unreserved_buys(self, event: SignalEvent) -> Decimal:
         """Cash our buys will take that the venue has not reserved yet (not yet accepted).
@@ -240,6 +279,10 @@ class OrderExecutionService(Component):
                 order = await self._orders.get(event.order_id)
             if order is None or order.status is not OrderStatus.NEW:
                 return  # already routed (replayed event): never send twice
+            halt = await self.guard.halted()
+            if halt is not None:
+                await self._refuse_halted(order, halt)
+                return
             self._open[order.client_order_id] = order
             # In flight from the moment it is SUBMITTED until the venue call returns.
             self._in_flight.add(order.client_order_id)
@@ -257,6 +300,16 @@ class OrderExecutionService(Component):
             await self._mark_unknown(order, f"submit failed: {exc}")
         finally:
             self._in_flight.discard(order.client_order_id)
+
+    async def _refuse_halted(self, order: Order, halt: TradingHalt) -> None:
+        """Stored before the halt and not sent: never sent (a resume must not send it stale)."""
+        reason = f"not sent: {_halted(halt)}"
+        previous = order.transition(OrderStatus.REJECTED, self._clock.timestamp_ns(), reason)
+        messages = [self._status_message(order, previous)]
+        await self._orders.save_transition(order, previous, reason=reason, outbox=messages)
+        self._open.pop(order.client_order_id, None)
+        log.warning("order %s %s", order.client_order_id, reason)
+        await self.relay.deliver(messages)
 
     async def _mark_unknown(self, order: Order, reason: str) -> None:
         async with self._lock(order.client_order_id):
@@ -281,9 +334,26 @@ class OrderExecutionService(Component):
                     # One object per open order, shared by every path that changes it.
                     order = self._open.setdefault(order.client_order_id, order)
             if order is None:
-                log.error("report for an order we never placed: %s", report)
+                await self.guard.foreign(
+                    FOREIGN_ORDER,
+                    f"the venue reports {report.status} for an order this platform did not place",
+                    client_order_id=report.client_order_id,
+                    venue_order_id=report.venue_order_id,
+                    instrument_id=report.fill.instrument_id if report.fill else None,
+                )
                 return
+            foreign_cancel = _is_foreign_cancel(order, report)
+            if foreign_cancel:
+                report = replace(report, reason=FOREIGN_CANCEL_REASON)
             outcome = await self._apply(order, report)
+            if foreign_cancel and outcome is not None:
+                await self.guard.foreign(
+                    FOREIGN_CANCEL,
+                    "the venue canceled our order without a request from this platform",
+                    client_order_id=order.client_order_id,
+                    venue_order_id=order.venue_order_id,
+                    instrument_id=order.instrument_id,
+                )
             if order.status.is_terminal:
                 self._open.pop(order.client_order_id, None)
                 self._locks.pop(order.client_order_id, None)
@@ -361,7 +431,31 @@ class OrderExecutionService(Component):
                     await self._reload(order.client_order_id)
                     break
                 changed += order.status is not before
+        await self._find_foreign()
         return changed
+
+    async def _find_foreign(self) -> None:
+        """Open orders at the venue that are not in our orders table are foreign."""
+        try:
+            listed = await self._client.open_orders()
+        except BrokerError as exc:
+            log.warning("open orders at the venue not checked for foreign ones: %s", exc)
+            return
+        ours = {o.venue_order_id for o in self._open.values() if o.venue_order_id}
+        for report in listed:
+            cid = report.client_order_id
+            if cid and (cid in self._open or await self._orders.get_by_client_id(cid)):
+                continue
+            if not cid and report.venue_order_id in ours:
+                continue
+            await self.guard.foreign(
+                FOREIGN_ORDER,
+                f"an open {report.side} of {report.quantity} at the venue that this platform "
+                "did not place",
+                client_order_id=cid,
+                venue_order_id=report.venue_order_id or None,
+                instrument_id=report.instrument_id,
+            )
 
     async def _reload(self, client_order_id: str) -> None:
         async with self._lock(client_order_id):
@@ -374,6 +468,28 @@ class OrderExecutionService(Component):
     @property
     def open_orders(self) -> list[Order]:
         return list(self._open.values())
+
+
+FOREIGN_CANCEL_REASON = "canceled at the venue without a request from this platform (foreign)"
+
+
+def _is_foreign_cancel(order: Order, report: ExecutionReport) -> bool:
+    """This platform never cancels an order itself (strategies do not cancel), so a cancel
+    of a live order is someone else's, unless it is reconciliation's own conclusion that
+    the venue never had the order. A cancel path, when one is added, must exempt its own.
+    """
+    return (
+        report.status is OrderStatus.CANCELED
+        and order.status.is_open
+        and report.reason != NOT_FOUND_REASON
+    )
+
+
+def _halted(halt: TradingHalt) -> str:
+    return (
+        f"account {halt.account} is halted ({halt.summary}); after checking the account, "
+        f"resume with `jts orders resume {halt.account} --reason ...`"
+    )
 
 
 def _bind(fill: Fill, order: Order) -> Fill:

@@ -65,6 +65,17 @@ def plan_order(
     return OrderPlan(quantity=quantity, price=price, order_type=config.order_type)
 
 
+def sellable_quantity(own: Decimal, reserved: Decimal, venue_held: Decimal) -> Decimal:
+    """What a sell may close: our own books' position less what our open sells reserve.
+
+    Never the venue's figure alone: shares there that our books do not hold were
+    not bought by this platform (a manual or outside order), and selling them
+    would leave our books short. The venue's figure only caps it, since selling
+    what the venue does not hold would be refused.
+    """
+    return max(Decimal(0), min(own - reserved, venue_held))
+
+
 def _limit_price(signal: Signal, instrument: Instrument, config: SizingConfig) -> Decimal | None:
     if config.order_type is OrderType.MARKET:
         return None

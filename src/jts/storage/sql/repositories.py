@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from collections.abc import Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 from typing import cast
 
@@ -30,6 +31,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from jts.core.codec import decode_event
 from jts.domain.enums import OrderStatus
+from jts.domain.enums import Side
 from jts.domain.errors import DataError
 from jts.domain.errors import DuplicateOrder
 from jts.domain.errors import StorageError
@@ -212,6 +214,16 @@ class SqlOrderRepository(_Repository):
             query = query.limit(limit)
         async with self._transaction("listing orders") as session:
             return [row_to_order(row) for row in await session.scalars(query)]
+
+    async def net_filled(self, instrument_id: str) -> Decimal:
+        # Summed here, not in SQL: on SQLite the quantities are text (see types.Money).
+        query = sa.select(FillRow.side, FillRow.quantity).where(FillRow.symbol == instrument_id)
+        async with self._transaction(f"summing our fills of {instrument_id}") as session:
+            rows = (await session.execute(query)).all()
+        return sum(
+            (quantity if side == Side.BUY.value else -quantity for side, quantity in rows),
+            Decimal(0),
+        )
 
     async def audit_trail(
         self, order_id: str

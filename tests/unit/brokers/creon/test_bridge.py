@@ -45,13 +45,18 @@ def buy(qty: int = 10, price: int = 69_000, **extra: Any) -> dict[str, Any]:
 
 
 async def test_every_endpoint_wants_the_secret(bridge: BridgeServer) -> None:
+    paths = ("/health", f"/quotes/{CODE}", "/orders", "/events", "/docs", "/openapi.json")
     async with httpx.AsyncClient(base_url=bridge.url) as client:
         for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": SECRET}):
-            for path in ("/health", f"/quotes/{CODE}", "/orders", "/events"):
+            for path in (*paths, "/redoc", "/no-such-path"):
                 answer = await client.get(path, headers=headers)
                 assert answer.status_code == 401, (path, headers)
                 assert answer.json()["code"] == "UNAUTHORIZED"
+            refused = await client.post("/orders", headers=headers, json={"code": CODE})
+            assert refused.status_code == 401
         ok = await client.get("/health", headers={"Authorization": f"Bearer {SECRET}"})
+        schema = await client.get("/openapi.json", headers={"Authorization": f"Bearer {SECRET}"})
+    assert schema.status_code == 200 and "/orders" in schema.json()["paths"]
     assert ok.status_code == 200
     health = ok.json()
     assert health["connected"] and health["trade_ready"]

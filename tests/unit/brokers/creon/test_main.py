@@ -1,7 +1,8 @@
-"""The bridge's command line: no secret, no start; off Windows only --fake."""
+"""The bridge's command line: no strong secret, no start; off Windows only --fake."""
 
 from __future__ import annotations
 
+import secrets
 import sys
 from pathlib import Path
 
@@ -17,14 +18,37 @@ def test_refuses_to_start_without_a_secret(tmp_path: Path) -> None:
     empty.write_text("  \n")
     with pytest.raises(SystemExit, match="no secret"):
         cli.read_secret(empty, environ={cli.SECRET_ENV: "ignored when a file is given"})
-    assert cli.read_secret(None, environ={cli.SECRET_ENV: " s3 "}) == "s3"
-    empty.write_text("from-file\n")
-    assert cli.read_secret(empty) == "from-file"
+    strong = secrets.token_urlsafe(32)
+    assert cli.read_secret(None, environ={cli.SECRET_ENV: f" {strong} "}) == strong
+    empty.write_text(f"{strong}\n")
+    assert cli.read_secret(empty) == strong
+
+
+@pytest.mark.parametrize(
+    "weak", ["s3", "creon-test-secret", "jts-paper-venue-00000000000", "x" * 40]
+)
+def test_refuses_to_start_with_a_weak_secret_and_never_shows_it(
+    weak: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(SystemExit, match="too weak") as caught:
+        cli.read_secret(None, environ={cli.SECRET_ENV: weak})
+    assert weak not in str(caught.value)
+    # The whole command line, on every interface: still no start.
+    monkeypatch.setenv(cli.SECRET_ENV, weak)
+    with pytest.raises(SystemExit, match="too weak"):
+        cli.main(["--host", "0.0.0.0", "--port", "0", "--fake"])
+
+
+def test_listening_beyond_loopback_warns_loudly(caplog: pytest.LogCaptureFixture) -> None:
+    assert not cli.warn_if_exposed("127.0.0.1") and not cli.warn_if_exposed("::1")
+    assert "plain HTTP" not in caplog.text
+    assert cli.warn_if_exposed("0.0.0.0")
+    assert "plain HTTP" in caplog.text
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="the real COM path exists on Windows")
 def test_only_fake_off_windows(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(cli.SECRET_ENV, "s3")
+    monkeypatch.setenv(cli.SECRET_ENV, secrets.token_urlsafe(32))
     with pytest.raises(SystemExit, match="only on Windows"):
         cli.main(["--port", "0"])
 

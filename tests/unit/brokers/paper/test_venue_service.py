@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ import uvicorn
 from jts.brokers.paper.factory import PaperVenue
 from jts.brokers.paper.factory import build_paper_venue
 from jts.brokers.paper.remote import RemotePaperExecutionClient
+from jts.brokers.paper.schemas import OrderIn
 from jts.brokers.paper.server import build_venue_api
 from jts.core.clocks import SimClock
 from jts.domain.enums import OrderStatus
@@ -24,6 +26,7 @@ from jts.domain.enums import OrderType
 from jts.domain.enums import Side
 from jts.domain.errors import AuthenticationFailed
 from jts.domain.errors import BrokerUnavailable
+from jts.domain.errors import ConfigurationError
 from jts.domain.errors import UnknownOrder
 from jts.domain.market import Bar
 from jts.domain.market import Timeframe
@@ -32,7 +35,7 @@ from jts.domain.reports import ExecutionReport
 from jts.domain.timestamps import dt_to_ns
 
 SAMSUNG = "KRX:005930"
-TOKEN = "s3cret"
+TOKEN = secrets.token_urlsafe(32)
 
 
 def seoul(hh: int, mm: int) -> int:
@@ -198,7 +201,7 @@ async def test_bad_requests_get_a_4xx_with_a_reason(service: Service) -> None:
 
 
 async def test_wrong_token_is_an_authentication_error(service: Service) -> None:
-    remote = RemotePaperExecutionClient(service.url, "wrong")
+    remote = RemotePaperExecutionClient(service.url, secrets.token_urlsafe(32))
     await remote.connect()
     try:
         with pytest.raises(AuthenticationFailed):
@@ -229,3 +232,27 @@ async def test_venue_down_is_unavailable_and_the_stream_resumes_without_gaps(
         ("C1", OrderStatus.FILLED),
     ]
     assert remote.last_seq == 2
+
+
+async def test_the_old_default_token_can_neither_trade_nor_cancel(
+    service: Service, client: tuple[RemotePaperExecutionClient, Reports]
+) -> None:
+    remote, _ = client
+    ours = order("C3", price=60_000)
+    await remote.submit_order(ours)
+    outsider = {"Authorization": "Bearer jts-paper-venue"}
+    body = OrderIn.of(order("OUTSIDE1", qty=55)).model_dump(mode="json")
+    async with httpx.AsyncClient(base_url=service.url, headers=outsider) as http:
+        assert (await http.post("/orders", json=body)).status_code == 401
+        assert (await http.delete("/orders/C3")).status_code == 401
+    assert [o.client_order_id for o in service.venue.engine.orders()] == ["C3"]
+    assert service.venue.engine.open_orders()[0].client_order_id == "C3"
+
+
+@pytest.mark.parametrize("weak", ["jts-paper-venue", "s3cret", ""])
+def test_the_venue_and_its_client_refuse_a_weak_token(weak: str) -> None:
+    venue = build_paper_venue(SimClock(seoul(9, 1)), source=[])
+    with pytest.raises(ConfigurationError):
+        build_venue_api(venue.execution, token=weak)
+    with pytest.raises(ConfigurationError):
+        RemotePaperExecutionClient("http://127.0.0.1:1", weak)

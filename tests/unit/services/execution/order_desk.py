@@ -22,6 +22,7 @@ from jts.brokers.paper.factory import build_paper_venue
 from jts.bus.inprocess import InProcessMessageBus
 from jts.core import topics
 from jts.core.clocks import SimClock
+from jts.domain.enums import OrderType
 from jts.domain.enums import Side
 from jts.domain.errors import BrokerUnavailable
 from jts.domain.events import Event
@@ -37,8 +38,10 @@ from jts.domain.reports import OrderStatusReport
 from jts.domain.signals import Signal
 from jts.domain.timestamps import dt_to_ns
 from jts.ports import ReportHandler
+from jts.ports import TradingHaltStore
 from jts.services.execution import OrderExecutionService
 from jts.services.execution import SizingConfig
+from jts.storage.halts import FileHaltStore
 from jts.storage.sql.repositories import SqlStore
 
 # The ``observe`` fixture of tests/unit/services/conftest.py.
@@ -130,6 +133,7 @@ class Desk:
     venue: PaperVenue
     link: FlakyLink
     service: OrderExecutionService
+    halts: FileHaltStore
 
     async def signal(self, side: Side, price: int, *, signal_id: str | None = None) -> SignalEvent:
         """Publish a strategy's signal and wait until everything it caused has happened."""
@@ -160,6 +164,24 @@ class Desk:
         await self.bus.drain()
         return reports
 
+    async def outside_order(
+        self, side: Side, quantity: int, price: int, client_order_id: str = "OUTSIDE1"
+    ) -> Order:
+        """An order someone else placed at the venue (with a stolen token, by hand in the HTS)."""
+        order = Order(
+            SAMSUNG,
+            side,
+            OrderType.LIMIT,
+            Decimal(quantity),
+            Decimal(price),
+            self.clock.timestamp_ns(),
+            "paper",
+            client_order_id=client_order_id,
+        )
+        await self.venue.execution.submit_order(order)
+        await self.bus.drain()
+        return order
+
     async def only_order(self) -> Order:
         orders = await self.store.orders.list()
         assert len(orders) == 1, orders
@@ -167,7 +189,11 @@ class Desk:
 
 
 def build_service(
-    bus: InProcessMessageBus, clock: SimClock, store: SqlStore, link: FlakyLink
+    bus: InProcessMessageBus,
+    clock: SimClock,
+    store: SqlStore,
+    link: FlakyLink,
+    halts: TradingHaltStore | None = None,
 ) -> OrderExecutionService:
     return OrderExecutionService(
         bus,
@@ -177,6 +203,7 @@ def build_service(
         {SAMSUNG: INSTRUMENT},
         store.outbox,
         SizingConfig(notional_per_order=Decimal(10_000_000)),
+        halts=halts,
     )
 
 

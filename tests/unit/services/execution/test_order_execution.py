@@ -249,6 +249,26 @@ async def test_sell_signal_closes_the_position_held_at_the_venue(desk: Desk) -> 
     assert desk.service.stats.skipped == {"already holding": 1, "nothing to sell": 1}
 
 
+async def test_a_sell_is_sized_from_our_books_when_the_venue_reports_more_shares(
+    desk: Desk,
+) -> None:
+    await desk.signal(Side.BUY, 70_000)
+    await desk.bar(9, 1, 70_000)
+    # 55 more shares reach the account behind our back (their reports never reach us).
+    desk.link.deaf = True
+    await desk.outside_order(Side.BUY, 55, 70_500)
+    await desk.bar(9, 2, 70_000)
+    desk.link.deaf = False
+    assert (await desk.venue.execution.account()).positions[SAMSUNG] == Decimal(197)
+
+    await desk.signal(Side.SELL, 71_000)
+    sell = (await desk.store.orders.list(statuses=[S.ACCEPTED]))[0]
+    assert (sell.side, sell.quantity) == (Side.SELL, Decimal(142))
+    await desk.bar(9, 3, 71_000)
+    assert await desk.store.orders.net_filled(SAMSUNG) == 0  # flat in our books, never short
+    assert (await desk.venue.execution.account()).positions[SAMSUNG] == Decimal(55)
+
+
 async def test_signal_for_an_unknown_instrument_is_skipped(desk: Desk) -> None:
     event = await desk.signal(Side.BUY, 70_000)
     stranger = event.model_copy(

@@ -16,6 +16,7 @@ from jts.services.execution import SizingConfig
 from jts.services.execution import client_order_id_for
 from jts.services.execution.sizing import OrderPlan
 from jts.services.execution.sizing import plan_order
+from jts.services.execution.sizing import sellable_quantity
 
 SAMSUNG = krx_stock("005930", "Samsung Electronics")
 BTC = crypto_pair("UPBIT", "KRW-BTC", "KRW", "1000", "0.0001", 0)
@@ -136,3 +137,20 @@ def test_client_order_id_is_stable_per_signal_and_venue_safe() -> None:
     assert first == client_order_id_for("signal-a")
     assert first != client_order_id_for("signal-b")
     assert len(first) <= 32 and first.isalnum() and first.isupper()
+
+
+@pytest.mark.parametrize(
+    ("own", "reserved", "venue", "expected"),
+    [
+        (142, 0, 142, 142),  # books agree
+        (142, 0, 197, 142),  # the venue holds 55 shares someone else bought: not ours to sell
+        (142, 100, 197, 42),  # an open sell of ours already reserves 100
+        (142, 0, 100, 100),  # the venue holds fewer: it would refuse more
+        (0, 0, 55, 0),  # nothing of ours at all
+        (10, 20, 55, 0),  # never negative
+    ],
+)
+def test_a_sell_is_sized_from_our_books_never_from_the_venue_alone(
+    own: int, reserved: int, venue: int, expected: int
+) -> None:
+    assert sellable_quantity(Decimal(own), Decimal(reserved), Decimal(venue)) == expected

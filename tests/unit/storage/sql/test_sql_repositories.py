@@ -287,6 +287,27 @@ async def test_fills_list_by_order(sql_store: SqlStore) -> None:
     assert await sql_store.fills.list(order_id=first.order_id) == [fill_a]
 
 
+async def test_net_filled_is_our_own_position_from_our_fills(sql_store: SqlStore) -> None:
+    bought = await accepted_order(sql_store, quantity="10")
+    other = await accepted_order(sql_store, instrument_id="KRX:000660")
+    sold = make_order(quantity="4")
+    sold = replace(sold, side=Side.SELL)
+    await sql_store.orders.add(sold)
+    for step, target in enumerate((S.SUBMITTED, S.ACCEPTED), start=1):
+        assert await sql_store.orders.save_transition(sold, sold.transition(target, T0 + step))
+    fills = [
+        (bought, make_fill(bought, "B1", "6", "70100", T0 + 10)),
+        (bought, make_fill(bought, "B2", "4", "70100", T0 + 11)),
+        (sold, make_fill(sold, "S1", "2.5", "71000", T0 + 12)),
+        (other, make_fill(other, "O1", "1", "150000", T0 + 13)),
+    ]
+    for order, fill in fills:
+        assert await sql_store.orders.save_transition(order, order.apply_fill(fill), fill=fill)
+    assert await sql_store.orders.net_filled("KRX:005930") == Decimal("7.5")
+    assert await sql_store.orders.net_filled("KRX:000660") == Decimal(1)
+    assert await sql_store.orders.net_filled("KRX:035720") == 0
+
+
 async def test_positions_upsert_and_list_by_account(sql_store: SqlStore) -> None:
     position = Position(instrument_id="KRX:005930")
     order = make_order()

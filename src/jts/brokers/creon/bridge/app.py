@@ -1,7 +1,9 @@
 """The bridge's REST API: market data, orders, balance and a long-polled fill journal.
 
-Every endpoint wants ``Authorization: Bearer <secret>`` (compared in constant
-time). Errors are JSON ``{"detail", "code"}``: ``detail`` carries Creon's own
+Every path wants ``Authorization: Bearer <secret>`` (compared in constant
+time), checked before routing, so the OpenAPI schema (``/openapi.json``) and
+unknown paths are refused alike; a weak secret is refused when the app is
+built. Errors are JSON ``{"detail", "code"}``: ``detail`` carries Creon's own
 message (``GetDibMsg1``) where there is one, ``code`` is stable for the
 adapter. 429 comes with ``Retry-After``; 503 means Creon is not connected or
 trading is not initialised, and that nothing was sent.
@@ -17,13 +19,15 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter
-from fastapi import Depends
 from fastapi import FastAPI
-from fastapi import Header
 from fastapi import Query
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp
+from starlette.types import Receive
+from starlette.types import Scope
+from starlette.types import Send
 
 from jts.brokers.creon.bridge import errors
 from jts.brokers.creon.bridge.com import ComFactory
@@ -40,6 +44,7 @@ from jts.brokers.creon.bridge.schemas import OrderIn
 from jts.brokers.creon.bridge.schemas import OrderOut
 from jts.brokers.creon.bridge.schemas import QuoteOut
 from jts.brokers.creon.bridge.service import CreonBridge
+from jts.domain.secrets import weak_secret_reason
 
 MAX_WAIT = 30.0
 
@@ -54,8 +59,9 @@ def build_bridge_app(
     bridge: CreonBridge | None = None,
 ) -> FastAPI:
     """The app; the COM thread starts and stops with the app's lifespan."""
-    if not secret:
-        raise ValueError("the bridge needs a shared secret")
+    reason = weak_secret_reason(secret)
+    if reason is not None:
+        raise ValueError(f"the bridge needs a strong shared secret: {reason}")
     creon = bridge or CreonBridge(
         com_factory, account=account, state_path=state_path, max_wait=max_wait
     )
@@ -68,14 +74,10 @@ def build_bridge_app(
         finally:
             await creon.stop()
 
+    # The schema is served (behind the secret); the browser pages could not send it.
     api = FastAPI(title="jts creon bridge", docs_url=None, redoc_url=None, lifespan=lifespan)
     api.state.bridge = creon
-    expected = secret.encode()
-
-    def authorised(authorization: Annotated[str | None, Header()] = None) -> None:
-        scheme, _, given = (authorization or "").partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), expected):
-            raise BridgeError(401, errors.UNAUTHORIZED, "missing or wrong bearer secret")
+    api.add_middleware(_RequireSecret, expected=secret.encode())
 
     @api.exception_handler(BridgeError)
     async def bridge_error(request: Request, exc: BridgeError) -> JSONResponse:
@@ -95,11 +97,41 @@ def build_bridge_app(
         )
         return JSONResponse({"detail": problems, "code": errors.INVALID}, status_code=422)
 
-    router = APIRouter(dependencies=[Depends(authorised)])
+    router = APIRouter()
     _market_routes(router, creon)
     _order_routes(router, creon)
     api.include_router(router)
     return api
+
+
+class _RequireSecret:
+    """ASGI middleware: every HTTP request and websocket needs the bearer secret."""
+
+    def __init__(self, app: ASGIApp, expected: bytes) -> None:
+        self._app = app
+        self._expected = expected
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan" or self._allowed(scope):
+            await self._app(scope, receive, send)
+            return
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        refusal = JSONResponse(
+            {"detail": "missing or wrong bearer secret", "code": errors.UNAUTHORIZED},
+            status_code=401,
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+        await refusal(scope, receive, send)
+
+    def _allowed(self, scope: Scope) -> bool:
+        header = b""
+        for name, value in scope.get("headers", ()):
+            if name == b"authorization":
+                header = value
+        scheme, _, given = header.partition(b" ")
+        return scheme.lower() == b"bearer" and hmac.compare_digest(given, self._expected)
 
 
 def _market_routes(router: APIRouter, creon: CreonBridge) -> None:

@@ -2,13 +2,15 @@
 
 argparse, not typer: the bridge installs on a bare 32-bit Python with only
 pydantic, fastapi and uvicorn. It refuses to start without a shared secret
-(``--secret-file`` or ``JTS_CREON_BRIDGE_SECRET``), and off Windows it runs
+(``--secret-file`` or ``JTS_CREON_BRIDGE_SECRET``) or with a weak one, warns
+loudly when it listens beyond loopback (plain HTTP), and off Windows it runs
 only over the fake COM objects (``--fake``).
 """
 
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import logging
 import os
 import struct
@@ -16,6 +18,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from jts.domain.secrets import HOW_TO_MAKE_ONE
+from jts.domain.secrets import weak_secret_reason
 
 SECRET_ENV = "JTS_CREON_BRIDGE_SECRET"
 
@@ -54,7 +59,31 @@ def read_secret(secret_file: Path | None, environ: dict[str, str] | None = None)
         raise SystemExit(
             f"jts-creon-bridge: no secret; pass --secret-file or set {SECRET_ENV}; not starting"
         )
+    reason = weak_secret_reason(secret)
+    if reason is not None:
+        raise SystemExit(
+            f"jts-creon-bridge: the secret is too weak ({reason}); make one with "
+            f"{HOW_TO_MAKE_ONE} and give the same to the platform (JTS_CREON__SECRET); "
+            "not starting"
+        )
     return secret
+
+
+def warn_if_exposed(host: str) -> bool:
+    """Log loudly when the bridge listens beyond loopback: it speaks plain HTTP."""
+    name = host.strip().strip("[]").lower()
+    try:
+        loopback = name == "localhost" or ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        logging.getLogger("jts.brokers.creon.bridge").warning(
+            "listening on %s over plain HTTP (no TLS): the secret, orders and the balance "
+            "cross the network readable by anyone on the path; allow only the platform's "
+            "address in the Windows firewall, or use a VPN or an SSH tunnel",
+            host,
+        )
+    return not loopback
 
 
 def _factory(fake: bool) -> tuple[Any, Any]:
@@ -87,6 +116,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(message)s"
     )
     secret = read_secret(args.secret_file)
+    warn_if_exposed(args.host)
     factory, market = _factory(args.fake)
 
     import uvicorn
