@@ -120,7 +120,7 @@ focus = "Small-cap momentum"
     assert result.exit_code == 0, result.output
     assert "1,800 symbols" in result.output
     assert result.output.count("600/600") == 3
-    assert "KOSDAQ tech" in result.output and "closed" in result.output
+    assert "KOSDAQ tech" in result.output and "healthy" in result.output
     assert "secret-1" not in result.output and "key-1" not in result.output
 
 
@@ -175,7 +175,7 @@ async def test_brokers_pool_check_logs_every_account_in(tmp_path: Path) -> None:
         text = out.decode()
         assert proc.returncode == 0, text
         assert fake.token_issuances == 1
-        assert "2/600" in text and "closed" in text
+        assert "2/600" in text and "healthy" in text
         assert APP_SECRET not in text and KEY_A not in text
 
 
