@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from rich.console import Console
@@ -28,7 +27,6 @@ from jts.domain.errors import ConfigurationError
 from jts.domain.reports import MarketDataBatch
 from jts.domain.timestamps import ns_to_dt
 from jts.storage.clickhouse.store import ClickHouseBarStore
-from jts.storage.files import read_bar_file
 from jts.storage.sql.migrate import check_schema_current
 from jts.storage.sql.migrate import current_revision
 from jts.storage.sql.migrate import upgrade
@@ -162,29 +160,6 @@ async def list_orders(
     finally:
         await store.close()
     render_orders(console, orders)
-
-
-async def import_bars(settings: Settings, console: Console, path: Path, symbol: str | None) -> None:
-    result = await asyncio.to_thread(read_bar_file, path, default_symbol=symbol)
-    if result.errors:
-        table = Table(title=f"{len(result.errors)} rejected rows", title_justify="left")
-        table.add_column("line", justify="right")
-        table.add_column("reason")
-        for error in result.errors[:50]:
-            table.add_row(str(error.line), escape(error.message))
-        if len(result.errors) > 50:
-            table.add_row("...", f"{len(result.errors) - 50} more")
-        console.print(table)
-    store = await ClickHouseBarStore.open(settings.clickhouse_url, settings.data_dir)
-    try:
-        written = await store.write_bars(result.bars)
-    finally:
-        await store.close()
-    duplicates = len(result.bars) - written
-    console.print(
-        f"read {result.rows_read:,} rows from {path}: imported {written:,} bars, "
-        f"{duplicates:,} already stored, {len(result.errors):,} rejected"
-    )
 
 
 async def backfill_bars(

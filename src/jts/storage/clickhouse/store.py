@@ -14,8 +14,8 @@ import threading
 from collections.abc import AsyncIterator
 from collections.abc import Callable
 from collections.abc import Sequence
-from decimal import Decimal
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from typing import TypeVar
@@ -221,6 +221,15 @@ class ClickHouseBarStore:
             if len(rows) < page:
                 return
             after = int(rows[-1][0]) + 1
+
+    async def count_bars(
+        self, instrument_id: str, start_ns: int | None = None, end_ns: int | None = None
+    ) -> int:
+        """Distinct minutes of ``instrument_id`` stored in ``[start_ns, end_ns)``."""
+        start_ms, end_ms = _selection(start_ns, end_ns)
+        params = {"symbol": instrument_id, "start_ms": start_ms, "end_ms": end_ms}
+        rows = await self._call(self._rows, COUNT_SELECTION, params)
+        return int(rows[0][0])
 
     async def delete_bars(
         self, instrument_id: str, start_ns: int | None = None, end_ns: int | None = None
