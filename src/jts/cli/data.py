@@ -27,6 +27,8 @@ from rich.table import Table
 
 from jts.app.checks import bar_checks
 from jts.app.settings import Settings
+from jts.core.bar_checks import EARLIEST_NS
+from jts.core.bar_checks import LATEST_NS
 from jts.core.bar_checks import describe_ts
 from jts.core.bar_checks import ns_in_zone
 from jts.core.clocks import LiveClock
@@ -249,11 +251,10 @@ def parse_time(value: str | None, option: str) -> int | None:
 
 
 def when(ts: int) -> str:
-    """A bar's time in KST, or as stored when no datetime can hold it."""
-    try:
-        return ns_in_zone(ts, "Asia/Seoul").strftime("%Y-%m-%d %H:%M %a KST")
-    except (OverflowError, ValueError):
+    """A bar's time in KST, or in UTC as stored when it is outside the years the store keeps."""
+    if not EARLIEST_NS <= ts < LATEST_NS:
         return describe_ts(ts)
+    return ns_in_zone(ts, "Asia/Seoul").strftime("%Y-%m-%d %H:%M %a KST")
 
 
 def _finding_table(console: Console, title: str, found: list[_Finding], column: str) -> None:
