@@ -15,6 +15,7 @@ import logging
 from typing import Any
 
 from jts.app.backfill import backfill
+from jts.app.checks import collector_config
 from jts.app.processes import Periodic
 from jts.app.processes import ServiceProcess
 from jts.app.processes import bus_check
@@ -28,7 +29,6 @@ from jts.brokers.common.calendars import calendar_for_venue
 from jts.bus.kafka import KafkaMessageBus
 from jts.core.clocks import LiveClock
 from jts.domain.errors import ConfigurationError
-from jts.services.market_data import CollectorConfig
 from jts.services.market_data import MarketDataCollector
 from jts.storage.clickhouse.store import ClickHouseBarStore
 
@@ -49,7 +49,7 @@ async def live_market_data(settings: Settings, bus: KafkaMessageBus) -> ServiceP
     clock = LiveClock()
     # Live bars are stored every minute (one bar per symbol), not held for a big batch.
     collector = MarketDataCollector(
-        bus, clock, bar_store, CollectorConfig(flush_bars=max(1, len(symbols)))
+        bus, clock, bar_store, collector_config(settings, flush_bars=max(1, len(symbols)))
     )
     progress: dict[str, Any] = {"feed": f"live {source}, {len(symbols)} symbols", "mended": 0}
     # Ranges the broker had no bars for (no trade then): not asked again by this process.

@@ -20,6 +20,7 @@ from dataclasses import field
 from pathlib import Path
 
 from jts.app.buses import inprocess_bus
+from jts.app.checks import collector_config
 from jts.app.equity import EquityCurve
 from jts.app.settings import Settings
 from jts.app.sources import MarketSource
@@ -39,7 +40,6 @@ from jts.services.kernel import KernelConfig
 from jts.services.kernel import KernelPorts
 from jts.services.kernel import TradingKernel
 from jts.services.kernel import build_trading_kernel
-from jts.services.market_data import CollectorConfig
 from jts.services.portfolio import PortfolioConfig
 from jts.storage.clickhouse.store import ClickHouseBarStore
 from jts.storage.sql.migrate import upgrade
@@ -205,7 +205,7 @@ async def _assemble(
             strategies=[strategy],
         ),
         KernelConfig(
-            collector=CollectorConfig(),
+            collector=collector_config(settings),
             sizing=SizingConfig(
                 notional_per_order=settings.execution.notional_per_order,
                 order_type=settings.execution.order_type,

@@ -60,13 +60,14 @@ class Verdict:
 class BarChecks:
     """Checks bars in order, remembering each instrument's last close for the jump check.
 
-    ``calendars`` maps a venue to its calendar (None: unknown venue, refused);
+    ``calendars`` maps a venue to its calendar (None: unknown venue, refused); with
+    no lookup at all, sessions are not checked (a component built without calendars).
     ``not_after_ns`` refuses bars opening later (the wall clock at an import).
     """
 
     def __init__(
         self,
-        calendars: CalendarLookup,
+        calendars: CalendarLookup | None,
         *,
         max_jump: Decimal | None = DEFAULT_MAX_JUMP,
         not_after_ns: int | None = None,
@@ -121,20 +122,17 @@ class BarChecks:
                 "6 digits or capital letters" if parsed.venue == KRX else "capitals, digits, ._-"
             )
             return f"instrument id {instrument_id!r}: a {parsed.venue} code is {shape}"
-        if self._calendar(parsed.venue) is None:
+        if self._calendars is not None and self._calendar(parsed.venue) is None:
             return f"instrument id {instrument_id!r}: no trading calendar for {parsed.venue}"
         return None
 
     def time_problem(self, instrument_id: str, ts: int) -> str | None:
         """Why ``ts`` is no minute bar's open of ``instrument_id`` (its id already checked)."""
-        if not EARLIEST_NS <= ts < LATEST_NS:
-            return f"timestamp {describe_ts(ts)} is outside the years 1970 to 2199"
-        if ts % NANOS_PER_MINUTE:
-            return f"timestamp {describe_ts(ts)} is not on a minute boundary"
-        if self.not_after_ns is not None and ts > self.not_after_ns:
-            return (
-                f"timestamp {describe_ts(ts)} is later than now ({describe_ts(self.not_after_ns)})"
-            )
+        problem = self._clock_problem(ts)
+        if problem:
+            return problem
+        if self._calendars is None:
+            return None
         venue = InstrumentId.parse(instrument_id).venue
         calendar = self._calendar(venue)
         if calendar is None:
@@ -152,7 +150,20 @@ class BarChecks:
             f"minute of {venue}"
         )
 
+    def _clock_problem(self, ts: int) -> str | None:
+        if not EARLIEST_NS <= ts < LATEST_NS:
+            return f"timestamp {describe_ts(ts)} is outside the years 1970 to 2199"
+        if ts % NANOS_PER_MINUTE:
+            return f"timestamp {describe_ts(ts)} is not on a minute boundary"
+        if self.not_after_ns is not None and ts > self.not_after_ns:
+            return (
+                f"timestamp {describe_ts(ts)} is later than now ({describe_ts(self.not_after_ns)})"
+            )
+        return None
+
     def _calendar(self, venue: str) -> TradingCalendar | None:
+        if self._calendars is None:
+            return None
         if venue not in self._cache:
             self._cache[venue] = self._calendars(venue)
         return self._cache[venue]
@@ -176,17 +187,30 @@ def value_problem(
 ) -> str | None:
     """Why these OHLCV values cannot be stored and read back as a bar, or None."""
     for name, price in (("open", open_), ("high", high), ("low", low), ("close", close)):
-        if not price.is_finite():
-            return f"{name} {price} is not a finite number"
-        if price <= 0:
-            return "prices must be positive"
-        if price > MAX_PRICE:
-            return f"{name} {price} is above {MAX_PRICE:,}"
-        stored = float(price)
-        if not math.isfinite(stored) or stored <= 0 or Decimal(repr(stored)) != price:
-            return f"{name} {price} has more digits than the store keeps exactly"
+        problem = price_problem(name, price)
+        if problem:
+            return problem
     if low > min(open_, close) or high < max(open_, close) or low > high:
         return f"inconsistent OHLC (o={open_} h={high} l={low} c={close})"
+    return volume_problem(volume)
+
+
+def price_problem(name: str, price: Decimal) -> str | None:
+    """A price must be positive, finite, sane and exactly what the store's Float64 keeps."""
+    if not price.is_finite():
+        return f"{name} {price} is not a finite number"
+    if price <= 0:
+        return "prices must be positive"
+    if price > MAX_PRICE:
+        return f"{name} {price} is above {MAX_PRICE:,}"
+    stored = float(price)
+    if not math.isfinite(stored) or stored <= 0 or Decimal(repr(stored)) != price:
+        return f"{name} {price} has more digits than the store keeps exactly"
+    return None
+
+
+def volume_problem(volume: Decimal) -> str | None:
+    """A volume is a whole number from 0 to ``MAX_VOLUME`` (the store keeps UInt64)."""
     if not volume.is_finite():
         return f"volume {volume} is not a finite number"
     if volume < 0:
