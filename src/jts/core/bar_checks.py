@@ -40,6 +40,9 @@ DEFAULT_MAX_JUMP = Decimal("0.30")  # KRX's daily limit; a bar-to-bar move beyon
 EARLIEST_NS = dt_to_ns(datetime(1970, 1, 1, tzinfo=UTC))
 LATEST_NS = dt_to_ns(datetime(2200, 1, 1, tzinfo=UTC))
 
+# Any decimal of at most 15 significant digits (not too small) survives a Float64 round trip.
+_EXACT_DIGITS = 15
+_MIN_EXPONENT = -300
 _KRX_CODE = re.compile(r"[0-9A-Z]{6}")
 _CODE = re.compile(r"[A-Z0-9][A-Z0-9._-]{0,31}")
 _VENUE = re.compile(r"[A-Z][A-Z0-9_]{0,15}")
@@ -76,6 +79,7 @@ class BarChecks:
             raise ValueError(f"max_jump must be positive, got {max_jump}")
         self._calendars = calendars
         self._cache: dict[str, TradingCalendar | None] = {}
+        self._ids: dict[str, str | None] = {}  # instrument id -> its problem (few ids, many bars)
         self.max_jump = max_jump
         self.not_after_ns = not_after_ns
         self._last: dict[str, tuple[int, Decimal]] = {}
@@ -96,8 +100,10 @@ class BarChecks:
         volume: Decimal,
     ) -> Verdict:
         """Refuse or accept one bar; an accepted bar becomes its instrument's previous close."""
+        if instrument_id not in self._ids:
+            self._ids[instrument_id] = self.instrument_problem(instrument_id)
         problem = (
-            self.instrument_problem(instrument_id)
+            self._ids[instrument_id]
             or value_problem(open_, high, low, close, volume)
             or self.time_problem(instrument_id, ts)
         )
@@ -133,7 +139,7 @@ class BarChecks:
             return problem
         if self._calendars is None:
             return None
-        venue = InstrumentId.parse(instrument_id).venue
+        venue = instrument_id.partition(":")[0]
         calendar = self._calendar(venue)
         if calendar is None:
             return f"no trading calendar for {venue}"
@@ -203,6 +209,9 @@ def price_problem(name: str, price: Decimal) -> str | None:
         return "prices must be positive"
     if price > MAX_PRICE:
         return f"{name} {price} is above {MAX_PRICE:,}"
+    _, digits, exponent = price.as_tuple()
+    if len(digits) <= _EXACT_DIGITS and isinstance(exponent, int) and exponent >= _MIN_EXPONENT:
+        return None  # at most 15 significant digits: a double gives exactly these back
     stored = float(price)
     if not math.isfinite(stored) or stored <= 0 or Decimal(repr(stored)) != price:
         return f"{name} {price} has more digits than the store keeps exactly"
