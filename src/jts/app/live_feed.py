@@ -15,6 +15,7 @@ import logging
 from typing import Any
 
 from jts.app.backfill import backfill
+from jts.app.checks import collector_config
 from jts.app.market_store import open_market_store
 from jts.app.processes import Periodic
 from jts.app.processes import ServiceProcess
@@ -30,7 +31,6 @@ from jts.brokers.common.calendars import calendar_for_venue
 from jts.bus.kafka import KafkaMessageBus
 from jts.core.clocks import LiveClock
 from jts.domain.errors import ConfigurationError
-from jts.services.market_data import CollectorConfig
 from jts.services.market_data import MarketDataCollector
 
 log = logging.getLogger("jts.serve.live_feed")
@@ -49,7 +49,7 @@ async def live_market_data(settings: Settings, bus: KafkaMessageBus) -> ServiceP
     clock = LiveClock()
     # Live bars are stored every minute (one bar per symbol), not held for a big batch.
     collector = MarketDataCollector(
-        bus, clock, bar_store, CollectorConfig(flush_bars=max(1, len(symbols))), journal
+        bus, clock, bar_store, collector_config(settings, flush_bars=max(1, len(symbols))), journal
     )
     # Minutes published before a restart are not published again when the broker resends them.
     latest = await bar_store.latest_bars(symbols)

@@ -20,6 +20,7 @@ from dataclasses import field
 from pathlib import Path
 
 from jts.app.buses import inprocess_bus
+from jts.app.checks import collector_config
 from jts.app.datadir import prepare_data_dir
 from jts.app.equity import EquityCurve
 from jts.app.market_store import open_market_store
@@ -41,7 +42,6 @@ from jts.services.kernel import KernelConfig
 from jts.services.kernel import KernelPorts
 from jts.services.kernel import TradingKernel
 from jts.services.kernel import build_trading_kernel
-from jts.services.market_data import CollectorConfig
 from jts.services.portfolio import PortfolioConfig
 from jts.storage.bar_journal import FileBarJournal
 from jts.storage.clickhouse.store import ClickHouseBarStore
@@ -245,7 +245,7 @@ async def _assemble(
             halts=FileHaltStore(settings.data_dir),
         ),
         KernelConfig(
-            collector=CollectorConfig(),
+            collector=collector_config(settings),
             sizing=SizingConfig(
                 notional_per_order=settings.execution.notional_per_order,
                 order_type=settings.execution.order_type,

@@ -31,6 +31,7 @@ from fastapi import FastAPI
 
 from jts.app.buses import MarketTimeBus
 from jts.app.buses import kafka_bus
+from jts.app.checks import collector_config
 from jts.app.health import Check
 from jts.app.market_store import open_market_store
 from jts.app.settings import Settings
@@ -62,7 +63,6 @@ from jts.ports import ExecutionClient
 from jts.ports import MessageBus
 from jts.services.execution import OrderExecutionService
 from jts.services.execution import SizingConfig
-from jts.services.market_data import CollectorConfig
 from jts.services.market_data import MarketDataCollector
 from jts.services.portfolio import PortfolioConfig
 from jts.services.portfolio import PortfolioService
@@ -204,7 +204,7 @@ async def _market_data(
         await bar_store.close()
         raise
     clock = SimClock(recorded)
-    collector = MarketDataCollector(bus, clock, bar_store, CollectorConfig(), journal)
+    collector = MarketDataCollector(bus, clock, bar_store, collector_config(settings), journal)
     client = PaperMarketDataClient(market.source, market.instruments)
     progress: dict[str, Any] = {"feed": market.description, "finished": False, "minutes": 0}
     pace = settings.feed.speed

@@ -176,6 +176,14 @@ class FeedSettings(_Section):
         return value
 
 
+class DataSettings(_Section):
+    """How bars are checked before they are stored (imports, replays, live feeds)."""
+
+    # A bar moving more than this fraction from the previous close is kept but flagged
+    # (KRX's daily limit is 0.30; splits and resumed trading move further legitimately).
+    max_jump: Decimal = Field(Decimal("0.30"), gt=0, le=100)
+
+
 class StrategySettings(_Section):
     name: str = "sma_cross"
     id: str = "sma-cross-5-20"
@@ -206,6 +214,7 @@ class Settings(BaseSettings):
     bus: BusSettings = BusSettings()
     paper: PaperSettings = PaperSettings()
     feed: FeedSettings = FeedSettings()
+    data: DataSettings = DataSettings()
     strategy: StrategySettings = StrategySettings()
     execution: ExecutionSettings = ExecutionSettings()
     serve: ServeSettings = ServeSettings()

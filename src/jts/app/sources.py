@@ -17,6 +17,7 @@ from datetime import date
 from datetime import timedelta
 from decimal import Decimal
 
+from jts.app.checks import bar_checks
 from jts.app.settings import Settings
 from jts.brokers.paper.data import BatchSource
 from jts.brokers.paper.data import batches_from_bars
@@ -164,9 +165,12 @@ async def _file_source(settings: Settings, after: int) -> MarketSource:
     path = settings.feed.replay_file
     if path is None:
         raise ConfigurationError("feed.replay_file: needed when feed.source is 'file'")
-    result = await asyncio.to_thread(read_bar_file, path)
+    # No wall-clock limit: a replay runs in simulated time, which may lie ahead of today.
+    result = await asyncio.to_thread(read_bar_file, path, checks=bar_checks(settings))
     for error in result.errors[:20]:
         log.warning("%s line %d skipped: %s", path, error.line, error.message)
+    for flag in result.flags[:20]:
+        log.warning("%s line %d flagged: %s", path, flag.line, flag.message)
     if not result.bars:
         raise ConfigurationError(f"feed.replay_file: {path} has no valid bars")
     # A resumed replay never plays a minute again that the stores already hold.

@@ -6,7 +6,6 @@ import asyncio
 import getpass
 import logging
 import time
-from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
@@ -36,7 +35,6 @@ from jts.domain.reports import MarketDataBatch
 from jts.domain.timestamps import KST
 from jts.domain.timestamps import ns_to_dt
 from jts.storage.clickhouse.store import ClickHouseBarStore
-from jts.storage.files import read_bar_file
 from jts.storage.halts import FileHaltStore
 from jts.storage.sql.engine import sqlite_path
 from jts.storage.sql.migrate import check_schema_current
@@ -202,31 +200,6 @@ def _require_database(settings: Settings) -> None:
     raise ConfigurationError(
         f"no database yet at {path}: nothing has run in this data folder "
         f"(`jts run` makes one, `jts db upgrade` an empty one){hint}"
-    )
-
-
-async def import_bars(settings: Settings, console: Console, path: Path, symbol: str | None) -> None:
-    result = await asyncio.to_thread(read_bar_file, path, default_symbol=symbol)
-    if result.errors:
-        table = Table(title=f"{len(result.errors)} rejected rows", title_justify="left")
-        table.add_column("line", justify="right")
-        table.add_column("reason")
-        for error in result.errors[:50]:
-            table.add_row(str(error.line), escape(error.message))
-        if len(result.errors) > 50:
-            table.add_row("...", f"{len(result.errors) - 50} more")
-        console.print(table)
-    if settings.clickhouse_url is None:
-        prepare_data_dir(settings.data_dir)
-    store = await ClickHouseBarStore.open(settings.clickhouse_url, settings.data_dir)
-    try:
-        written = await store.write_bars(result.bars)
-    finally:
-        await store.close()
-    duplicates = len(result.bars) - written
-    console.print(
-        f"read {result.rows_read:,} rows from {path}: imported {written:,} bars, "
-        f"{duplicates:,} already stored, {len(result.errors):,} rejected"
     )
 
 

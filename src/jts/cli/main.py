@@ -23,6 +23,7 @@ from jts.app.platform import fresh_demo_dir
 from jts.app.settings import Settings
 from jts.app.settings import load_settings
 from jts.cli import commands
+from jts.cli import data
 from jts.domain.errors import JtsError
 
 P = ParamSpec("P")
@@ -225,7 +226,39 @@ def data_import(
     ] = None,
 ) -> None:
     """Load one-minute bars into the time-series store; bad rows are reported and skipped."""
-    asyncio.run(commands.import_bars(_settings(), console, file, symbol))
+    raise typer.Exit(asyncio.run(data.import_bars(_settings(), console, file, symbol)))
+
+
+@data_app.command("check")
+@_friendly
+def data_check(
+    symbol: Annotated[
+        list[str] | None, typer.Option("--symbol", help="Only this instrument (repeat).")
+    ] = None,
+    start: Annotated[str | None, typer.Option(help="From this date or ISO time.")] = None,
+    end: Annotated[str | None, typer.Option(help="Before this date or ISO time.")] = None,
+    delete: Annotated[bool, typer.Option(help="Delete the bad bars found.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", help="Delete without asking.")] = False,
+) -> None:
+    """Check stored bars as imports are checked; exit 1 while any bad bar remains."""
+    settings = _settings()
+    code = asyncio.run(
+        data.check_bars(settings, console, symbol or [], start, end, delete=delete, yes=yes)
+    )
+    raise typer.Exit(code)
+
+
+@data_app.command("delete")
+@_friendly
+def data_delete(
+    symbol: Annotated[str, typer.Option(help="Instrument, e.g. KRX:005930.")],
+    start: Annotated[str | None, typer.Option(help="From this date or ISO time.")] = None,
+    end: Annotated[str | None, typer.Option(help="Before this date or ISO time.")] = None,
+    yes: Annotated[bool, typer.Option("--yes", help="Delete without asking.")] = False,
+) -> None:
+    """Delete an instrument's stored bars (all, or from --start to before --end)."""
+    code = asyncio.run(data.delete_bars(_settings(), console, symbol, start, end, yes=yes))
+    raise typer.Exit(code)
 
 
 @data_app.command("backfill")

@@ -7,6 +7,9 @@ from typing import Protocol
 
 
 class TradingCalendar(Protocol):
+    # The IANA zone its sessions are kept in (``Asia/Seoul`` for KRX), for messages.
+    timezone: str
+
     def is_open(self, ts: int) -> bool:
         """Whether continuous trading is on at UTC nanoseconds ``ts``."""
         ...

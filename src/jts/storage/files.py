@@ -5,6 +5,11 @@ and the good rows are kept, so an operator can fix the few lines and import
 again (the store skips what it already holds). A file whose shape is wrong (no
 header, unknown columns, unreadable) is refused as a whole.
 
+Every row goes through ``jts.core.bar_checks`` (the validation live bars pass):
+a row the platform could not use is rejected, a row that jumps too far from the
+previous close is kept and flagged. Files are read as a stream of chunks
+(``iter_bar_file``), so an import holds one chunk in memory, not the file.
+
 Line numbers are the file's own, 1-based, with the header on line 1. Parquet has
 no lines, so its rows are numbered the same way: the first row is "line 2".
 """
@@ -12,7 +17,9 @@ no lines, so its rows are numbered the same way: the first row is "line 2".
 from __future__ import annotations
 
 import csv
+import io
 import re
+from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Iterator
 from collections.abc import Mapping
@@ -24,32 +31,35 @@ from decimal import Decimal
 from decimal import InvalidOperation
 from pathlib import Path
 from typing import IO
+from typing import TypeVar
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from jts.core.bar_checks import BarChecks
 from jts.domain.errors import DataError
 from jts.domain.instruments import InstrumentId
 from jts.domain.market import Bar
 from jts.domain.market import Timeframe
 from jts.domain.market import bar_problem
 from jts.domain.timestamps import NANOS_PER_MILLI
-from jts.domain.timestamps import NANOS_PER_MINUTE
 from jts.domain.timestamps import dt_to_ns
 from jts.domain.timestamps import ms_to_ns
 from jts.domain.timestamps import ns_to_dt
+
+T = TypeVar("T")
 
 COLUMNS = ("timestamp", "symbol", "open", "high", "low", "close", "volume")
 PRICE_COLUMNS = ("open", "high", "low", "close")
 
 _PARQUET_MAGIC = b"PAR1"
 _EPOCH_MS = re.compile(r"-?\d+")
-_PARQUET_BATCH_ROWS = 65_536
+CHUNK_ROWS = 10_000
 
 
 @dataclass(frozen=True, slots=True)
 class RowError:
-    """A rejected row: where it is, why, and what it said."""
+    """A rejected (or flagged) row: where it is, why, and what it said."""
 
     line: int
     message: str
@@ -57,27 +67,105 @@ class RowError:
 
 
 @dataclass(slots=True)
+class BarChunk:
+    """Consecutive rows of a file: the bars kept, the rows rejected and the rows flagged.
+
+    ``position`` of ``total`` says how far the file is read, in ``unit``: bytes for
+    CSV, rows for Parquet.
+    """
+
+    bars: list[Bar] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    flags: list[RowError] = field(default_factory=list)
+    rows_read: int = 0
+    position: int = 0
+    total: int = 0
+    unit: str = "bytes"
+
+
+@dataclass(slots=True)
 class BarFileResult:
     bars: list[Bar] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
+    flags: list[RowError] = field(default_factory=list)
     rows_read: int = 0
 
 
-def read_bar_file(path: Path, *, default_symbol: str | None = None) -> BarFileResult:
-    """Read one-minute bars from a CSV or Parquet file (told apart by content).
+def read_bar_file(
+    path: Path, *, checks: BarChecks, default_symbol: str | None = None
+) -> BarFileResult:
+    """Every row of a CSV or Parquet file of one-minute bars, checked (all in memory)."""
+    result = BarFileResult()
+    for chunk in iter_bar_file(path, checks=checks, default_symbol=default_symbol):
+        result.bars += chunk.bars
+        result.errors += chunk.errors
+        result.flags += chunk.flags
+        result.rows_read += chunk.rows_read
+    return result
+
+
+def iter_bar_file(
+    path: Path,
+    *,
+    checks: BarChecks,
+    default_symbol: str | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+) -> Iterator[BarChunk]:
+    """Read one-minute bars from a CSV or Parquet file (told apart by content), in chunks.
 
     ``default_symbol`` is the instrument of rows without one (or of the whole file
-    when it has no ``symbol`` column).
+    when it has no ``symbol`` column). The file's shape is checked before the first
+    chunk: a wrong header raises DataError before any row is read.
     """
+    if chunk_rows < 1:
+        raise ValueError(f"chunk_rows must be positive, got {chunk_rows}")
     fallback = _check_default_symbol(default_symbol)
     try:
         with path.open("rb") as probe:
             magic = probe.read(4)
     except OSError as exc:
         raise DataError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    rows = _Rows(checks, fallback, chunk_rows)
     if magic == _PARQUET_MAGIC:
-        return _read_parquet(path, fallback)
-    return _read_csv(path, fallback)
+        return _read_parquet(path, rows)
+    return _read_csv(path, rows)
+
+
+class _Rows:
+    """Turns parsed rows into chunks: each row checked, then kept, rejected or flagged."""
+
+    def __init__(self, checks: BarChecks, fallback: str | None, chunk_rows: int) -> None:
+        self.checks = checks
+        self.fallback = fallback
+        self.chunk_rows = chunk_rows
+        self.chunk = BarChunk()
+
+    def reject(self, line: int, message: str, raw: str) -> None:
+        self.chunk.rows_read += 1
+        self.chunk.errors.append(RowError(line, message, raw))
+
+    def add(self, line: int, raw: str, row: Mapping[str, object]) -> None:
+        self.chunk.rows_read += 1
+        try:
+            bar = _parse_row(row, self.fallback)
+        except _RowRejected as exc:
+            self.chunk.errors.append(RowError(line, str(exc), raw))
+            return
+        verdict = self.checks.check_bar(bar)
+        if verdict.problem is not None:
+            self.chunk.errors.append(RowError(line, verdict.problem, raw))
+            return
+        self.chunk.bars.append(bar)
+        if verdict.flag is not None:
+            self.chunk.flags.append(RowError(line, verdict.flag, raw))
+
+    def full(self) -> bool:
+        return self.chunk.rows_read >= self.chunk_rows
+
+    def take(self, position: int, total: int, unit: str = "bytes") -> BarChunk:
+        chunk, self.chunk = self.chunk, BarChunk()
+        chunk.position, chunk.total, chunk.unit = position, total, unit
+        return chunk
 
 
 def write_bar_csv(path: Path, bars: Iterable[Bar]) -> int:
@@ -159,33 +247,63 @@ def _check_header(names: Sequence[str], fallback: str | None, path: Path) -> Non
         raise DataError(f"{path}: missing columns {missing}{extra}")
 
 
-def _read_csv(path: Path, fallback: str | None) -> BarFileResult:
-    result = BarFileResult()
+def _read_csv(path: Path, rows: _Rows) -> Iterator[BarChunk]:
     try:
-        with path.open("r", newline="", encoding="utf-8-sig") as handle:
-            tap = _LineTap(handle)
-            reader = csv.reader(tap)
-            header = next(reader, None)
-            if header is None:
-                raise DataError(f"{path}: empty file (expected a header row {', '.join(COLUMNS)})")
-            names = [name.strip().lower() for name in header or ()]
-            _check_header(names, fallback, path)
-            for cells in _records(reader, tap):
-                result.rows_read += 1
-                raw = tap.raw()
-                line = tap.first_line(reader.line_num)
-                if len(cells) != len(names):
-                    message = f"{len(cells)} fields where the header has {len(names)}"
-                    result.errors.append(RowError(line, message, raw))
-                    continue
-                _collect(result, line, raw, dict(zip(names, cells, strict=True)), fallback)
+        binary = path.open("rb")
+    except OSError as exc:
+        raise DataError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    try:
+        total = path.stat().st_size
+        handle = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
+        tap = _LineTap(handle)
+        reader = csv.reader(tap)
+        header = _guard(path, lambda: next(reader, None))
+        if header is None:
+            raise DataError(f"{path}: empty file (expected a header row {', '.join(COLUMNS)})")
+        names = [name.strip().lower() for name in header or ()]
+        _check_header(names, rows.fallback, path)
+    except BaseException:
+        binary.close()
+        raise
+    return _csv_chunks(path, binary, reader, tap, names, rows, total)
+
+
+def _csv_chunks(
+    path: Path,
+    binary: IO[bytes],
+    reader: Iterator[list[str]],
+    tap: _LineTap,
+    names: list[str],
+    rows: _Rows,
+    total: int,
+) -> Iterator[BarChunk]:
+    with binary:
+        records = _records(reader, tap)
+        while True:
+            cells = _guard(path, lambda: next(records, None))
+            if cells is None:
+                break
+            raw = tap.raw()
+            line = tap.first_line(reader.line_num)  # type: ignore[attr-defined]
+            if len(cells) != len(names):
+                rows.reject(line, f"{len(cells)} fields where the header has {len(names)}", raw)
+            else:
+                rows.add(line, raw, dict(zip(names, cells, strict=True)))
+            if rows.full():
+                yield rows.take(binary.tell(), total)
+        yield rows.take(total, total)
+
+
+def _guard(path: Path, step: Callable[[], T]) -> T:
+    """One read step of a CSV file, its failures as DataError naming the file."""
+    try:
+        return step()
     except UnicodeDecodeError as exc:
         raise DataError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
     except csv.Error as exc:
         raise DataError(f"{path}: malformed CSV: {exc}") from exc
     except OSError as exc:
         raise DataError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    return result
 
 
 class _LineTap:
@@ -225,37 +343,40 @@ def _records(reader: Iterator[list[str]], tap: _LineTap) -> Iterator[list[str]]:
             yield cells
 
 
-def _read_parquet(path: Path, fallback: str | None) -> BarFileResult:
-    result = BarFileResult()
+def _read_parquet(path: Path, rows: _Rows) -> Iterator[BarChunk]:
     try:
         parquet = pq.ParquetFile(path)
         names = [name.strip().lower() for name in parquet.schema_arrow.names]
-        _check_header(names, fallback, path)
-        line = 1
-        for batch in parquet.iter_batches(batch_size=_PARQUET_BATCH_ROWS):
+    except (OSError, pa.ArrowException) as exc:
+        raise DataError(f"cannot read {path} as Parquet: {exc}") from exc
+    try:
+        _check_header(names, rows.fallback, path)
+    except DataError:
+        parquet.close()
+        raise
+    return _parquet_chunks(path, parquet, names, rows)
+
+
+def _parquet_chunks(
+    path: Path, parquet: pq.ParquetFile, names: list[str], rows: _Rows
+) -> Iterator[BarChunk]:
+    total = parquet.metadata.num_rows
+    line = 1
+    try:
+        for batch in parquet.iter_batches(batch_size=rows.chunk_rows):
             columns = [column.to_pylist() for column in batch.columns]
             for values in zip(*columns, strict=True):
                 line += 1
-                result.rows_read += 1
                 row = dict(zip(names, values, strict=True))
                 raw = ", ".join(f"{name}={value!r}" for name, value in row.items())
-                _collect(result, line, raw, row, fallback)
+                rows.add(line, raw, row)
+            yield rows.take(line - 1, total, "rows")
     except (OSError, pa.ArrowException) as exc:
         raise DataError(f"cannot read {path} as Parquet: {exc}") from exc
-    return result
-
-
-def _collect(
-    result: BarFileResult,
-    line: int,
-    raw: str,
-    row: Mapping[str, object],
-    fallback: str | None,
-) -> None:
-    try:
-        result.bars.append(_parse_row(row, fallback))
-    except _RowRejected as exc:
-        result.errors.append(RowError(line, str(exc), raw))
+    finally:
+        parquet.close()
+    if rows.chunk.rows_read or total == 0:
+        yield rows.take(total, total, "rows")
 
 
 class _RowRejected(Exception):
@@ -305,8 +426,6 @@ def _parse_timestamp(value: object) -> int:
         ns = _parse_datetime(value)
     else:
         raise _RowRejected(f"timestamp {value!r} is not a time")
-    if ns % NANOS_PER_MINUTE:
-        raise _RowRejected(f"timestamp {ns_to_dt(ns).isoformat()} is not on a minute boundary")
     return ns
 
 

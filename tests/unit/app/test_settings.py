@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from jts.app.checks import bar_checks
+from jts.app.checks import collector_config
 from jts.app.settings import Settings
 from jts.app.settings import load_settings
 from jts.domain.enums import OrderType
@@ -209,3 +211,14 @@ def test_settings_are_frozen() -> None:
     with pytest.raises(ValueError, match="frozen"):
         settings.log_level = "DEBUG"  # type: ignore[misc]
     assert isinstance(settings, Settings)
+
+
+def test_the_bar_jump_limit_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().data.max_jump == Decimal("0.30")
+    monkeypatch.setenv("JTS_DATA__MAX_JUMP", "0.5")
+    settings = load_settings()
+    assert settings.data.max_jump == Decimal("0.5")
+    assert bar_checks(settings).max_jump == Decimal("0.5")
+    assert collector_config(settings).max_jump == Decimal("0.5")
+    monkeypatch.setenv("JTS_DATA__MAX_JUMP", "0")
+    assert "data.max_jump" in refused()

@@ -163,3 +163,11 @@ def calendar_for_venue(venue: str) -> TradingCalendar:
     if key in _ALWAYS_OPEN_VENUES:
         return AlwaysOpenCalendar()
     raise ConfigurationError(f"no trading calendar known for venue {venue!r}")
+
+
+def known_calendar(venue: str) -> TradingCalendar | None:
+    """The calendar of ``venue``, or None when the platform knows no calendar for it."""
+    try:
+        return calendar_for_venue(venue)
+    except ConfigurationError:
+        return None

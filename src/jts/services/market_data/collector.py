@@ -1,8 +1,9 @@
 """Market data collector: feed -> checks -> time-series store -> ``market.bars``.
 
 Bars are checked before anything downstream sees them: a bar that is not a
-one-minute bar on the minute, or that is not newer than the last bar of its
-instrument (a duplicate or an out-of-order replay), is quarantined. Store writes
+one-minute bar on the minute, that is not newer than the last bar of its
+instrument (a duplicate or an out-of-order replay), or that fails the bar checks
+every import passes too (``jts.core.bar_checks``), is quarantined. Store writes
 are batched (``flush_bars``) because the time-series store is built for large
 inserts; ``stop`` flushes, so a clean shutdown leaves nothing half-written.
 
@@ -17,8 +18,12 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from decimal import Decimal
 
 from jts.core import topics
+from jts.core.bar_checks import DEFAULT_MAX_JUMP
+from jts.core.bar_checks import BarChecks
+from jts.core.bar_checks import CalendarLookup
 from jts.core.component import Component
 from jts.domain.events import BarEvent
 from jts.domain.events import TickEvent
@@ -39,6 +44,10 @@ class CollectorConfig:
     source: str = "market-data"
     # Bars buffered before one batched insert into the time-series store.
     flush_bars: int = 5_000
+    # Venue -> trading calendar for the bar checks; None: session minutes are not checked.
+    calendars: CalendarLookup | None = None
+    # A bar moving more than this from its instrument's previous close is flagged (kept).
+    max_jump: Decimal | None = DEFAULT_MAX_JUMP
 
 
 @dataclass(slots=True)
@@ -48,6 +57,7 @@ class CollectorStats:
     ticks: int = 0
     stored: int = 0
     quarantined: int = 0
+    flagged: int = 0
 
 
 class MarketDataCollector(Component):
@@ -68,6 +78,7 @@ class MarketDataCollector(Component):
         self._journal = journal if store is not None else None
         self._pending: list[Bar] = []
         self._last_bar_ts: dict[str, int] = {}
+        self._checks = BarChecks(self.config.calendars, max_jump=self.config.max_jump)
         self.quarantine = Quarantine()
         self.stats = CollectorStats()
 
@@ -145,6 +156,13 @@ class MarketDataCollector(Component):
         if last is not None and bar.ts <= last:
             self._reject(bar, f"not newer than the last bar ({last})")
             return False
+        verdict = self._checks.check_bar(bar)
+        if verdict.problem is not None:
+            self._reject(bar, verdict.problem)
+            return False
+        if verdict.flag is not None:
+            self.stats.flagged += 1
+            log.warning("market data flagged: %s %s (%r)", bar.instrument_id, verdict.flag, bar)
         self._last_bar_ts[bar.instrument_id] = bar.ts
         self.stats.bars += 1
         return True

@@ -97,3 +97,35 @@ WHERE symbol IN {symbols:Array(String)}
 INSTRUMENTS = "SELECT DISTINCT symbol FROM market_data ORDER BY symbol"
 
 COUNT_DISTINCT = "SELECT uniqExact(symbol, timestamp) FROM market_data {where}"
+
+# ``jts data check``/``delete``: the selection of bars by symbol and an optional range of
+# epoch milliseconds; compared as integers, so a bar stored with a time no DateTime can
+# show (year 1, year 5138) is still found.
+_SELECTION = """\
+symbol = {symbol:String}
+  AND toUnixTimestamp64Milli(timestamp) >= {start_ms:Int64}
+  AND toUnixTimestamp64Milli(timestamp) < {end_ms:Int64}"""
+
+SCAN_BARS = f"""\
+SELECT ts_ms, bar.1, bar.2, bar.3, bar.4, bar.5
+FROM (
+    SELECT toUnixTimestamp64Milli(timestamp) AS ts_ms,
+           max((open, high, low, close, volume)) AS bar
+    FROM market_data
+    WHERE {_SELECTION}
+    GROUP BY ts_ms
+)
+ORDER BY ts_ms
+LIMIT {{limit:UInt32}}"""
+
+COUNT_SELECTION = f"SELECT uniqExact(timestamp) FROM market_data WHERE {_SELECTION}"
+
+DELETE_SELECTION = f"DELETE FROM market_data WHERE {_SELECTION}"
+
+DELETE_STAMPS = """\
+DELETE FROM market_data
+WHERE symbol = {symbol:String} AND toUnixTimestamp64Milli(timestamp) IN {stamps:Array(Int64)}"""
+
+COUNT_STAMPS = """\
+SELECT uniqExact(timestamp) FROM market_data
+WHERE symbol = {symbol:String} AND toUnixTimestamp64Milli(timestamp) IN {stamps:Array(Int64)}"""

@@ -14,10 +14,12 @@ import os
 import sys
 import tempfile
 import threading
+from collections.abc import AsyncIterator
 from collections.abc import Callable
 from collections.abc import Iterator
 from collections.abc import Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,10 @@ from jts.domain.market import Timeframe
 from jts.domain.timestamps import NANOS_PER_MILLI
 from jts.domain.timestamps import ns_to_dt
 from jts.storage.clickhouse.schema import COUNT_DISTINCT
+from jts.storage.clickhouse.schema import COUNT_SELECTION
+from jts.storage.clickhouse.schema import COUNT_STAMPS
+from jts.storage.clickhouse.schema import DELETE_SELECTION
+from jts.storage.clickhouse.schema import DELETE_STAMPS
 from jts.storage.clickhouse.schema import EXISTING_TIMESTAMPS
 from jts.storage.clickhouse.schema import INSTRUMENTS
 from jts.storage.clickhouse.schema import LATEST_BARS
@@ -43,6 +49,7 @@ from jts.storage.clickhouse.schema import MARKET_DATA_COLUMNS
 from jts.storage.clickhouse.schema import MARKET_DATA_TYPES
 from jts.storage.clickhouse.schema import READ_AGGREGATED_BARS
 from jts.storage.clickhouse.schema import READ_MINUTE_BARS
+from jts.storage.clickhouse.schema import SCAN_BARS
 from jts.storage.clickhouse.schema import create_schema
 
 T = TypeVar("T")
@@ -53,6 +60,23 @@ CHDB_LOCK = threading.Lock()
 _MAX_UINT64 = 2**64 - 1
 
 Row = tuple[int, str, float, float, float, float, int]
+
+# Epoch milliseconds bounding a selection with no range given (the Int64 column range).
+_FIRST_MS = -(2**63)
+_LAST_MS = 2**63 - 1
+
+
+@dataclass(frozen=True, slots=True)
+class StoredBar:
+    """A row of ``market_data`` as stored, even one no ``Bar`` could hold (a 0.0 price)."""
+
+    instrument_id: str
+    ts: int
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    volume: Decimal
 
 
 def chdb_path(data_dir: Path) -> Path:
@@ -226,6 +250,58 @@ class ClickHouseBarStore:
         rows = await self._call(self._rows, sql, params)
         return int(rows[0][0])
 
+    async def scan_bars(
+        self,
+        instrument_id: str,
+        start_ns: int | None = None,
+        end_ns: int | None = None,
+        *,
+        page: int = 10_000,
+    ) -> AsyncIterator[list[StoredBar]]:
+        """Every stored minute of ``instrument_id`` as stored, in time order, a page at a time.
+
+        Values are not checked (``jts data check`` does that): a price is whatever the
+        Float64 holds, infinity included.
+        """
+        if page < 1:
+            raise ConfigurationError(f"page must be positive, got {page}")
+        after, end_ms = _selection(start_ns, end_ns)
+        while True:
+            params = {"symbol": instrument_id, "start_ms": after, "end_ms": end_ms, "limit": page}
+            rows = await self._call(self._rows, SCAN_BARS, params)
+            if rows:
+                yield [_to_stored(instrument_id, row) for row in rows]
+            if len(rows) < page:
+                return
+            after = int(rows[-1][0]) + 1
+
+    async def count_bars(
+        self, instrument_id: str, start_ns: int | None = None, end_ns: int | None = None
+    ) -> int:
+        """Distinct minutes of ``instrument_id`` stored in ``[start_ns, end_ns)``."""
+        start_ms, end_ms = _selection(start_ns, end_ns)
+        params = {"symbol": instrument_id, "start_ms": start_ms, "end_ms": end_ms}
+        rows = await self._call(self._rows, COUNT_SELECTION, params)
+        return int(rows[0][0])
+
+    async def delete_bars(
+        self, instrument_id: str, start_ns: int | None = None, end_ns: int | None = None
+    ) -> int:
+        """Remove the bars of ``instrument_id`` in ``[start_ns, end_ns)`` (all without a
+        range); returns how many distinct minutes were removed."""
+        start_ms, end_ms = _selection(start_ns, end_ns)
+        params = {"symbol": instrument_id, "start_ms": start_ms, "end_ms": end_ms}
+        return await self._call(self._delete, COUNT_SELECTION, DELETE_SELECTION, params)
+
+    async def delete_minutes(self, instrument_id: str, stamps_ns: Sequence[int]) -> int:
+        """Remove the bars of ``instrument_id`` opening at exactly these times."""
+        removed = 0
+        stamps = sorted({ts // NANOS_PER_MILLI for ts in stamps_ns})
+        for start in range(0, len(stamps), self._batch_size):
+            params = {"symbol": instrument_id, "stamps": stamps[start : start + self._batch_size]}
+            removed += await self._call(self._delete, COUNT_STAMPS, DELETE_STAMPS, params)
+        return removed
+
     async def close(self) -> None:
         if self._closed:
             return
@@ -247,6 +323,13 @@ class ClickHouseBarStore:
     def _rows(self, sql: str, params: dict[str, Any]) -> Sequence[Sequence[Any]]:
         result: Sequence[Sequence[Any]] = self._client.query(sql, parameters=params).result_rows
         return result
+
+    def _delete(self, count_sql: str, delete_sql: str, params: dict[str, Any]) -> int:
+        """Count then delete under the lock, so the count is what the delete removed."""
+        count = int(self._rows(count_sql, params)[0][0])
+        if count:
+            self._client.command(delete_sql, parameters=params)
+        return count
 
     def _insert_new(self, rows: dict[tuple[str, int], Row]) -> int:
         """Insert the rows not stored yet; runs under the lock so the check holds."""
@@ -270,6 +353,26 @@ class ClickHouseBarStore:
                 column_type_names=list(MARKET_DATA_TYPES),
             )
         return len(fresh)
+
+
+def _selection(start_ns: int | None, end_ns: int | None) -> tuple[int, int]:
+    """``[start, end)`` in epoch milliseconds; a missing bound is open."""
+    start_ms = _FIRST_MS if start_ns is None else _ceil_div(start_ns, NANOS_PER_MILLI)
+    end_ms = _LAST_MS if end_ns is None else _ceil_div(end_ns, NANOS_PER_MILLI)
+    return start_ms, end_ms
+
+
+def _to_stored(instrument_id: str, row: Sequence[Any]) -> StoredBar:
+    ts_ms, open_, high, low, close, volume = row
+    return StoredBar(
+        instrument_id=instrument_id,
+        ts=int(ts_ms) * NANOS_PER_MILLI,
+        open=Decimal(repr(float(open_))),
+        high=Decimal(repr(float(high))),
+        low=Decimal(repr(float(low))),
+        close=Decimal(repr(float(close))),
+        volume=Decimal(int(volume)),
+    )
 
 
 def _ceil_div(a: int, b: int) -> int:

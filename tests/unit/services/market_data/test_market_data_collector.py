@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from jts.brokers.common.calendars import known_calendar
 from jts.bus.inprocess import InProcessMessageBus
 from jts.core import topics
 from jts.core.clocks import SimClock
@@ -132,6 +133,33 @@ async def test_bad_bars_are_quarantined_neither_stored_nor_published(
     assert sum("not newer than the last bar" in r for r in reasons) == 2
     assert sum("aligned to the minute" in r for r in reasons) == 2
     assert all("99" in item.item for item in collector.quarantine.items)
+
+
+async def test_bars_failing_the_shared_bar_checks_are_quarantined(
+    bus: InProcessMessageBus, bar_store: ClickHouseBarStore, observe: Observe
+) -> None:
+    bars_seen = observe(topics.MARKET_BARS)
+    config = CollectorConfig(calendars=known_calendar, max_jump=Decimal("0.30"))
+    collector = MarketDataCollector(bus, SimClock(T0), bar_store, config)
+    await collector.start()
+    infinite = Bar(SAMSUNG, Timeframe.M1, T0 + NANOS_PER_MINUTE, *(Decimal("Infinity"),) * 4,
+                   Decimal(1))  # fmt: skip
+    await collector.ingest(batch(bar(SAMSUNG, 0, 100)))
+    await collector.ingest(batch(infinite))
+    await collector.ingest(batch(bar('KRX:00"5930', 1, 100)))  # a quote in the id
+    await collector.ingest(batch(bar(SAMSUNG, 2, 200)))  # doubles: kept, flagged
+    await collector.ingest(batch(bar(SAMSUNG, 7 * 60, 200)))  # 16:00 KST
+    await bus.drain()
+    await collector.stop()
+
+    assert await stored(bar_store, SAMSUNG) == [(T0, 100), (T0 + 2 * NANOS_PER_MINUTE, 200)]
+    assert [close for _, _, close in published(bars_seen)] == [100, 200]
+    reasons = [item.reason for item in collector.quarantine.items]
+    assert len(reasons) == 3
+    assert "Infinity is not a finite number" in reasons[0]
+    assert "a KRX code is 6" in reasons[1]
+    assert "16:00 Tue (Asia/Seoul) is not a trading minute" in reasons[2]
+    assert collector.stats.flagged == 1
 
 
 async def test_stop_flushes_the_buffer(

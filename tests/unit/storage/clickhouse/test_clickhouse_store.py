@@ -399,3 +399,48 @@ def test_utc_round_trip_whatever_the_process_time_zone(tmp_path: Path, zone: str
         "day": [dt_to_ns(datetime(2024, 3, 4, tzinfo=UTC))],
         "latest": ts,
     }
+
+
+async def test_scan_returns_rows_as_stored_in_pages(
+    store: ClickHouseBarStore, raw_client: Client
+) -> None:
+    await store.write_bars([minute_bar(SAMSUNG, m) for m in range(5)] + [minute_bar(HYNIX, 0)])
+    ms = (T0 + 5 * NANOS_PER_MINUTE) // 1_000_000
+    with CHDB_LOCK:  # a bar no Bar could hold, as an old import stored it
+        raw_client.command(
+            f"INSERT INTO market_data VALUES (fromUnixTimestamp64Milli({ms}), "
+            f"'{SAMSUNG}', 0, inf, 0, 1, 3)"
+        )
+    pages = [page async for page in store.scan_bars(SAMSUNG, page=2)]
+    assert [len(page) for page in pages] == [2, 2, 2]
+    rows = [row for page in pages for row in page]
+    assert [row.ts for row in rows] == [T0 + m * NANOS_PER_MINUTE for m in range(6)]
+    assert (rows[-1].open, rows[-1].high, rows[-1].volume) == (
+        Decimal(0),
+        Decimal("Infinity"),
+        Decimal(3),
+    )
+    window = [
+        row.ts
+        async for page in store.scan_bars(SAMSUNG, T0 + NANOS_PER_MINUTE, T0 + 3 * NANOS_PER_MINUTE)
+        for row in page
+    ]
+    assert window == [T0 + NANOS_PER_MINUTE, T0 + 2 * NANOS_PER_MINUTE]
+
+
+async def test_delete_by_range_and_by_minutes_counts_what_it_removed(
+    store: ClickHouseBarStore,
+) -> None:
+    year_one = dt_to_ns(datetime(1, 1, 1, tzinfo=UTC))
+    await store.write_bars([minute_bar(SAMSUNG, m) for m in range(10)] + [minute_bar(HYNIX, 0)])
+    await store.write_bars([Bar(SAMSUNG, Timeframe.M1, year_one, *decimals(1, 1, 1, 1, 1))])
+    assert (
+        await store.delete_bars(SAMSUNG, T0 + 2 * NANOS_PER_MINUTE, T0 + 4 * NANOS_PER_MINUTE) == 2
+    )
+    assert (
+        await store.delete_bars(SAMSUNG, T0 + 2 * NANOS_PER_MINUTE, T0 + 4 * NANOS_PER_MINUTE) == 0
+    )
+    assert await store.delete_minutes(SAMSUNG, [year_one, T0, T0 + 9 * NANOS_PER_MINUTE]) == 3
+    assert await store.count(SAMSUNG) == 6
+    assert await store.delete_bars(SAMSUNG) == 6
+    assert await store.count() == 1, "the other instrument is untouched"
