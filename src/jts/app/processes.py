@@ -49,6 +49,7 @@ from jts.core.clocks import LiveClock
 from jts.core.clocks import MarketClock
 from jts.core.clocks import SimClock
 from jts.core.component import Component
+from jts.core.storage_retry import StorageRetry
 from jts.domain.errors import ConfigurationError
 from jts.domain.errors import JtsError
 from jts.domain.events import BarEvent
@@ -66,6 +67,8 @@ from jts.services.portfolio import PortfolioService
 from jts.services.strategy_engine import StrategyEngine
 from jts.sim.feed import SimulatedBarFeed
 from jts.storage.clickhouse.store import ClickHouseBarStore
+from jts.storage.dead_letters import DeadLetterFile
+from jts.storage.dead_letters import dead_letters_path
 from jts.storage.sql.migrate import upgrade
 from jts.storage.sql.repositories import SqlStore
 from jts.strategy.registry import create_strategy
@@ -294,6 +297,8 @@ async def _order_execution(settings: Settings, bus: KafkaMessageBus) -> ServiceP
             order_type=settings.execution.order_type,
             limit_offset_ticks=settings.execution.limit_offset_ticks,
         ),
+        storage_retry=StorageRetry(give_up_after=settings.execution.storage_give_up_after),
+        dead_letters=DeadLetterFile(dead_letters_path(settings.data_dir)),
     )
     reconciler = Periodic("reconciliation", settings.serve.reconcile_interval, execution.reconcile)
 

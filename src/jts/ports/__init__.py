@@ -8,6 +8,8 @@ from jts.ports.bus import MessageBus
 from jts.ports.calendar import TradingCalendar
 from jts.ports.clock import Clock
 from jts.ports.storage import BarStore
+from jts.ports.storage import DeadLetter
+from jts.ports.storage import DeadLetterSink
 from jts.ports.storage import FillRepository
 from jts.ports.storage import OrderRepository
 from jts.ports.storage import OutboxMessage
@@ -19,6 +21,8 @@ from jts.ports.storage import StrategyRepository
 __all__ = [
     "BarStore",
     "Clock",
+    "DeadLetter",
+    "DeadLetterSink",
     "ExecutionClient",
     "FillRepository",
     "Handler",

@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from dataclasses import field
 
 from jts.core.component import Component
+from jts.core.storage_retry import StorageRetry
 from jts.domain.instruments import Instrument
 from jts.ports import BarStore
 from jts.ports import Clock
+from jts.ports import DeadLetterSink
 from jts.ports import ExecutionClient
 from jts.ports import FillRepository
 from jts.ports import MessageBus
@@ -46,6 +48,8 @@ class KernelPorts:
     bar_store: BarStore | None
     instruments: Mapping[str, Instrument]
     strategies: Sequence[Strategy]
+    # Where order execution parks an event it gave up on during a storage outage.
+    dead_letters: DeadLetterSink | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +57,7 @@ class KernelConfig:
     collector: CollectorConfig = field(default_factory=CollectorConfig)
     sizing: SizingConfig = field(default_factory=SizingConfig)
     portfolio: PortfolioConfig = field(default_factory=PortfolioConfig)
+    storage_retry: StorageRetry = field(default_factory=StorageRetry)
 
 
 @dataclass(slots=True)
@@ -97,6 +102,8 @@ def build_trading_kernel(ports: KernelPorts, config: KernelConfig | None = None)
             ports.instruments,
             ports.outbox,
             config.sizing,
+            storage_retry=config.storage_retry,
+            dead_letters=ports.dead_letters,
         ),
         portfolio=PortfolioService(
             ports.bus, ports.clock, ports.positions, ports.fills, config.portfolio

@@ -13,6 +13,11 @@ reconciliation; it is never resent blindly.
 Every event leaves through the transactional outbox: it is written in the same
 transaction as the order state it announces and then published by the relay, so
 a crash between the database and the bus neither loses nor invents an event.
+
+A storage outage delays a signal, never drops it: every repository call waits
+for the store (``StorageRetry``) while the event stays unacknowledged, and a
+handler that runs out of patience parks its event as a dead letter (``jts
+doctor`` lists them) instead of letting it vanish.
 """
 
 from __future__ import annotations
@@ -27,12 +32,14 @@ from decimal import Decimal
 
 from jts.core import topics
 from jts.core.component import Component
+from jts.core.storage_retry import StorageRetry
 from jts.domain.enums import OrderStatus
 from jts.domain.enums import Side
 from jts.domain.errors import BrokerError
 from jts.domain.errors import DomainError
 from jts.domain.errors import DuplicateOrder
 from jts.domain.errors import StorageError
+from jts.domain.errors import StorageUnavailable
 from jts.domain.events import Event
 from jts.domain.events import FillEvent
 from jts.domain.events import OrderPending
@@ -43,6 +50,8 @@ from jts.domain.instruments import Instrument
 from jts.domain.orders import Order
 from jts.domain.reports import ExecutionReport
 from jts.ports import Clock
+from jts.ports import DeadLetter
+from jts.ports import DeadLetterSink
 from jts.ports import ExecutionClient
 from jts.ports import MessageBus
 from jts.ports import OrderRepository
@@ -50,6 +59,7 @@ from jts.ports import OutboxMessage
 from jts.ports import OutboxRepository
 from jts.services.execution.outbox import OutboxConfig
 from jts.services.execution.outbox import OutboxRelay
+from jts.services.execution.patient_orders import PatientOrderRepository
 from jts.services.execution.reconciliation import reconcile_order
 from jts.services.execution.sizing import OrderPlan
 from jts.services.execution.sizing import SizingConfig
@@ -87,12 +97,16 @@ class OrderExecutionService(Component):
         sizing: SizingConfig | None = None,
         name: str = "order-execution",
         outbox_config: OutboxConfig | None = None,
+        *,
+        storage_retry: StorageRetry | None = None,
+        dead_letters: DeadLetterSink | None = None,
     ) -> None:
         super().__init__(name)
         self._bus = bus
         self.relay = OutboxRelay(bus, outbox, outbox_config)
         self._clock = clock
-        self._orders = orders
+        self._orders = PatientOrderRepository(orders, storage_retry or StorageRetry())
+        self._dead_letters = dead_letters
         self._client = client
         self._instruments = dict(instruments)
         self._sizing = sizing or SizingConfig()
@@ -181,6 +195,10 @@ class OrderExecutionService(Component):
             self._open.pop(order.client_order_id, None)
             self._skip("duplicate signal")
             return
+        except StorageUnavailable as exc:
+            self._open.pop(order.client_order_id, None)
+            await self._dead_letter(topics.SIGNALS, self.SIGNAL_GROUP, event, exc)
+            return
         except BaseException:
             self._open.pop(order.client_order_id, None)
             raise
@@ -247,6 +265,12 @@ class OrderExecutionService(Component):
             messages = [self._status_message(order, previous)]
             try:
                 await self._orders.save_transition(order, previous, outbox=messages)
+            except StorageUnavailable as exc:
+                # Still NEW in the store: forget our SUBMITTED copy; a restart routes it again.
+                self._in_flight.discard(order.client_order_id)
+                self._open.pop(order.client_order_id, None)
+                await self._dead_letter(topics.ORDERS_PENDING, self.ROUTER_GROUP, event, exc)
+                return
             except BaseException:
                 self._in_flight.discard(order.client_order_id)
                 raise
@@ -257,6 +281,25 @@ class OrderExecutionService(Component):
             await self._mark_unknown(order, f"submit failed: {exc}")
         finally:
             self._in_flight.discard(order.client_order_id)
+
+    async def _dead_letter(
+        self, topic: str, group: str, event: Event, error: StorageUnavailable
+    ) -> None:
+        """Park ``event`` where the failed store is not, and say so loudly."""
+        reason = f"gave up waiting for the store: {error}"
+        log.error(
+            "%s %s (key %s) dead-lettered by %s: %s",
+            event.type,
+            event.event_id,
+            event.key,
+            group,
+            reason,
+        )
+        if self._dead_letters is None:
+            log.error("no dead-letter file configured; the event was: %s", event.model_dump_json())
+            return
+        letter = DeadLetter(topic, group, event, reason, self._clock.timestamp_ns())
+        await self._dead_letters.record(letter)
 
     async def _mark_unknown(self, order: Order, reason: str) -> None:
         async with self._lock(order.client_order_id):

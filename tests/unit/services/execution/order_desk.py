@@ -22,6 +22,7 @@ from jts.brokers.paper.factory import build_paper_venue
 from jts.bus.inprocess import InProcessMessageBus
 from jts.core import topics
 from jts.core.clocks import SimClock
+from jts.core.storage_retry import StorageRetry
 from jts.domain.enums import Side
 from jts.domain.errors import BrokerUnavailable
 from jts.domain.events import Event
@@ -36,6 +37,7 @@ from jts.domain.reports import ExecutionReport
 from jts.domain.reports import OrderStatusReport
 from jts.domain.signals import Signal
 from jts.domain.timestamps import dt_to_ns
+from jts.ports import DeadLetterSink
 from jts.ports import ReportHandler
 from jts.services.execution import OrderExecutionService
 from jts.services.execution import SizingConfig
@@ -167,7 +169,13 @@ class Desk:
 
 
 def build_service(
-    bus: InProcessMessageBus, clock: SimClock, store: SqlStore, link: FlakyLink
+    bus: InProcessMessageBus,
+    clock: SimClock,
+    store: SqlStore,
+    link: FlakyLink,
+    *,
+    storage_retry: StorageRetry | None = None,
+    dead_letters: DeadLetterSink | None = None,
 ) -> OrderExecutionService:
     return OrderExecutionService(
         bus,
@@ -177,6 +185,8 @@ def build_service(
         {SAMSUNG: INSTRUMENT},
         store.outbox,
         SizingConfig(notional_per_order=Decimal(10_000_000)),
+        storage_retry=storage_retry,
+        dead_letters=dead_letters,
     )
 
 
