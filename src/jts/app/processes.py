@@ -350,6 +350,7 @@ async def _portfolio(settings: Settings, bus: KafkaMessageBus) -> ServiceProcess
             starting_cash=paper.starting_cash,
             snapshot_every_bars=5 * max(1, len(_universe(settings))),
         ),
+        storage_retry=StorageRetry(give_up_after=settings.execution.storage_give_up_after),
     )
 
     def stats() -> Mapping[str, Any]:

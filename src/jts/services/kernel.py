@@ -106,6 +106,11 @@ def build_trading_kernel(ports: KernelPorts, config: KernelConfig | None = None)
             dead_letters=ports.dead_letters,
         ),
         portfolio=PortfolioService(
-            ports.bus, ports.clock, ports.positions, ports.fills, config.portfolio
+            ports.bus,
+            ports.clock,
+            ports.positions,
+            ports.fills,
+            config.portfolio,
+            storage_retry=config.storage_retry,
         ),
     )
