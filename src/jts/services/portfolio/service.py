@@ -110,7 +110,9 @@ class PortfolioService(Component):
         self._applied.add(fill.fill_id)
         position = self.positions.get(fill.instrument_id)
         if position is None:
-            position = Position(fill.instrument_id, account=self.config.account)
+            position = Position(
+                fill.instrument_id, account=self.config.account, currency=self.config.currency
+            )
             self.positions[fill.instrument_id] = position
         position.apply_fill(fill)
         self.cash += fill.cash_delta

@@ -17,8 +17,10 @@ from jts.domain.enums import OrderStatus
 from jts.domain.enums import OrderType
 from jts.domain.enums import Side
 from jts.domain.enums import TimeInForce
+from jts.domain.errors import ConfigurationError
 from jts.domain.errors import StorageError
 from jts.domain.fills import Fill
+from jts.domain.money import quantize_money
 from jts.domain.orders import Order
 from jts.domain.positions import Position
 from jts.domain.strategies import StrategyRecord
@@ -159,14 +161,20 @@ def row_to_fill(row: FillRow) -> Fill:
 
 
 def position_values(position: Position) -> dict[str, object]:
+    """The row of ``position``; its amounts of money rounded to the currency's unit."""
+    try:
+        money = {
+            name: quantize_money(getattr(position, name), position.currency)
+            for name in ("realised_pnl", "fees", "taxes")
+        }
+    except ConfigurationError as exc:
+        raise StorageError(f"position {position.account}/{position.instrument_id}: {exc}") from None
     return {
         "account": position.account,
         "symbol": position.instrument_id,
         "quantity": position.quantity,
         "avg_price": position.avg_price,
-        "realised_pnl": position.realised_pnl,
-        "fees": position.fees,
-        "taxes": position.taxes,
+        **money,
         "bought_quantity": position.bought_quantity,
         "sold_quantity": position.sold_quantity,
         "last_price": position.last_price,
