@@ -107,6 +107,8 @@ class OrderExecutionService(Component):
         self._clock = clock
         self._orders = PatientOrderRepository(orders, storage_retry or StorageRetry())
         self._dead_letters = dead_letters
+        # Set when reconciliation had to wait for the clock to have a time (see reconcile).
+        self._reconcile_deferred = False
         self._client = client
         self._instruments = dict(instruments)
         self._sizing = sizing or SizingConfig()
@@ -151,6 +153,8 @@ class OrderExecutionService(Component):
     async def handle_signal(self, event: Event) -> None:
         if not isinstance(event, SignalEvent):
             return
+        if self._reconcile_deferred and self._clock.timestamp_ns() > 0:
+            await self.reconcile()
         self.stats.signals += 1
         signal = event.to_signal()
         client_order_id = client_order_id_for(signal.signal_id)
@@ -388,7 +392,22 @@ class OrderExecutionService(Component):
     # -- reconciliation ------------------------------------------------------------------
 
     async def reconcile(self) -> int:
-        """Bring every open order in line with the venue; returns how many changed."""
+        """Bring every open order in line with the venue; returns how many changed.
+
+        Deferred (with an error in the log) while the clock reads 0: what it finds would
+        be stamped 1970-01-01. The next signal after the clock moves runs it.
+        """
+        now = self._clock.timestamp_ns()
+        if now <= 0:
+            self._reconcile_deferred = True
+            log.error(
+                "reconciliation deferred: the clock has no market time yet (%d); %d open"
+                " order(s) wait until it has one",
+                now,
+                len(self._open),
+            )
+            return 0
+        self._reconcile_deferred = False
         changed = 0
         for order in list(self._open.values()):
             if order.status is OrderStatus.NEW or order.client_order_id in self._in_flight:

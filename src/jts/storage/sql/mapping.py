@@ -51,8 +51,16 @@ def strategy_uuid(ref: str) -> uuid.UUID:
         return uuid.uuid5(STRATEGY_NAMESPACE, ref)
 
 
+def market_time(ns: int, what: str) -> datetime:
+    """``ns`` as a datetime; 0 or less means a clock that was never set, which is refused."""
+    if ns <= 0:
+        raise StorageError(f"{what}: timestamp {ns} is not a time (was the clock set?)")
+    return ns_to_dt(ns)
+
+
 def order_state_values(order: Order) -> dict[str, object]:
     """The columns a state change may touch."""
+    updated_at = market_time(order.updated_ts, f"order {order.client_order_id}")
     return {
         "status": order.status.value,
         "filled_quantity": order.filled_quantity,
@@ -60,7 +68,7 @@ def order_state_values(order: Order) -> dict[str, object]:
         "venue_order_id": order.venue_order_id,
         "reason": order.reason,
         "updated_ts": order.updated_ts,
-        "updated_at": ns_to_dt(order.updated_ts),
+        "updated_at": updated_at,
     }
 
 
@@ -75,7 +83,7 @@ def order_to_row(order: Order) -> OrderRow:
         quantity=order.quantity,
         price=order.price,
         broker=order.broker,
-        created_at=ns_to_dt(order.created_ts),
+        created_at=market_time(order.created_ts, f"order {order.client_order_id}"),
         client_order_id=order.client_order_id,
         order_type=order.order_type.value,
         time_in_force=order.time_in_force.value,
@@ -140,7 +148,7 @@ def fill_to_row(fill: Fill) -> FillRow:
         tax=fill.tax,
         liquidity=fill.liquidity.value,
         ts=fill.ts,
-        executed_at=ns_to_dt(fill.ts),
+        executed_at=market_time(fill.ts, f"fill {fill.fill_id}"),
     )
 
 
