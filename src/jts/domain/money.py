@@ -24,6 +24,12 @@ CURRENCY_PLACES: dict[str, int] = {
 }
 
 
+# The largest amount of money the platform accepts (starting cash): Decimal's 28 digits must
+# hold it plus the fractional digits of averages and rates, or sums are rounded and the
+# books stop balancing (1e30 did).
+MAX_AMOUNT = Decimal(10) ** 15
+
+
 def currency_places(currency: str) -> int:
     try:
         return CURRENCY_PLACES[currency]
