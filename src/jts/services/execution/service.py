@@ -130,6 +130,10 @@ class OrderExecutionService(Component):
             # A venue report may have come in (and loaded the order) while we listed.
             self._open.setdefault(order.client_order_id, order)
         await self.reconcile()
+        if not self._reconcile_deferred:
+            await self._route_stranded()
+
+    async def _route_stranded(self) -> None:
         # The outbox carried orders.pending out, but an in-process bus loses what it had
         # queued in a crash: publishing again is safe, the router only sends orders still NEW.
         for order in list(self._open.values()):
@@ -154,7 +158,8 @@ class OrderExecutionService(Component):
         if not isinstance(event, SignalEvent):
             return
         if self._reconcile_deferred and self._clock.timestamp_ns() > 0:
-            await self.reconcile()
+            await self.reconcile()  # what start could not do before the clock had a time
+            await self._route_stranded()
         self.stats.signals += 1
         signal = event.to_signal()
         client_order_id = client_order_id_for(signal.signal_id)
@@ -269,15 +274,14 @@ class OrderExecutionService(Component):
             messages = [self._status_message(order, previous)]
             try:
                 await self._orders.save_transition(order, previous, outbox=messages)
-            except StorageUnavailable as exc:
-                # Still NEW in the store: forget our SUBMITTED copy; a restart routes it again.
+            except BaseException as exc:
+                # Still NEW in the store: forget our SUBMITTED copy (the next path reloads it).
                 self._in_flight.discard(order.client_order_id)
                 self._open.pop(order.client_order_id, None)
+                if not isinstance(exc, StorageUnavailable):
+                    raise
                 await self._dead_letter(topics.ORDERS_PENDING, self.ROUTER_GROUP, event, exc)
                 return
-            except BaseException:
-                self._in_flight.discard(order.client_order_id)
-                raise
         try:
             await self.relay.deliver(messages)
             await self._client.submit_order(order)

@@ -20,7 +20,9 @@ from jts.domain.enums import OrderStatus
 from jts.domain.enums import OrderType
 from jts.domain.enums import Side
 from jts.domain.events import OrderStatusChanged
+from jts.domain.events import SignalEvent
 from jts.domain.orders import Order
+from jts.domain.signals import Signal
 from jts.domain.timestamps import NANOS_PER_SECOND
 from jts.services.execution.reconciliation import reconcile_order
 
@@ -276,3 +278,49 @@ async def test_reconcile_order_refuses_a_clock_at_zero(desk: Desk) -> None:
     await desk.signal(Side.BUY, 60_000)
     with pytest.raises(ValueError, match="clock"):
         await reconcile_order(await desk.only_order(), desk.link, 0)
+
+
+async def test_an_order_stranded_as_new_waits_for_the_clock_before_it_is_routed(
+    desk: Desk,
+) -> None:
+    stranded = Order(
+        instrument_id=SAMSUNG,
+        side=Side.BUY,
+        order_type=OrderType.LIMIT,
+        quantity=Decimal(10),
+        price=Decimal(60_000),
+        created_ts=desk.clock.timestamp_ns(),
+        broker="paper",
+    )
+    await desk.store.orders.add(stranded)
+    await desk.service.stop()
+
+    bus = InProcessMessageBus()
+    clock = SimClock()
+    link = FlakyLink(paper_venue(desk.clock).execution)
+    restarted = build_service(bus, clock, desk.store, link)
+    await bus.start()
+    try:
+        await restarted.start()
+        await bus.drain()
+        assert link.sent == []  # not routed "in 1970"
+        assert (await desk.only_order()).status is S.NEW
+        assert not bus.failed
+
+        clock.set_time(desk.clock.timestamp_ns() + 60 * NANOS_PER_SECOND)
+        signal = SignalEvent.from_signal(
+            Signal("test", SAMSUNG, Side.SELL, clock.timestamp_ns(), Decimal(60_000)),
+            ts=clock.timestamp_ns(),
+            source="test",
+        )
+        await bus.publish(topics.SIGNALS, signal)  # the first event after market time began
+        await bus.drain()
+    finally:
+        await restarted.stop()
+        await bus.stop()
+
+    order = await desk.store.orders.get(stranded.order_id)
+    assert order is not None and order.status is S.ACCEPTED
+    assert link.sent == [stranded.client_order_id]
+    trail = await desk.store.orders.audit_trail(stranded.order_id)
+    assert all(ts > 0 for _, _, ts in trail)
