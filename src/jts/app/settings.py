@@ -204,8 +204,9 @@ class ExecutionSettings(_Section):
     order_type: OrderType = OrderType.LIMIT
     notional_per_order: Decimal = Field(Decimal(10_000_000), gt=0)
     limit_offset_ticks: int = Field(1, ge=0, le=20)
-    # Seconds a signal waits out a storage outage before it is parked as a dead letter.
-    storage_give_up_after: float = Field(300.0, gt=0, le=86_400)
+    # Seconds a signal waits out a storage outage before it is parked as a dead letter
+    # (kept under Kafka's 5-minute max.poll.interval, past which a consumer leaves its group).
+    storage_give_up_after: float = Field(240.0, gt=0, le=280)
 
 
 class Settings(BaseSettings):

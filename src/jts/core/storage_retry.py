@@ -34,7 +34,8 @@ log = logging.getLogger("jts.storage.retry")
 class StorageRetry:
     """How long a handler waits for the store before it gives up to a dead letter."""
 
-    give_up_after: float = 300.0
+    # Under Kafka's default max.poll.interval (5 min): a consumer blocked longer leaves its group.
+    give_up_after: float = 240.0
     initial_wait: float = 0.1
     max_wait: float = 5.0
 
