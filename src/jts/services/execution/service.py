@@ -158,6 +158,7 @@ class OrderExecutionService(Component):
         if not isinstance(event, SignalEvent):
             return
         if self._reconcile_deferred and self._clock.timestamp_ns() > 0:
+            self._reconcile_deferred = False  # once, even with signals on several lanes
             await self.reconcile()  # what start could not do before the clock had a time
             await self._route_stranded()
         self.stats.signals += 1
