@@ -18,6 +18,7 @@ from datetime import UTC
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from pathlib import Path
 
 from jts.app.market_store import bar_journal_dir
 from jts.app.settings import Settings
@@ -32,6 +33,9 @@ from jts.storage.bar_journal import read_segment
 from jts.storage.bar_journal import recover_journal
 from jts.storage.clickhouse.store import ClickHouseBarStore
 from jts.storage.clickhouse.store import chdb_path
+from jts.storage.dead_letters import DeadLetterRecord
+from jts.storage.dead_letters import dead_letters_path
+from jts.storage.dead_letters import list_dead_letters
 from jts.storage.halts import FileHaltStore
 from jts.storage.sql.engine import sqlite_path
 from jts.storage.sql.inspection import fills_in_written_order
@@ -92,6 +96,7 @@ async def examine(settings: Settings) -> list[Finding]:
     findings.append(_ok("schema", "database schema is current"))
     findings += _journal_findings(settings)
     findings += await _halt_findings(settings)
+    findings += _dead_letter_findings(settings)
     sql = SqlStore.open(settings.sql_url)
     try:
         findings += await _ledger_findings(settings, sql)
@@ -122,6 +127,52 @@ async def _halt_findings(settings: Settings) -> list[Finding]:
         )
         for halt in halts.values()
     ] or [_ok("trading halts", "no account is halted")]
+
+
+# -- dead letters ----------------------------------------------------------------------------
+
+
+def _dead_letter_findings(settings: Settings) -> list[Finding]:
+    """Events given up on in a storage outage: never re-sent from here (the market moved on)."""
+    letters = list_dead_letters(settings.data_dir)
+    if not letters:
+        return [_ok("dead letters", "no event was given up on")]
+    shown = "; ".join(_letter(letter) for letter in letters[:3])
+    more = f" (+{len(letters) - 3} more)" if len(letters) > 3 else ""
+    path = dead_letters_path(settings.data_dir)
+
+    async def acknowledge() -> str:
+        target = archive_dir(settings)
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(path), str(target / path.name))
+        return f"moved {path.name} to {target}"
+
+    return [
+        Finding(
+            "dead letters",
+            Severity.PROBLEM,
+            f"{len(letters)} events were given up on during a storage outage and never became "
+            f"orders: {shown}{more}",
+            Repair(
+                "acknowledge them: move the dead-letter file to the archive (kept, not deleted)",
+                acknowledge,
+            ),
+        )
+    ]
+
+
+def _letter(letter: DeadLetterRecord) -> str:
+    if letter.problem is not None:
+        return f"line {letter.line}: {letter.problem}"
+    when = (
+        f" at {letter.market_time.astimezone(KST):%Y-%m-%d %H:%M KST}" if letter.market_time else ""
+    )
+    return f"{letter.event_type} {letter.event_id} (key {letter.key}){when}: {letter.reason}"
+
+
+def archive_dir(settings: Settings) -> Path:
+    """A fresh folder under ``<data_dir>/archive`` named for now (the CLI's wall clock)."""
+    return settings.data_dir / "archive" / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 # -- bar journal -----------------------------------------------------------------------------
@@ -339,9 +390,8 @@ def _archiver(settings: Settings) -> Repair | None:
         return None
 
     async def repair() -> str:
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        target = settings.data_dir / "archive" / stamp
-        target.mkdir(parents=True)
+        target = archive_dir(settings)
+        target.mkdir(parents=True, exist_ok=True)
         moved = []
         candidates = [
             db_file,

@@ -34,6 +34,7 @@ from jts.brokers.paper.execution import PaperExecutionClient
 from jts.brokers.paper.factory import build_paper_venue
 from jts.bus.inprocess import InProcessMessageBus
 from jts.core.clocks import SimClock
+from jts.core.storage_retry import StorageRetry
 from jts.domain.instruments import Instrument
 from jts.domain.reports import MarketDataBatch
 from jts.ports import TradingCalendar
@@ -45,6 +46,8 @@ from jts.services.kernel import build_trading_kernel
 from jts.services.portfolio import PortfolioConfig
 from jts.storage.bar_journal import FileBarJournal
 from jts.storage.clickhouse.store import ClickHouseBarStore
+from jts.storage.dead_letters import DeadLetterFile
+from jts.storage.dead_letters import dead_letters_path
 from jts.storage.halts import FileHaltStore
 from jts.storage.sql.migrate import upgrade
 from jts.storage.sql.repositories import SqlStore
@@ -243,8 +246,10 @@ async def _assemble(
             instruments=by_id,
             strategies=[strategy],
             halts=FileHaltStore(settings.data_dir),
+            dead_letters=DeadLetterFile(dead_letters_path(settings.data_dir)),
         ),
         KernelConfig(
+            storage_retry=StorageRetry(give_up_after=settings.execution.storage_give_up_after),
             collector=collector_config(settings),
             sizing=SizingConfig(
                 notional_per_order=settings.execution.notional_per_order,

@@ -53,6 +53,7 @@ from jts.core.clocks import LiveClock
 from jts.core.clocks import MarketClock
 from jts.core.clocks import SimClock
 from jts.core.component import Component
+from jts.core.storage_retry import StorageRetry
 from jts.domain.errors import ConfigurationError
 from jts.domain.errors import JtsError
 from jts.domain.events import BarEvent
@@ -70,6 +71,8 @@ from jts.services.strategy_engine import StrategyEngine
 from jts.sim.feed import SimulatedBarFeed
 from jts.storage.bar_journal import FileBarJournal
 from jts.storage.clickhouse.store import ClickHouseBarStore
+from jts.storage.dead_letters import DeadLetterFile
+from jts.storage.dead_letters import dead_letters_path
 from jts.storage.halts import FileHaltStore
 from jts.storage.sql.migrate import upgrade
 from jts.storage.sql.repositories import SqlStore
@@ -309,6 +312,8 @@ async def _order_execution(settings: Settings, bus: KafkaMessageBus) -> ServiceP
             limit_offset_ticks=settings.execution.limit_offset_ticks,
         ),
         halts=FileHaltStore(settings.data_dir),
+        storage_retry=StorageRetry(give_up_after=settings.execution.storage_give_up_after),
+        dead_letters=DeadLetterFile(dead_letters_path(settings.data_dir)),
     )
     reconciler = Periodic("reconciliation", settings.serve.reconcile_interval, execution.reconcile)
 
@@ -360,6 +365,7 @@ async def _portfolio(settings: Settings, bus: KafkaMessageBus) -> ServiceProcess
             starting_cash=paper.starting_cash,
             snapshot_every_bars=5 * max(1, len(_universe(settings))),
         ),
+        storage_retry=StorageRetry(give_up_after=settings.execution.storage_give_up_after),
     )
 
     def stats() -> Mapping[str, Any]:

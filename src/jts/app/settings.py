@@ -21,6 +21,7 @@ from pydantic import ConfigDict
 from pydantic import Field
 from pydantic import SecretStr
 from pydantic import ValidationError
+from pydantic import ValidationInfo
 from pydantic import field_validator
 from pydantic import model_validator
 from pydantic_settings import BaseSettings
@@ -36,8 +37,12 @@ from jts.brokers.kis.config import KisSettings
 from jts.domain.enums import OrderType
 from jts.domain.errors import ConfigurationError
 from jts.domain.instruments import InstrumentId
+from jts.domain.money import CURRENCY_PLACES
+from jts.domain.money import MAX_AMOUNT
+from jts.domain.money import currency_places
 from jts.domain.secrets import HOW_TO_MAKE_ONE
 from jts.domain.secrets import weak_secret_reason
+from jts.sim.fees import krx_tax_schedule_start
 
 ENV_PREFIX = "JTS_"
 DEFAULT_CONFIG_FILE = "jts.toml"
@@ -70,11 +75,31 @@ class BusSettings(_Section):
 
 class PaperSettings(_Section):
     account: str = "paper"
-    starting_cash: Decimal = Field(Decimal(100_000_000), gt=0)
+    # Before starting_cash, whose validator needs it.
     currency: str = "KRW"
+    # At most MAX_AMOUNT (1e15), in whole units of ``currency`` (whole won for KRW).
+    starting_cash: Decimal = Field(Decimal(100_000_000), gt=0, le=MAX_AMOUNT, allow_inf_nan=False)
     commission_rate: Decimal = Field(Decimal("0.00015"), ge=0, lt=Decimal("0.01"))
     participation_rate: Decimal = Field(Decimal("0.10"), gt=0, le=1)
     allow_short: bool = False
+
+    @field_validator("currency")
+    @classmethod
+    def _known_currency(cls, value: str) -> str:
+        if value not in CURRENCY_PLACES:
+            raise ValueError(f"unknown currency; known: {', '.join(sorted(CURRENCY_PLACES))}")
+        return value
+
+    @field_validator("starting_cash")
+    @classmethod
+    def _cash_in_currency_units(cls, value: Decimal, info: ValidationInfo) -> Decimal:
+        currency = info.data.get("currency")
+        if currency is None:
+            return value  # the currency itself was refused, and is reported
+        places = currency_places(currency)
+        if value != value.quantize(Decimal(1).scaleb(-places)):
+            raise ValueError(f"has more decimals than {currency} has ({places})")
+        return value
 
 
 class ServeSettings(_Section):
@@ -160,6 +185,17 @@ class FeedSettings(_Section):
     backfill_sessions: int = Field(1, ge=0, le=400)
     gap_check_interval: float = Field(300.0, gt=0)
 
+    @field_validator("start_date")
+    @classmethod
+    def _fees_known(cls, value: date) -> date:
+        first = krx_tax_schedule_start()
+        if value < first:
+            raise ValueError(
+                f"the KRX fee and tax schedule starts {first.isoformat()}; a run from "
+                f"{value.isoformat()} would fail midway (add earlier rates in jts.sim.fees)"
+            )
+        return value
+
     @model_validator(mode="after")
     def _replay_file(self) -> FeedSettings:
         if self.source == "file" and self.replay_file is None:
@@ -196,6 +232,9 @@ class ExecutionSettings(_Section):
     order_type: OrderType = OrderType.LIMIT
     notional_per_order: Decimal = Field(Decimal(10_000_000), gt=0)
     limit_offset_ticks: int = Field(1, ge=0, le=20)
+    # Seconds a signal waits out a storage outage before it is parked as a dead letter
+    # (kept under Kafka's 5-minute max.poll.interval, past which a consumer leaves its group).
+    storage_give_up_after: float = Field(240.0, gt=0, le=280)
 
 
 class Settings(BaseSettings):

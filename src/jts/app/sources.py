@@ -70,11 +70,40 @@ def select_instruments(settings: Settings) -> list[Instrument]:
     return [universe[s] for s in settings.feed.symbols]
 
 
+_SETTLEMENT_SESSIONS = 2
+
+
 def session_window(calendar: TradingCalendar, start: date, sessions: int | None) -> list[date]:
-    """The first ``sessions`` sessions from ``start``; None means all the calendar knows."""
-    horizon = start + timedelta(days=(sessions or 400) * _CALENDAR_DAYS_PER_SESSION + 14)
+    """The first ``sessions`` sessions from ``start``; None means all the calendar knows.
+
+    Asking for more sessions than the calendar has is refused before anything runs: the
+    run would otherwise stop short of what was asked, or fail midway.
+    """
+    wanted = (sessions or 400) + _SETTLEMENT_SESSIONS
+    horizon = start + timedelta(days=wanted * _CALENDAR_DAYS_PER_SESSION + 14)
     days = calendar.sessions(start, horizon)
-    return days if sessions is None else days[:sessions]
+    if sessions is None:
+        # Up to the calendar's end, less the sessions whose sales could not settle.
+        while days and not _settles(calendar, days[-1]):
+            days.pop()
+        return days
+    # A sale on the last session settles (and is taxed) T+2 sessions later: those too.
+    needed = sessions + _SETTLEMENT_SESSIONS
+    if len(days) < needed:
+        raise ConfigurationError(
+            f"feed.start_date {start} + feed.sessions {sessions}: the trading calendar has "
+            f"{len(days)} session(s) from {start}, {needed} are needed (with T+2 settlement); "
+            "start earlier or ask for fewer sessions"
+        )
+    return days[:sessions]
+
+
+def _settles(calendar: TradingCalendar, day: date) -> bool:
+    try:
+        calendar.settlement_date(day, _SETTLEMENT_SESSIONS)
+    except ConfigurationError:
+        return False
+    return True
 
 
 def session_minutes(calendar: TradingCalendar, days: list[date]) -> int:

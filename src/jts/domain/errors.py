@@ -18,6 +18,7 @@
     │   ├── OrderRejectedByVenue    carries the venue's reason
     │   └── UnknownOrder
     ├── StorageError
+    │   ├── StorageUnavailable      an outage (locked, unreachable, timed out): worth retrying
     │   └── DuplicateOrder          an order with this client order id is stored already
     ├── BusError                    the message bus could not take or deliver an event
     ├── DataError                   malformed market data (quarantined, not stored)
@@ -107,6 +108,10 @@ class UnknownOrder(BrokerError):
 
 class StorageError(JtsError):
     """A store could not read or write."""
+
+
+class StorageUnavailable(StorageError):
+    """The store is locked, unreachable or timed out: the same call may succeed later."""
 
 
 class DuplicateOrder(StorageError):

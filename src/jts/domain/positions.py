@@ -26,6 +26,8 @@ class Position:
     sold_quantity: Decimal = ZERO
     last_price: Decimal | None = None
     updated_ts: int = 0
+    # The account's currency: P&L, fees and taxes are stored rounded to its unit.
+    currency: str = "KRW"
 
     def apply_fill(self, fill: Fill) -> Decimal:
         """Apply ``fill`` and return the P&L it realised (before costs)."""

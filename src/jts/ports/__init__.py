@@ -9,6 +9,8 @@ from jts.ports.calendar import TradingCalendar
 from jts.ports.clock import Clock
 from jts.ports.storage import BarJournal
 from jts.ports.storage import BarStore
+from jts.ports.storage import DeadLetter
+from jts.ports.storage import DeadLetterSink
 from jts.ports.storage import FillRepository
 from jts.ports.storage import OrderRepository
 from jts.ports.storage import OutboxMessage
@@ -22,6 +24,8 @@ __all__ = [
     "BarJournal",
     "BarStore",
     "Clock",
+    "DeadLetter",
+    "DeadLetterSink",
     "ExecutionClient",
     "FillRepository",
     "Handler",

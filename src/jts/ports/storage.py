@@ -34,6 +34,26 @@ class StoredOutboxMessage:
     created_ts: int
 
 
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """An event a handler gave up on after waiting out a storage outage, and why."""
+
+    topic: str
+    group: str
+    event: Event
+    reason: str
+    # The clock's time when the handler gave up (market time in a simulation).
+    ts: int
+
+
+class DeadLetterSink(Protocol):
+    """Keeps dead letters where the failing store is not (a file beside the database)."""
+
+    async def record(self, letter: DeadLetter) -> None:
+        """Durably keep ``letter``; raises OSError when even that fails."""
+        ...
+
+
 class OrderRepository(Protocol):
     async def add(self, order: Order, *, outbox: Sequence[OutboxMessage] = ()) -> None:
         """Persist a NEW order, its first audit entry and ``outbox``, in one transaction.

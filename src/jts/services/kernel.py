@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from dataclasses import field
 
 from jts.core.component import Component
+from jts.core.storage_retry import StorageRetry
 from jts.domain.instruments import Instrument
 from jts.ports import BarJournal
 from jts.ports import BarStore
 from jts.ports import Clock
+from jts.ports import DeadLetterSink
 from jts.ports import ExecutionClient
 from jts.ports import FillRepository
 from jts.ports import MessageBus
@@ -52,6 +54,8 @@ class KernelPorts:
     bar_journal: BarJournal | None = None
     # Where halts after foreign orders are kept; None keeps them in memory only.
     halts: TradingHaltStore | None = None
+    # Where order execution parks an event it gave up on during a storage outage.
+    dead_letters: DeadLetterSink | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +63,7 @@ class KernelConfig:
     collector: CollectorConfig = field(default_factory=CollectorConfig)
     sizing: SizingConfig = field(default_factory=SizingConfig)
     portfolio: PortfolioConfig = field(default_factory=PortfolioConfig)
+    storage_retry: StorageRetry = field(default_factory=StorageRetry)
 
 
 @dataclass(slots=True)
@@ -106,8 +111,15 @@ def build_trading_kernel(ports: KernelPorts, config: KernelConfig | None = None)
             ports.outbox,
             config.sizing,
             halts=ports.halts,
+            storage_retry=config.storage_retry,
+            dead_letters=ports.dead_letters,
         ),
         portfolio=PortfolioService(
-            ports.bus, ports.clock, ports.positions, ports.fills, config.portfolio
+            ports.bus,
+            ports.clock,
+            ports.positions,
+            ports.fills,
+            config.portfolio,
+            storage_retry=config.storage_retry,
         ),
     )

@@ -49,6 +49,11 @@ _KRX_TAX: dict[Market, tuple[tuple[date, Decimal], ...]] = {
 }
 
 
+def krx_tax_schedule_start() -> date:
+    """The first day every KRX board has a sell-tax rate: a simulation may not start earlier."""
+    return max(steps[0][0] for steps in _KRX_TAX.values())
+
+
 class RateSchedule:
     """A rate that changes on given dates; each rate holds until the next one starts."""
 

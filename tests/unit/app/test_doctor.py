@@ -23,13 +23,18 @@ from jts.domain.enums import OrderStatus
 from jts.domain.enums import OrderType
 from jts.domain.enums import Side
 from jts.domain.enums import TimeInForce
+from jts.domain.events import SignalEvent
 from jts.domain.fills import Fill
 from jts.domain.market import Bar
 from jts.domain.market import Timeframe
 from jts.domain.orders import Order
 from jts.domain.positions import Position
+from jts.domain.signals import Signal
+from jts.ports.storage import DeadLetter
 from jts.storage.bar_journal import FileBarJournal
 from jts.storage.clickhouse.store import ClickHouseBarStore
+from jts.storage.dead_letters import DeadLetterFile
+from jts.storage.dead_letters import dead_letters_path
 from jts.storage.halts import FileHaltStore
 from jts.storage.sql.migrate import upgrade
 from jts.storage.sql.repositories import SqlStore
@@ -243,3 +248,34 @@ def test_a_halted_account_is_shown_with_how_to_resume(settings: Settings) -> Non
     result = CliRunner().invoke(app, ["doctor"], env={"JTS_DATA_DIR": str(settings.data_dir)})
     assert result.exit_code == 1, result.output
     assert "halted" in result.output and "jts orders resume paper" in result.output
+
+
+def test_dead_letters_are_shown_and_acknowledged_into_the_archive(settings: Settings) -> None:
+    async def setup() -> None:
+        store = await open_store(settings)
+        await store.close()
+        signal = SignalEvent.from_signal(
+            Signal(
+                strategy_id="sma-cross-5-20",
+                instrument_id="KRX:005930",
+                side=Side.BUY,
+                ts=T0,
+                price=Decimal(70_000),
+                signal_id="sig-1",
+            ),
+            ts=T0,
+            source="test",
+        )
+        await DeadLetterFile(dead_letters_path(settings.data_dir)).record(
+            DeadLetter("signals", "order-execution", signal, "gave up: database is locked", T0)
+        )
+
+    asyncio.run(setup())
+    env = {"JTS_DATA_DIR": str(settings.data_dir)}
+    result = CliRunner().invoke(app, ["doctor"], env=env)
+    assert result.exit_code == 1, result.output
+    assert "never became orders" in result.output and "database is locked" in result.output
+    result = CliRunner().invoke(app, ["doctor", "--repair", "--yes"], env=env)
+    assert result.exit_code == 0, result.output
+    assert not dead_letters_path(settings.data_dir).exists()
+    assert list((settings.data_dir / "archive").glob("*/dead-letters.jsonl"))

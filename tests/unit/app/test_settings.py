@@ -222,3 +222,35 @@ def test_the_bar_jump_limit_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> Non
     assert collector_config(settings).max_jump == Decimal("0.5")
     monkeypatch.setenv("JTS_DATA__MAX_JUMP", "0")
     assert "data.max_jump" in refused()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "setting", "why"),
+    [
+        # 1e30 won of cash is beyond Decimal's 28 digits: the books stopped balancing.
+        ("JTS_PAPER__STARTING_CASH", "1e30", "paper.starting_cash", "less than or equal"),
+        ("JTS_PAPER__STARTING_CASH", "Infinity", "paper.starting_cash", "finite"),
+        ("JTS_PAPER__STARTING_CASH", "100000.5", "paper.starting_cash", "decimals than KRW"),
+        ("JTS_PAPER__CURRENCY", "XYZ", "paper.currency", "unknown currency"),
+        # The KRX tax schedule starts in 2023: a 2020 run failed midway, after storing orders.
+        ("JTS_FEED__START_DATE", "2020-01-02", "feed.start_date", "schedule starts 2023-01-01"),
+    ],
+)
+def test_settings_beyond_what_the_platform_can_hold_are_refused_at_start(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, setting: str, why: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    message = refused()
+    assert setting in message
+    assert why in message
+
+
+def test_the_largest_allowed_cash_and_earliest_start_are_accepted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("JTS_PAPER__STARTING_CASH", "1000000000000000")
+    monkeypatch.setenv("JTS_FEED__START_DATE", "2023-01-02")
+    settings = load_settings()
+    assert settings.paper.starting_cash == Decimal(10) ** 15
+    usdt = load_settings(paper={"currency": "USDT", "starting_cash": "1000.12345678"})
+    assert usdt.paper.starting_cash == Decimal("1000.12345678")

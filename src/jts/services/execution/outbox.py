@@ -142,7 +142,13 @@ class OutboxRelay(Component):
             since_purge += config.mark_interval
             if since_sweep >= config.sweep_interval:
                 since_sweep = 0.0
-                await self.recover(min_age=config.sweep_age)
+                try:
+                    await self.recover(min_age=config.sweep_age)
+                except JtsError as exc:
+                    # A storage outage must not end the loop: the next sweep tries again.
+                    log.warning(
+                        "outbox: sweep failed, retried in %.0f s: %s", config.sweep_interval, exc
+                    )
             if since_purge >= 600.0:
                 since_purge = 0.0
                 before = time.time_ns() - int(config.retention * _NANOS_PER_SECOND)

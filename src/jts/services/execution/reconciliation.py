@@ -4,6 +4,10 @@ The venue is the truth. Fills it reports that we have not recorded become
 fill reports (recording is idempotent on the fill id), then its status. An
 order the venue has never heard of was not placed: it is closed with that
 reason, never resent.
+
+Every report is stamped with ``now``, the clock's time; a clock still at 0 (a
+simulation before its first bar) is refused, or the order would be closed "on
+1970-01-01".
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ _REJECTED_REASON = "rejected by the venue (found by reconciliation)"
 
 async def reconcile_order(order: Order, client: ExecutionClient, now: int) -> list[ExecutionReport]:
     """Reports that bring ``order`` to the venue's view; empty when the venue can't be asked."""
+    if now <= 0:
+        raise ValueError(f"reconciling {order.client_order_id}: the clock has no time yet ({now})")
     try:
         venue = await client.query_order(order.client_order_id)
         fills = [

@@ -13,6 +13,11 @@ reconciliation; it is never resent blindly.
 Every event leaves through the transactional outbox: it is written in the same
 transaction as the order state it announces and then published by the relay, so
 a crash between the database and the bus neither loses nor invents an event.
+
+A storage outage delays a signal, never drops it: every repository call waits
+for the store (``StorageRetry``) while the event stays unacknowledged, and a
+handler that runs out of patience parks its event as a dead letter (``jts
+doctor`` lists them) instead of letting it vanish.
 """
 
 from __future__ import annotations
@@ -27,12 +32,14 @@ from decimal import Decimal
 
 from jts.core import topics
 from jts.core.component import Component
+from jts.core.storage_retry import StorageRetry
 from jts.domain.enums import OrderStatus
 from jts.domain.enums import Side
 from jts.domain.errors import BrokerError
 from jts.domain.errors import DomainError
 from jts.domain.errors import DuplicateOrder
 from jts.domain.errors import StorageError
+from jts.domain.errors import StorageUnavailable
 from jts.domain.events import Event
 from jts.domain.events import FillEvent
 from jts.domain.events import OrderPending
@@ -43,7 +50,10 @@ from jts.domain.halts import TradingHalt
 from jts.domain.instruments import Instrument
 from jts.domain.orders import Order
 from jts.domain.reports import ExecutionReport
+from jts.domain.signals import Signal
 from jts.ports import Clock
+from jts.ports import DeadLetter
+from jts.ports import DeadLetterSink
 from jts.ports import ExecutionClient
 from jts.ports import MessageBus
 from jts.ports import OrderRepository
@@ -56,6 +66,7 @@ from jts.services.execution.foreign import AccountGuard
 from jts.services.execution.foreign import MemoryHaltStore
 from jts.services.execution.outbox import OutboxConfig
 from jts.services.execution.outbox import OutboxRelay
+from jts.services.execution.patient_orders import PatientOrderRepository
 from jts.services.execution.reconciliation import NOT_FOUND_REASON
 from jts.services.execution.reconciliation import reconcile_order
 from jts.services.execution.sizing import OrderPlan
@@ -96,12 +107,18 @@ class OrderExecutionService(Component):
         name: str = "order-execution",
         outbox_config: OutboxConfig | None = None,
         halts: TradingHaltStore | None = None,
+        *,
+        storage_retry: StorageRetry | None = None,
+        dead_letters: DeadLetterSink | None = None,
     ) -> None:
         super().__init__(name)
         self._bus = bus
         self.relay = OutboxRelay(bus, outbox, outbox_config)
         self._clock = clock
-        self._orders = orders
+        self._orders = PatientOrderRepository(orders, storage_retry or StorageRetry())
+        self._dead_letters = dead_letters
+        # Set when reconciliation had to wait for the clock to have a time (see reconcile).
+        self._reconcile_deferred = False
         self._client = client
         self._instruments = dict(instruments)
         self._sizing = sizing or SizingConfig()
@@ -125,6 +142,10 @@ class OrderExecutionService(Component):
             # A venue report may have come in (and loaded the order) while we listed.
             self._open.setdefault(order.client_order_id, order)
         await self.reconcile()
+        if not self._reconcile_deferred:
+            await self._route_stranded()
+
+    async def _route_stranded(self) -> None:
         # The outbox carried orders.pending out, but an in-process bus loses what it had
         # queued in a crash: publishing again is safe, the router only sends orders still NEW.
         for order in list(self._open.values()):
@@ -148,21 +169,15 @@ class OrderExecutionService(Component):
     async def handle_signal(self, event: Event) -> None:
         if not isinstance(event, SignalEvent):
             return
+        if self._reconcile_deferred and self._clock.timestamp_ns() > 0:
+            self._reconcile_deferred = False  # once, even with signals on several lanes
+            await self.reconcile()  # what start could not do before the clock had a time
+            await self._route_stranded()
         self.stats.signals += 1
         signal = event.to_signal()
         client_order_id = client_order_id_for(signal.signal_id)
-        if client_order_id in self._open:
-            self._skip("duplicate signal")
-            return
-        instrument = self._instruments.get(signal.instrument_id)
+        instrument = await self._screen(signal, client_order_id)
         if instrument is None:
-            self._skip("unknown instrument")
-            log.warning("signal for unknown instrument %s ignored", signal.instrument_id)
-            return
-        halt = await self.guard.halted()
-        if halt is not None:
-            self._skip("account halted")
-            log.warning("signal %s not traded: %s", signal.signal_id, _halted(halt))
             return
         plan = await self._plan(signal.side, signal.instrument_id, instrument, event)
         if isinstance(plan, str):
@@ -197,11 +212,32 @@ class OrderExecutionService(Component):
             self._open.pop(order.client_order_id, None)
             self._skip("duplicate signal")
             return
+        except StorageUnavailable as exc:
+            self._open.pop(order.client_order_id, None)
+            await self._dead_letter(topics.SIGNALS, self.SIGNAL_GROUP, event, exc)
+            return
         except BaseException:
             self._open.pop(order.client_order_id, None)
             raise
         self.stats.orders += 1
         await self.relay.deliver(messages)
+
+    async def _screen(self, signal: Signal, client_order_id: str) -> Instrument | None:
+        """The signal's instrument when it may become an order; None (counted) when not."""
+        if client_order_id in self._open:
+            self._skip("duplicate signal")
+            return None
+        instrument = self._instruments.get(signal.instrument_id)
+        if instrument is None:
+            self._skip("unknown instrument")
+            log.warning("signal for unknown instrument %s ignored", signal.instrument_id)
+            return None
+        halt = await self.guard.halted()
+        if halt is not None:
+            self._skip("account halted")
+            log.warning("signal %s not traded: %s", signal.signal_id, _halted(halt))
+            return None
+        return instrument
 
     async def _plan(
         self, side: Side, instrument_id: str, instrument: Instrument, event: SignalEvent
@@ -290,9 +326,14 @@ class OrderExecutionService(Component):
             messages = [self._status_message(order, previous)]
             try:
                 await self._orders.save_transition(order, previous, outbox=messages)
-            except BaseException:
+            except BaseException as exc:
+                # Still NEW in the store: forget our SUBMITTED copy (the next path reloads it).
                 self._in_flight.discard(order.client_order_id)
-                raise
+                self._open.pop(order.client_order_id, None)
+                if not isinstance(exc, StorageUnavailable):
+                    raise
+                await self._dead_letter(topics.ORDERS_PENDING, self.ROUTER_GROUP, event, exc)
+                return
         try:
             await self.relay.deliver(messages)
             await self._client.submit_order(order)
@@ -310,6 +351,25 @@ class OrderExecutionService(Component):
         self._open.pop(order.client_order_id, None)
         log.warning("order %s %s", order.client_order_id, reason)
         await self.relay.deliver(messages)
+
+    async def _dead_letter(
+        self, topic: str, group: str, event: Event, error: StorageUnavailable
+    ) -> None:
+        """Park ``event`` where the failed store is not, and say so loudly."""
+        reason = f"gave up waiting for the store: {error}"
+        log.error(
+            "%s %s (key %s) dead-lettered by %s: %s",
+            event.type,
+            event.event_id,
+            event.key,
+            group,
+            reason,
+        )
+        if self._dead_letters is None:
+            log.error("no dead-letter file configured; the event was: %s", event.model_dump_json())
+            return
+        letter = DeadLetter(topic, group, event, reason, self._clock.timestamp_ns())
+        await self._dead_letters.record(letter)
 
     async def _mark_unknown(self, order: Order, reason: str) -> None:
         async with self._lock(order.client_order_id):
@@ -415,7 +475,22 @@ class OrderExecutionService(Component):
     # -- reconciliation ------------------------------------------------------------------
 
     async def reconcile(self) -> int:
-        """Bring every open order in line with the venue; returns how many changed."""
+        """Bring every open order in line with the venue; returns how many changed.
+
+        Deferred (with an error in the log) while the clock reads 0: what it finds would
+        be stamped 1970-01-01. The next signal after the clock moves runs it.
+        """
+        now = self._clock.timestamp_ns()
+        if now <= 0:
+            self._reconcile_deferred = True
+            log.error(
+                "reconciliation deferred: the clock has no market time yet (%d); %d open"
+                " order(s) wait until it has one",
+                now,
+                len(self._open),
+            )
+            return 0
+        self._reconcile_deferred = False
         changed = 0
         for order in list(self._open.values()):
             if order.status is OrderStatus.NEW or order.client_order_id in self._in_flight:

@@ -3,16 +3,23 @@
 The ledger is rebuilt from the stored fills at start (fills are the source of
 truth), then kept current from the ``fills`` topic; a fill id already applied
 is ignored, so a redelivered fill cannot be counted twice.
+
+Fills of one account are applied and stored one at a time: fills are keyed by
+order id, so two fills of one instrument arrive on different lanes, and two
+concurrent upserts could commit in the other order, leaving the row without
+the later fill (a lost update).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from decimal import Decimal
 
 from jts.core import topics
 from jts.core.component import Component
+from jts.core.storage_retry import StorageRetry
 from jts.domain.events import BarEvent
 from jts.domain.events import Event
 from jts.domain.events import FillEvent
@@ -48,6 +55,8 @@ class PortfolioService(Component):
         fills: FillRepository,
         config: PortfolioConfig | None = None,
         name: str = "portfolio",
+        *,
+        storage_retry: StorageRetry | None = None,
     ) -> None:
         super().__init__(name)
         self.config = config or PortfolioConfig()
@@ -55,6 +64,9 @@ class PortfolioService(Component):
         self._clock = clock
         self._positions_repo = positions
         self._fills_repo = fills
+        self._retry = storage_retry or StorageRetry()
+        # The service keeps one account's books: one lock serialises its position writes.
+        self._writing = asyncio.Lock()
         self.cash = self.config.starting_cash
         self.positions: dict[str, Position] = {}
         self._applied: set[str] = set()
@@ -78,9 +90,14 @@ class PortfolioService(Component):
         if not isinstance(event, FillEvent):
             return
         fill = event.to_fill()
-        if not self._apply(fill):
-            return
-        await self._positions_repo.upsert(self.positions[fill.instrument_id])
+        async with self._writing:
+            if not self._apply(fill):
+                return
+            position = self.positions[fill.instrument_id]
+            await self._retry.call(
+                f"storing position {position.account}/{position.instrument_id}",
+                lambda: self._positions_repo.upsert(position),
+            )
         await self._publish_snapshot()
 
     async def handle_bar(self, event: Event) -> None:
@@ -100,7 +117,9 @@ class PortfolioService(Component):
         self._applied.add(fill.fill_id)
         position = self.positions.get(fill.instrument_id)
         if position is None:
-            position = Position(fill.instrument_id, account=self.config.account)
+            position = Position(
+                fill.instrument_id, account=self.config.account, currency=self.config.currency
+            )
             self.positions[fill.instrument_id] = position
         position.apply_fill(fill)
         # Mark at the market's latest close, not the fill price: a fill and the bar of the

@@ -2,6 +2,10 @@
 
 User code runs inside a guard: a strategy that raises is faulted (and its
 status stored) while the other strategies and the node keep running.
+
+A status is stored with the clock's time. A run's clock may read 0 until its
+first bar: a status recorded then waits for the clock (and says so in the log)
+rather than being dated 1970-01-01.
 """
 
 from __future__ import annotations
@@ -54,6 +58,8 @@ class StrategyEngine(Component):
         self._strategies = list(strategies)
         self._repository = repository
         self._faulted: set[str] = set()
+        # Statuses waiting for the clock to have a time, by strategy id.
+        self._unrecorded: dict[str, tuple[Strategy, StrategyStatus]] = {}
         self.stats = StrategyEngineStats()
         bus.subscribe(topics.MARKET_BARS, self.handle_bar, group=self.GROUP)
 
@@ -80,6 +86,10 @@ class StrategyEngine(Component):
         if not isinstance(event, BarEvent):
             return
         self.stats.bars += 1
+        if self._unrecorded and self._clock.timestamp_ns() > 0:
+            waiting, self._unrecorded = self._unrecorded, {}
+            for strategy, status in waiting.values():
+                await self._record(strategy, status)
         bar = event.to_bar()
         for strategy in self._strategies:
             if strategy.strategy_id in self._faulted or not strategy.wants(bar.instrument_id):
@@ -107,6 +117,14 @@ class StrategyEngine(Component):
 
     async def _record(self, strategy: Strategy, status: StrategyStatus) -> None:
         if self._repository is None:
+            return
+        if self._clock.timestamp_ns() <= 0:
+            log.error(
+                "strategy %s: %s not stored yet, the clock has no time (it would read 1970)",
+                strategy.strategy_id,
+                status,
+            )
+            self._unrecorded[strategy.strategy_id] = (strategy, status)
             return
         await self._repository.upsert(
             StrategyRecord(

@@ -17,8 +17,10 @@ from jts.domain.enums import OrderStatus
 from jts.domain.enums import OrderType
 from jts.domain.enums import Side
 from jts.domain.enums import TimeInForce
+from jts.domain.errors import ConfigurationError
 from jts.domain.errors import StorageError
 from jts.domain.fills import Fill
+from jts.domain.money import quantize_money
 from jts.domain.orders import Order
 from jts.domain.positions import Position
 from jts.domain.strategies import StrategyRecord
@@ -49,8 +51,16 @@ def strategy_uuid(ref: str) -> uuid.UUID:
         return uuid.uuid5(STRATEGY_NAMESPACE, ref)
 
 
+def market_time(ns: int, what: str) -> datetime:
+    """``ns`` as a datetime; 0 or less means a clock that was never set, which is refused."""
+    if ns <= 0:
+        raise StorageError(f"{what}: timestamp {ns} is not a time (was the clock set?)")
+    return ns_to_dt(ns)
+
+
 def order_state_values(order: Order) -> dict[str, object]:
     """The columns a state change may touch."""
+    updated_at = market_time(order.updated_ts, f"order {order.client_order_id}")
     return {
         "status": order.status.value,
         "filled_quantity": order.filled_quantity,
@@ -58,7 +68,7 @@ def order_state_values(order: Order) -> dict[str, object]:
         "venue_order_id": order.venue_order_id,
         "reason": order.reason,
         "updated_ts": order.updated_ts,
-        "updated_at": ns_to_dt(order.updated_ts),
+        "updated_at": updated_at,
     }
 
 
@@ -73,7 +83,7 @@ def order_to_row(order: Order) -> OrderRow:
         quantity=order.quantity,
         price=order.price,
         broker=order.broker,
-        created_at=ns_to_dt(order.created_ts),
+        created_at=market_time(order.created_ts, f"order {order.client_order_id}"),
         client_order_id=order.client_order_id,
         order_type=order.order_type.value,
         time_in_force=order.time_in_force.value,
@@ -138,7 +148,7 @@ def fill_to_row(fill: Fill) -> FillRow:
         tax=fill.tax,
         liquidity=fill.liquidity.value,
         ts=fill.ts,
-        executed_at=ns_to_dt(fill.ts),
+        executed_at=market_time(fill.ts, f"fill {fill.fill_id}"),
     )
 
 
@@ -159,14 +169,20 @@ def row_to_fill(row: FillRow) -> Fill:
 
 
 def position_values(position: Position) -> dict[str, object]:
+    """The row of ``position``; its amounts of money rounded to the currency's unit."""
+    try:
+        money = {
+            name: quantize_money(getattr(position, name), position.currency)
+            for name in ("realised_pnl", "fees", "taxes")
+        }
+    except ConfigurationError as exc:
+        raise StorageError(f"position {position.account}/{position.instrument_id}: {exc}") from None
     return {
         "account": position.account,
         "symbol": position.instrument_id,
         "quantity": position.quantity,
         "avg_price": position.avg_price,
-        "realised_pnl": position.realised_pnl,
-        "fees": position.fees,
-        "taxes": position.taxes,
+        **money,
         "bought_quantity": position.bought_quantity,
         "sold_quantity": position.sold_quantity,
         "last_price": position.last_price,

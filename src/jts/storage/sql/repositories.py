@@ -9,6 +9,7 @@ execution report changes nothing and says so.
 from __future__ import annotations
 
 import builtins
+import sqlite3
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -23,8 +24,12 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import CursorResult
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import InterfaceError
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -35,6 +40,7 @@ from jts.domain.enums import Side
 from jts.domain.errors import DataError
 from jts.domain.errors import DuplicateOrder
 from jts.domain.errors import StorageError
+from jts.domain.errors import StorageUnavailable
 from jts.domain.fills import Fill
 from jts.domain.orders import Order
 from jts.domain.positions import Position
@@ -60,6 +66,12 @@ from jts.storage.sql.tables import OutboxRow
 from jts.storage.sql.tables import PositionRow
 from jts.storage.sql.tables import StrategyRow
 
+# A locked SQLite file, a lost or refused connection, an exhausted pool: the same call may
+# succeed later. Constraint violations and programming errors never will.
+_OUTAGES = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)
+# SQLite reports a missing table as an OperationalError too; only these are outages there.
+_SQLITE_OUTAGES = ("locked", "busy", "unable to open", "disk i/o")
+
 
 class _Repository:
     def __init__(self, engine: AsyncEngine) -> None:
@@ -73,7 +85,8 @@ class _Repository:
             async with self._sessions.begin() as session:
                 yield session
         except SQLAlchemyError as exc:
-            raise StorageError(f"{action} failed: {_describe(exc)}") from exc
+            kind = StorageUnavailable if _is_outage(exc) else StorageError
+            raise kind(f"{action} failed: {_describe(exc)}") from exc
 
     def _upsert(
         self,
@@ -96,6 +109,16 @@ class _Repository:
                 index_elements=list(keys), set_={name: lite.excluded[name] for name in changing}
             )
         raise StorageError(f"no upsert for the {dialect} dialect")
+
+
+def _is_outage(exc: SQLAlchemyError) -> bool:
+    if not isinstance(exc, _OUTAGES):
+        return False
+    original = getattr(exc, "orig", None)
+    if isinstance(original, sqlite3.Error):
+        text = str(original).lower()
+        return any(word in text for word in _SQLITE_OUTAGES)
+    return True
 
 
 def _describe(exc: SQLAlchemyError) -> str:

@@ -22,6 +22,7 @@ from jts.brokers.paper.factory import build_paper_venue
 from jts.bus.inprocess import InProcessMessageBus
 from jts.core import topics
 from jts.core.clocks import SimClock
+from jts.core.storage_retry import StorageRetry
 from jts.domain.enums import OrderType
 from jts.domain.enums import Side
 from jts.domain.errors import BrokerUnavailable
@@ -37,6 +38,7 @@ from jts.domain.reports import ExecutionReport
 from jts.domain.reports import OrderStatusReport
 from jts.domain.signals import Signal
 from jts.domain.timestamps import dt_to_ns
+from jts.ports import DeadLetterSink
 from jts.ports import ReportHandler
 from jts.ports import TradingHaltStore
 from jts.services.execution import OrderExecutionService
@@ -194,6 +196,9 @@ def build_service(
     store: SqlStore,
     link: FlakyLink,
     halts: TradingHaltStore | None = None,
+    *,
+    storage_retry: StorageRetry | None = None,
+    dead_letters: DeadLetterSink | None = None,
 ) -> OrderExecutionService:
     return OrderExecutionService(
         bus,
@@ -204,6 +209,8 @@ def build_service(
         store.outbox,
         SizingConfig(notional_per_order=Decimal(10_000_000)),
         halts=halts,
+        storage_retry=storage_retry,
+        dead_letters=dead_letters,
     )
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from decimal import Decimal
 
+import pytest
 from order_desk import SAMSUNG
 from order_desk import Desk
 from order_desk import FlakyLink
@@ -13,11 +15,16 @@ from order_desk import paper_venue
 
 from jts.bus.inprocess import InProcessMessageBus
 from jts.core import topics
+from jts.core.clocks import SimClock
 from jts.domain.enums import OrderStatus
 from jts.domain.enums import OrderType
 from jts.domain.enums import Side
 from jts.domain.events import OrderStatusChanged
+from jts.domain.events import SignalEvent
 from jts.domain.orders import Order
+from jts.domain.signals import Signal
+from jts.domain.timestamps import NANOS_PER_SECOND
+from jts.services.execution.reconciliation import reconcile_order
 
 S = OrderStatus
 
@@ -231,3 +238,89 @@ async def test_reconciliation_during_a_submit_does_not_reject_the_order_in_fligh
     assert changed == [0]
     assert order.status is OrderStatus.ACCEPTED
     assert desk.link.sent == [order.client_order_id]
+
+
+async def test_a_restart_before_the_clock_is_set_never_stamps_the_epoch(
+    desk: Desk, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The embedded run's SimClock reads 0 until its first bar: nothing may be dated 1970."""
+    await desk.signal(Side.BUY, 60_000)  # rests at the venue
+    await desk.service.stop()
+    resting = (await desk.only_order()).updated_ts
+
+    bus = InProcessMessageBus()
+    clock = SimClock()  # a fresh run's clock, not yet moved to market time
+    link = FlakyLink(paper_venue(desk.clock).execution)
+    restarted = build_service(bus, clock, desk.store, link)
+    await bus.start()
+    try:
+        with caplog.at_level(logging.ERROR, logger="jts.execution"):
+            await restarted.start()
+        assert any("clock" in r.getMessage() for r in caplog.records)
+        order = await desk.only_order()
+        assert order.status is S.ACCEPTED  # left alone rather than closed "in 1970"
+        assert order.updated_ts == resting
+
+        # Market time arrives with the first bar: the deferred reconciliation runs then.
+        clock.set_time(desk.clock.timestamp_ns() + 60 * NANOS_PER_SECOND)
+        assert await restarted.reconcile() == 1
+    finally:
+        await bus.stop()
+
+    order = await desk.only_order()
+    assert order.status is S.CANCELED
+    assert order.updated_ts == clock.timestamp_ns()
+    trail = await desk.store.orders.audit_trail(order.order_id)
+    assert all(ts > 0 for _, _, ts in trail)
+
+
+async def test_reconcile_order_refuses_a_clock_at_zero(desk: Desk) -> None:
+    await desk.signal(Side.BUY, 60_000)
+    with pytest.raises(ValueError, match="clock"):
+        await reconcile_order(await desk.only_order(), desk.link, 0)
+
+
+async def test_an_order_stranded_as_new_waits_for_the_clock_before_it_is_routed(
+    desk: Desk,
+) -> None:
+    stranded = Order(
+        instrument_id=SAMSUNG,
+        side=Side.BUY,
+        order_type=OrderType.LIMIT,
+        quantity=Decimal(10),
+        price=Decimal(60_000),
+        created_ts=desk.clock.timestamp_ns(),
+        broker="paper",
+    )
+    await desk.store.orders.add(stranded)
+    await desk.service.stop()
+
+    bus = InProcessMessageBus()
+    clock = SimClock()
+    link = FlakyLink(paper_venue(desk.clock).execution)
+    restarted = build_service(bus, clock, desk.store, link)
+    await bus.start()
+    try:
+        await restarted.start()
+        await bus.drain()
+        assert link.sent == []  # not routed "in 1970"
+        assert (await desk.only_order()).status is S.NEW
+        assert not bus.failed
+
+        clock.set_time(desk.clock.timestamp_ns() + 60 * NANOS_PER_SECOND)
+        signal = SignalEvent.from_signal(
+            Signal("test", SAMSUNG, Side.SELL, clock.timestamp_ns(), Decimal(60_000)),
+            ts=clock.timestamp_ns(),
+            source="test",
+        )
+        await bus.publish(topics.SIGNALS, signal)  # the first event after market time began
+        await bus.drain()
+    finally:
+        await restarted.stop()
+        await bus.stop()
+
+    order = await desk.store.orders.get(stranded.order_id)
+    assert order is not None and order.status is S.ACCEPTED
+    assert link.sent == [stranded.client_order_id]
+    trail = await desk.store.orders.audit_trail(stranded.order_id)
+    assert all(ts > 0 for _, _, ts in trail)

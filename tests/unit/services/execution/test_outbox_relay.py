@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Sequence
 from decimal import Decimal
 
 from jts.bus.inprocess import InProcessMessageBus
@@ -11,11 +12,14 @@ from jts.core import topics
 from jts.domain.enums import OrderType
 from jts.domain.enums import Side
 from jts.domain.errors import BusError
+from jts.domain.errors import StorageUnavailable
 from jts.domain.events import Event
 from jts.domain.events import OrderPending
 from jts.domain.events import OrderStatusChanged
 from jts.domain.orders import Order
 from jts.ports import OutboxMessage
+from jts.ports import OutboxRepository
+from jts.ports import StoredOutboxMessage
 from jts.services.execution.outbox import OutboxConfig
 from jts.services.execution.outbox import OutboxRelay
 from jts.storage.sql.repositories import SqlStore
@@ -162,3 +166,50 @@ async def test_a_stop_during_a_mark_still_marks_what_went_out(
     await asyncio.gather(writing, return_exceptions=True)
     await relay.stop()
     assert await store.outbox.pending() == []
+
+
+class LockedOutbox:
+    """The real outbox repository, unreadable (a locked or unreachable store) while ``down``."""
+
+    def __init__(self, inner: OutboxRepository) -> None:
+        self.inner = inner
+        self.down = False
+        self.refused = 0
+
+    async def pending(self, limit: int = 1000) -> list[StoredOutboxMessage]:
+        if self.down:
+            self.refused += 1
+            raise StorageUnavailable("reading the outbox failed: database is locked")
+        return await self.inner.pending(limit)
+
+    async def mark_published(self, event_ids: Sequence[str], ts: int) -> int:
+        return await self.inner.mark_published(event_ids, ts)
+
+    async def purge_published(self, before_ts: int) -> int:
+        return await self.inner.purge_published(before_ts)
+
+
+async def test_the_sweep_outlives_a_storage_outage(
+    store: SqlStore, bus: InProcessMessageBus
+) -> None:
+    seen = collect(bus, topics.ORDERS_EVENTS, topics.ORDERS_PENDING)
+    outbox = LockedOutbox(store.outbox)
+    config = OutboxConfig(mark_interval=0.01, sweep_interval=0.02, sweep_age=0.0)
+    relay = OutboxRelay(bus, outbox, config)
+    await relay.start()
+    outbox.down = True
+    for _ in range(500):
+        if outbox.refused >= 3:  # the sweep met the outage, more than once
+            break
+        await asyncio.sleep(0.01)
+    assert outbox.refused >= 3
+    messages = order_messages()
+    await store.orders.add(make_order(), outbox=messages)  # committed, never delivered
+    outbox.down = False
+    for _ in range(500):
+        if len(seen) == 2:
+            break
+        await asyncio.sleep(0.01)
+    await bus.drain()
+    await relay.stop()
+    assert [e.event_id for e in seen] == [m.event.event_id for m in messages]

@@ -167,3 +167,18 @@ async def test_a_strategy_failing_at_start_is_faulted_and_never_sees_a_bar(
     records = {r.name: r.status for r in await store.strategies.list()}
     assert records["broken-at-start"] is StrategyStatus.FAULTED
     await engine.stop()
+
+
+async def test_a_strategy_started_before_the_clock_has_a_time_is_not_dated_1970(
+    bus: InProcessMessageBus, store: SqlStore
+) -> None:
+    clock = SimClock()  # a run's clock before its first bar
+    engine = StrategyEngine(bus, clock, [sma_cross()], store.strategies)
+    await engine.start()
+    assert await store.strategies.list() == []  # nothing stamped at the epoch
+
+    await publish_bars(bus, clock, [bar(SAMSUNG, 0, 100)])
+    [record] = await store.strategies.list()
+    assert record.status is StrategyStatus.RUNNING
+    assert record.created_at == datetime(2026, 3, 3, 0, 1, tzinfo=UTC)  # the first bar's close
+    await engine.stop()

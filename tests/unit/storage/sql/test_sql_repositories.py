@@ -19,6 +19,7 @@ from jts.domain.enums import TimeInForce
 from jts.domain.errors import InvalidStateTransition
 from jts.domain.errors import StorageError
 from jts.domain.fills import Fill
+from jts.domain.money import quantize_money
 from jts.domain.orders import Order
 from jts.domain.positions import Position
 from jts.domain.strategies import StrategyRecord
@@ -308,12 +309,22 @@ async def test_net_filled_is_our_own_position_from_our_fills(sql_store: SqlStore
     assert await sql_store.orders.net_filled("KRX:035720") == 0
 
 
+def as_stored(position: Position) -> Position:
+    """``position`` with its amounts of money rounded to its currency's unit."""
+    return replace(
+        position,
+        realised_pnl=quantize_money(position.realised_pnl, position.currency),
+        fees=quantize_money(position.fees, position.currency),
+        taxes=quantize_money(position.taxes, position.currency),
+    )
+
+
 async def test_positions_upsert_and_list_by_account(sql_store: SqlStore) -> None:
     position = Position(instrument_id="KRX:005930")
     order = make_order()
     position.apply_fill(make_fill(order, "P-1", "3", "70100.5", T0))
     await sql_store.positions.upsert(position)
-    assert await sql_store.positions.list() == [position]
+    assert await sql_store.positions.list() == [as_stored(position)]
 
     position.apply_fill(make_fill(order, "P-2", "0.000000000001", "70200", T0 + 1))
     await sql_store.positions.upsert(position)
@@ -321,9 +332,10 @@ async def test_positions_upsert_and_list_by_account(sql_store: SqlStore) -> None
     await sql_store.positions.upsert(other)
 
     stored = await sql_store.positions.list()
-    assert stored == [position]
-    assert stored[0].quantity == Decimal("3.000000000001")
-    assert stored[0].fees == Decimal("0.000246913578")
+    assert stored == [as_stored(position)]
+    assert stored[0].quantity == Decimal("3.000000000001")  # quantities are kept exact
+    assert stored[0].fees == Decimal(0)  # 0.000246913578 KRW of fees: money, whole won
+    assert stored[0].taxes == Decimal(25)  # 24.6
     assert stored[0].last_price == Decimal("70200")
     assert await sql_store.positions.list("crypto") == [other]
     assert await sql_store.positions.list("nobody") == []
