@@ -49,6 +49,7 @@ from jts.domain.fills import Fill
 from jts.domain.halts import TradingHalt
 from jts.domain.instruments import Instrument
 from jts.domain.orders import Order
+from jts.domain.reports import CANCELED_ON_REQUEST
 from jts.domain.reports import ExecutionReport
 from jts.domain.signals import Signal
 from jts.ports import Clock
@@ -67,7 +68,6 @@ from jts.services.execution.foreign import MemoryHaltStore
 from jts.services.execution.outbox import OutboxConfig
 from jts.services.execution.outbox import OutboxRelay
 from jts.services.execution.patient_orders import PatientOrderRepository
-from jts.services.execution.reconciliation import NOT_FOUND_REASON
 from jts.services.execution.reconciliation import reconcile_order
 from jts.services.execution.sizing import OrderPlan
 from jts.services.execution.sizing import SizingConfig
@@ -549,14 +549,17 @@ FOREIGN_CANCEL_REASON = "canceled at the venue without a request from this platf
 
 
 def _is_foreign_cancel(order: Order, report: ExecutionReport) -> bool:
-    """This platform never cancels an order itself (strategies do not cancel), so a cancel
-    of a live order is someone else's, unless it is reconciliation's own conclusion that
-    the venue never had the order. A cancel path, when one is added, must exempt its own.
+    """A cancel someone asked the venue for while this platform asked for none.
+
+    The platform never cancels an order itself (strategies do not cancel), so a requested
+    cancel of a live order is someone else's. The venue's own cancels (an IOC remainder,
+    cash short at the fill price) are not. A cancel path, when one is added, must exempt
+    its own requests.
     """
     return (
         report.status is OrderStatus.CANCELED
         and order.status.is_open
-        and report.reason != NOT_FOUND_REASON
+        and report.reason == CANCELED_ON_REQUEST
     )
 
 
