@@ -264,7 +264,7 @@ class OrderExecutionService(Component):
 
     async def _sellable(self, instrument_id: str, venue_held: Decimal) -> Decimal:
         """Sized from our own books (our recorded fills), never from the venue's report alone."""
-        own = await self._orders.net_filled(instrument_id)
+        own = await self._orders.net_filled(instrument_id, broker=self._client.venue)
         reserved = sum(
             (
                 o.quantity - o.filled_quantity
