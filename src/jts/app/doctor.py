@@ -257,7 +257,7 @@ async def _ledger_findings(settings: Settings, sql: SqlStore) -> list[Finding]:
         findings.append(_ok("market time", f"{len(traces):,} fills, market time never went back"))
 
     fills = await sql.fills.list()
-    rebuilt = _positions_from(fills, settings.paper.account)
+    rebuilt = _positions_from(fills, settings.paper.account, settings.paper.currency)
     shorts = [p for p in rebuilt.values() if p.quantity < 0]
     if shorts and not settings.paper.allow_short:
         findings.append(
@@ -352,12 +352,13 @@ def _quantity(position: Position | None) -> Decimal:
     return position.quantity if position is not None else Decimal(0)
 
 
-def _positions_from(fills: list[Fill], account: str) -> dict[str, Position]:
+def _positions_from(fills: list[Fill], account: str, currency: str) -> dict[str, Position]:
     positions: dict[str, Position] = {}
     for fill in sorted(fills, key=lambda f: (f.ts, f.fill_id)):
         position = positions.get(fill.instrument_id)
         if position is None:
-            position = positions[fill.instrument_id] = Position(fill.instrument_id, account)
+            position = Position(fill.instrument_id, account, currency=currency)
+            positions[fill.instrument_id] = position
         position.apply_fill(fill)
     return positions
 

@@ -109,7 +109,7 @@ class FileBarJournal:
         if segment.torn:
             log.warning("bar journal %s: dropped a line cut short by a crash", path.name)
         if segment.bad:
-            aside = path.with_suffix(".corrupt")
+            aside = _unused(path.with_suffix(".corrupt"))
             path.replace(aside)
             for index, reason in segment.bad[:5]:
                 log.error("bar journal %s line %d unreadable: %s", path.name, index, reason)
@@ -120,9 +120,14 @@ class FileBarJournal:
                 aside.name,
                 len(segment.bars),
             )
-            # The good bars live on in a fresh segment numbered like the old one.
-            with path.open("wb") as handle:
+            # The good bars live on in a fresh segment numbered like the old one, written
+            # whole before it takes the name: a crash now leaves it or nothing.
+            fresh = path.with_suffix(".rewrite")
+            with fresh.open("wb") as handle:
                 handle.write("".join(_line(bar) for bar in segment.bars).encode())
+                handle.flush()
+                os.fsync(handle.fileno())
+            fresh.replace(path)
         return segment.bars
 
 
@@ -158,6 +163,15 @@ def journal_segments(folder: Path) -> list[Path]:
         if stem.isdigit():
             found.append((int(stem), path))
     return [path for _, path in sorted(found)]
+
+
+def _unused(path: Path) -> Path:
+    """``path``, or ``path.1``, ``path.2``...: an earlier set-aside segment is never overwritten."""
+    candidate, n = path, 0
+    while candidate.exists():
+        n += 1
+        candidate = path.with_name(f"{path.name}.{n}")
+    return candidate
 
 
 async def recover_journal(journal: FileBarJournal, store: BarStore) -> int:

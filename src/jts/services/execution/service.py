@@ -169,6 +169,13 @@ class OrderExecutionService(Component):
     async def handle_signal(self, event: Event) -> None:
         if not isinstance(event, SignalEvent):
             return
+        try:
+            await self._handle_signal(event)
+        except StorageUnavailable as exc:
+            # Out of patience anywhere (reconciling, sizing from our books): parked, not lost.
+            await self._dead_letter(topics.SIGNALS, self.SIGNAL_GROUP, event, exc)
+
+    async def _handle_signal(self, event: SignalEvent) -> None:
         if self._reconcile_deferred and self._clock.timestamp_ns() > 0:
             self._reconcile_deferred = False  # once, even with signals on several lanes
             await self.reconcile()  # what start could not do before the clock had a time
