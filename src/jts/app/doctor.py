@@ -28,6 +28,7 @@ from jts.domain.positions import Position
 from jts.domain.timestamps import KST
 from jts.domain.timestamps import ns_to_dt
 from jts.storage.bar_journal import FileBarJournal
+from jts.storage.bar_journal import journal_in_use
 from jts.storage.bar_journal import journal_segments
 from jts.storage.bar_journal import read_segment
 from jts.storage.bar_journal import recover_journal
@@ -179,6 +180,15 @@ def archive_dir(settings: Settings) -> Path:
 
 
 def _journal_findings(settings: Settings) -> list[Finding]:
+    if journal_in_use(bar_journal_dir(settings)):
+        return [
+            Finding(
+                "bar journal",
+                Severity.NOTE,
+                "in use by a running market-data process or run: its bars are its own to "
+                "store; check again once it stopped",
+            )
+        ]
     segments = journal_segments(bar_journal_dir(settings))
     pending = 0
     bad: list[str] = []
