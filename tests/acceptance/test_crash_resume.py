@@ -74,6 +74,13 @@ def environment(tmp_path: Path) -> dict[str, str]:
     return env
 
 
+def jts(cwd: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    command = [str(JTS), *args]
+    return subprocess.run(
+        command, cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+
+
 def test_sigkill_of_jts_run_never_trades_a_market_minute_twice(tmp_path: Path) -> None:
     env = environment(tmp_path)
     db = tmp_path / "data" / "jts.db"
@@ -110,15 +117,7 @@ def test_sigkill_of_jts_run_never_trades_a_market_minute_twice(tmp_path: Path) -
 
     assert read_books(db).fills, "twenty rounds of trading and not one fill"
     last = read_books(db)
-    final = subprocess.run(
-        [str(JTS), "run", "--speed", "0", "--sessions", "1"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    final = jts(tmp_path, env, "run", "--speed", "0", "--sessions", "1")
     assert final.returncode == 0, final.stdout[-3000:] + final.stderr[-3000:]
     assert "balanced" in final.stdout and "DO NOT BALANCE" not in final.stdout, final.stdout
     done = read_books(db)
@@ -127,13 +126,5 @@ def test_sigkill_of_jts_run_never_trades_a_market_minute_twice(tmp_path: Path) -
         > last.latest
     )
     assert_never_short(done)
-    doctor = subprocess.run(
-        [str(JTS), "doctor"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    doctor = jts(tmp_path, env, "doctor")
     assert doctor.returncode == 0, doctor.stdout[-3000:] + doctor.stderr[-3000:]

@@ -87,7 +87,9 @@ async def test_a_signal_becomes_an_order_in_postgres_and_on_orders_pending(
         await bus.publish(topics.SIGNALS, SignalEvent.from_signal(signal, ts=1, source="test"))
         for _ in range(300):
             orders = await store.orders.list()
-            if orders and orders[0].status is OrderStatus.ACCEPTED:
+            # Stored and published: NEW with orders.pending, SUBMITTED, ACCEPTED.
+            accepted = orders and orders[0].status is OrderStatus.ACCEPTED
+            if accepted and service.relay.stats.delivered >= 4:
                 break
             await asyncio.sleep(0.05)
     finally:

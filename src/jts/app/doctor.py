@@ -28,6 +28,7 @@ from jts.domain.positions import Position
 from jts.domain.timestamps import KST
 from jts.domain.timestamps import ns_to_dt
 from jts.storage.bar_journal import FileBarJournal
+from jts.storage.bar_journal import journal_in_use
 from jts.storage.bar_journal import journal_segments
 from jts.storage.bar_journal import read_segment
 from jts.storage.bar_journal import recover_journal
@@ -179,6 +180,15 @@ def archive_dir(settings: Settings) -> Path:
 
 
 def _journal_findings(settings: Settings) -> list[Finding]:
+    if journal_in_use(bar_journal_dir(settings)):
+        return [
+            Finding(
+                "bar journal",
+                Severity.NOTE,
+                "in use by a running market-data process or run: its bars are its own to "
+                "store; check again once it stopped",
+            )
+        ]
     segments = journal_segments(bar_journal_dir(settings))
     pending = 0
     bad: list[str] = []
@@ -257,7 +267,7 @@ async def _ledger_findings(settings: Settings, sql: SqlStore) -> list[Finding]:
         findings.append(_ok("market time", f"{len(traces):,} fills, market time never went back"))
 
     fills = await sql.fills.list()
-    rebuilt = _positions_from(fills, settings.paper.account)
+    rebuilt = _positions_from(fills, settings.paper.account, settings.paper.currency)
     shorts = [p for p in rebuilt.values() if p.quantity < 0]
     if shorts and not settings.paper.allow_short:
         findings.append(
@@ -352,12 +362,13 @@ def _quantity(position: Position | None) -> Decimal:
     return position.quantity if position is not None else Decimal(0)
 
 
-def _positions_from(fills: list[Fill], account: str) -> dict[str, Position]:
+def _positions_from(fills: list[Fill], account: str, currency: str) -> dict[str, Position]:
     positions: dict[str, Position] = {}
     for fill in sorted(fills, key=lambda f: (f.ts, f.fill_id)):
         position = positions.get(fill.instrument_id)
         if position is None:
-            position = positions[fill.instrument_id] = Position(fill.instrument_id, account)
+            position = Position(fill.instrument_id, account, currency=currency)
+            positions[fill.instrument_id] = position
         position.apply_fill(fill)
     return positions
 

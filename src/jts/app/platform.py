@@ -49,6 +49,7 @@ from jts.storage.clickhouse.store import ClickHouseBarStore
 from jts.storage.dead_letters import DeadLetterFile
 from jts.storage.dead_letters import dead_letters_path
 from jts.storage.halts import FileHaltStore
+from jts.storage.sql.inspection import latest_recorded_ts
 from jts.storage.sql.migrate import upgrade
 from jts.storage.sql.repositories import SqlStore
 from jts.strategy.registry import create_strategy
@@ -165,15 +166,18 @@ async def open_platform(
         raise
 
 
-async def recorded_market_time(sql: SqlStore, bar_store: ClickHouseBarStore) -> int:
-    """The latest market time recorded anywhere: a stored bar's close, an order, a fill."""
-    latest = max((bar.close_ts for bar in (await bar_store.latest_bars()).values()), default=0)
-    newest = await sql.orders.list(limit=1)
-    if newest:
-        latest = max(latest, newest[0].created_ts, newest[0].updated_ts)
-    fills = await sql.fills.list()
-    if fills:
-        latest = max(latest, fills[-1].ts)
+async def recorded_market_time(
+    sql: SqlStore, bar_store: ClickHouseBarStore, *, with_bars: bool = True
+) -> int:
+    """The latest market time recorded anywhere: a stored bar's close, an order, a fill.
+
+    A replay of the store (or of a file already imported) plays stored bars: those are
+    its input, not its progress, so only orders and fills count there (``with_bars``).
+    """
+    latest = await latest_recorded_ts(sql)
+    if with_bars:
+        bars = (await bar_store.latest_bars()).values()
+        latest = max(latest, max((bar.close_ts for bar in bars), default=0))
     return latest
 
 
@@ -187,7 +191,8 @@ async def _assemble(
     resume: bool,
 ) -> Platform:
     calendar = calendar_for_venue("KRX")
-    recorded = await recorded_market_time(sql, bar_store) if resume else 0
+    simulated = settings.feed.source == "simulated"
+    recorded = await recorded_market_time(sql, bar_store, with_bars=simulated) if resume else 0
     market = await market_source(
         settings,
         calendar,

@@ -143,7 +143,7 @@ class BarChecks:
         calendar = self._calendar(venue)
         if calendar is None:
             return f"no trading calendar for {venue}"
-        if calendar.is_open(ts):
+        if calendar.is_open(ts) or _closing_auction(calendar, ts):
             return None
         local = ns_in_zone(ts, calendar.timezone)
         if _beyond_calendar(calendar, local.date()):
@@ -244,6 +244,16 @@ def ns_in_zone(ts: int, zone: str) -> datetime:
     """``ts`` (within 1970..2199) as a datetime in the IANA zone ``zone``."""
     moment = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=ts // 1_000)
     return moment.astimezone(ZoneInfo(zone))
+
+
+def _closing_auction(calendar: TradingCalendar, ts: int) -> bool:
+    """The minute opening at a session's close: the closing auction's single print.
+
+    KRX matches 15:20-15:30 orders at one price at 15:30; brokers report that print as
+    a 15:30 bar (KIS minute candles, Creon charts), so it is a bar of the session.
+    """
+    session = calendar.session_of(ts - 1)
+    return session is not None and calendar.session_bounds(session)[1] == ts
 
 
 def _beyond_calendar(calendar: TradingCalendar, day: date) -> bool:

@@ -12,6 +12,10 @@ from jts.domain.fills import Fill
 from jts.domain.market import Bar
 from jts.domain.market import Tick
 
+# The reason a venue gives when a cancel was asked for (by anyone holding the API's key):
+# a cancel for any other reason (IOC remainder, cash at fill, expiry) is the venue's own.
+CANCELED_ON_REQUEST = "canceled on request"
+
 
 @dataclass(frozen=True, slots=True)
 class ExecutionReport:

@@ -98,8 +98,12 @@ class OrderRepository(Protocol):
         """Every recorded transition of an order: (from, to, ts)."""
         ...
 
-    async def net_filled(self, instrument_id: str) -> Decimal:
-        """Our own position: bought minus sold over the fills recorded for our orders."""
+    async def net_filled(self, instrument_id: str, *, broker: str | None = None) -> Decimal:
+        """Our own position: bought minus sold over the fills recorded for our orders.
+
+        ``broker`` counts only orders placed at that venue: a paper run's shares on the
+        same database are not shares held at a live broker.
+        """
         ...
 
 

@@ -53,6 +53,7 @@ from jts.domain.instruments import Instrument
 from jts.domain.market import Bar
 from jts.domain.market import Tick
 from jts.domain.orders import Order
+from jts.domain.reports import CANCELED_ON_REQUEST
 from jts.domain.reports import ExecutionReport
 from jts.ports.calendar import TradingCalendar
 from jts.sim import rules
@@ -196,7 +197,7 @@ class MatchingEngine:
         working = self._working.get(client_order_id)
         if working is None:
             return [self._report(order, ts, reason=f"cannot cancel: order is {order.status}")]
-        return [self._close(working, OrderStatus.CANCELED, ts, "canceled on request")]
+        return [self._close(working, OrderStatus.CANCELED, ts, CANCELED_ON_REQUEST)]
 
     def end_of_session(self, ts: int) -> list[ExecutionReport]:
         """Expire every open DAY order now (the caller knows the session is over)."""

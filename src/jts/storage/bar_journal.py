@@ -16,6 +16,7 @@ lines that parsed are kept.
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 from collections.abc import Sequence
@@ -47,6 +48,9 @@ class FileBarJournal:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StorageError(f"bar journal {folder}: {exc.strerror}") from None
+        # One writer: a second process (or `jts doctor --repair`) would release segments
+        # this one is still writing.
+        self._lock = _lock(folder)
         self._pending: list[Bar] = []
         numbers = self._segments()
         for number in numbers:
@@ -90,6 +94,8 @@ class FileBarJournal:
         if self._file is not None:
             self._file.close()
             self._file = None
+        if not self._lock.closed:
+            self._lock.close()  # closing the descriptor releases the lock
 
     def _open(self) -> IO[bytes]:
         self._file = self._path(self._active).open("ab")
@@ -109,7 +115,7 @@ class FileBarJournal:
         if segment.torn:
             log.warning("bar journal %s: dropped a line cut short by a crash", path.name)
         if segment.bad:
-            aside = path.with_suffix(".corrupt")
+            aside = _unused(path.with_suffix(".corrupt"))
             path.replace(aside)
             for index, reason in segment.bad[:5]:
                 log.error("bar journal %s line %d unreadable: %s", path.name, index, reason)
@@ -120,9 +126,14 @@ class FileBarJournal:
                 aside.name,
                 len(segment.bars),
             )
-            # The good bars live on in a fresh segment numbered like the old one.
-            with path.open("wb") as handle:
+            # The good bars live on in a fresh segment numbered like the old one, written
+            # whole before it takes the name: a crash now leaves it or nothing.
+            fresh = path.with_suffix(".rewrite")
+            with fresh.open("wb") as handle:
                 handle.write("".join(_line(bar) for bar in segment.bars).encode())
+                handle.flush()
+                os.fsync(handle.fileno())
+            fresh.replace(path)
         return segment.bars
 
 
@@ -158,6 +169,45 @@ def journal_segments(folder: Path) -> list[Path]:
         if stem.isdigit():
             found.append((int(stem), path))
     return [path for _, path in sorted(found)]
+
+
+_LOCK_FILE = ".writer.lock"
+
+
+def _lock(folder: Path) -> IO[bytes]:
+    handle = (folder / _LOCK_FILE).open("ab")
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise StorageError(
+            f"bar journal {folder} is in use by another process (the one that owns the "
+            "time-series store); stop it first"
+        ) from None
+    return handle
+
+
+def journal_in_use(folder: Path) -> bool:
+    """Whether a running process holds the journal (read-only: creates nothing)."""
+    path = folder / _LOCK_FILE
+    if not path.exists():
+        return False
+    with path.open("rb") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    return False
+
+
+def _unused(path: Path) -> Path:
+    """``path``, or ``path.1``, ``path.2``...: an earlier set-aside segment is never overwritten."""
+    candidate, n = path, 0
+    while candidate.exists():
+        n += 1
+        candidate = path.with_name(f"{path.name}.{n}")
+    return candidate
 
 
 async def recover_journal(journal: FileBarJournal, store: BarStore) -> int:

@@ -71,7 +71,8 @@ def test_values_the_store_cannot_hold_are_refused(
         (krx_ts(5138, 11, 16, 9, 0), "outside the years 1970 to 2199"),
         (krx_ts(2026, 3, 7, 9, 0), "2026-03-07 09:00 Sat (Asia/Seoul) is not a trading minute"),
         (krx_ts(2026, 3, 3, 3, 0), "2026-03-03 03:00 Tue (Asia/Seoul) is not a trading minute"),
-        (krx_ts(2026, 3, 3, 15, 30), "15:30 Tue (Asia/Seoul) is not a trading minute"),
+        (krx_ts(2026, 3, 3, 15, 31), "15:31 Tue (Asia/Seoul) is not a trading minute"),
+        (krx_ts(2026, 3, 3, 8, 59), "08:59 Tue (Asia/Seoul) is not a trading minute"),
         (krx_ts(2030, 3, 5, 9, 0), "2030-03-05 is beyond the range of the KRX trading calendar"),
         (krx_ts(2001, 3, 6, 9, 0), "2001-03-06 is beyond the range of the KRX trading calendar"),
         (OPEN + 30 * 1_000_000_000, "not on a minute boundary"),
@@ -84,6 +85,13 @@ def test_times_outside_the_sessions_are_refused(checks: BarChecks, ts: int, reas
 
 def test_the_last_minute_of_a_session_is_a_session_minute(checks: BarChecks) -> None:
     assert check(checks, krx_ts(2026, 3, 3, 15, 29)) == Verdict()
+
+
+def test_the_closing_auction_print_at_the_close_is_a_bar_of_the_session(
+    checks: BarChecks,
+) -> None:
+    # KRX's 15:20-15:30 single-price auction prints once at 15:30; brokers report a 15:30 bar.
+    assert check(checks, krx_ts(2026, 3, 3, 15, 30)) == Verdict()
 
 
 def test_bars_later_than_now_are_refused_when_now_is_given() -> None:

@@ -7,10 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from jts.domain.errors import StorageError
 from jts.domain.market import Bar
 from jts.domain.market import Timeframe
 from jts.storage.bar_journal import FileBarJournal
+from jts.storage.bar_journal import journal_in_use
 from jts.storage.bar_journal import journal_segments
+from jts.storage.bar_journal import read_segment
 
 T0 = 1_793_581_200_000_000_000
 MINUTE = 60_000_000_000
@@ -23,12 +26,24 @@ def bar(minute: int, close: str = "70000.5") -> Bar:
     )
 
 
-def test_bars_survive_a_process_that_never_closed_the_journal(tmp_path: Path) -> None:
+def test_bars_are_on_disk_as_soon_as_append_returns(tmp_path: Path) -> None:
     journal = FileBarJournal(tmp_path)
     journal.append([bar(0), bar(1, "0.00012345")])
-    # No close(): the process died. The next one reads every field back exactly.
-    again = FileBarJournal(tmp_path)
-    assert again.pending() == [bar(0), bar(1, "0.00012345")]
+    # Before any close: what a crash right now leaves, read back field for field.
+    (segment,) = journal_segments(tmp_path)
+    assert read_segment(segment).bars == [bar(0), bar(1, "0.00012345")]
+    journal.close()
+    assert FileBarJournal(tmp_path).pending() == [bar(0), bar(1, "0.00012345")]
+
+
+def test_one_writer_at_a_time(tmp_path: Path) -> None:
+    journal = FileBarJournal(tmp_path)
+    assert journal_in_use(tmp_path)
+    with pytest.raises(StorageError, match="in use by another process"):
+        FileBarJournal(tmp_path)
+    journal.close()
+    assert not journal_in_use(tmp_path)
+    FileBarJournal(tmp_path).close()
 
 
 def test_released_segments_are_gone_and_later_ones_stay(tmp_path: Path) -> None:

@@ -77,8 +77,8 @@ class PatientOrderRepository:
             f"reading the audit trail of {order_id}", lambda: self.inner.audit_trail(order_id)
         )
 
-    async def net_filled(self, instrument_id: str) -> Decimal:
+    async def net_filled(self, instrument_id: str, *, broker: str | None = None) -> Decimal:
         return await self.retry.call(
             f"reading our position in {instrument_id}",
-            lambda: self.inner.net_filled(instrument_id),
+            lambda: self.inner.net_filled(instrument_id, broker=broker),
         )

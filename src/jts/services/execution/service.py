@@ -49,6 +49,7 @@ from jts.domain.fills import Fill
 from jts.domain.halts import TradingHalt
 from jts.domain.instruments import Instrument
 from jts.domain.orders import Order
+from jts.domain.reports import CANCELED_ON_REQUEST
 from jts.domain.reports import ExecutionReport
 from jts.domain.signals import Signal
 from jts.ports import Clock
@@ -67,7 +68,6 @@ from jts.services.execution.foreign import MemoryHaltStore
 from jts.services.execution.outbox import OutboxConfig
 from jts.services.execution.outbox import OutboxRelay
 from jts.services.execution.patient_orders import PatientOrderRepository
-from jts.services.execution.reconciliation import NOT_FOUND_REASON
 from jts.services.execution.reconciliation import reconcile_order
 from jts.services.execution.sizing import OrderPlan
 from jts.services.execution.sizing import SizingConfig
@@ -169,6 +169,13 @@ class OrderExecutionService(Component):
     async def handle_signal(self, event: Event) -> None:
         if not isinstance(event, SignalEvent):
             return
+        try:
+            await self._handle_signal(event)
+        except StorageUnavailable as exc:
+            # Out of patience anywhere (reconciling, sizing from our books): parked, not lost.
+            await self._dead_letter(topics.SIGNALS, self.SIGNAL_GROUP, event, exc)
+
+    async def _handle_signal(self, event: SignalEvent) -> None:
         if self._reconcile_deferred and self._clock.timestamp_ns() > 0:
             self._reconcile_deferred = False  # once, even with signals on several lanes
             await self.reconcile()  # what start could not do before the clock had a time
@@ -264,7 +271,7 @@ class OrderExecutionService(Component):
 
     async def _sellable(self, instrument_id: str, venue_held: Decimal) -> Decimal:
         """Sized from our own books (our recorded fills), never from the venue's report alone."""
-        own = await self._orders.net_filled(instrument_id)
+        own = await self._orders.net_filled(instrument_id, broker=self._client.venue)
         reserved = sum(
             (
                 o.quantity - o.filled_quantity
@@ -549,14 +556,17 @@ FOREIGN_CANCEL_REASON = "canceled at the venue without a request from this platf
 
 
 def _is_foreign_cancel(order: Order, report: ExecutionReport) -> bool:
-    """This platform never cancels an order itself (strategies do not cancel), so a cancel
-    of a live order is someone else's, unless it is reconciliation's own conclusion that
-    the venue never had the order. A cancel path, when one is added, must exempt its own.
+    """A cancel someone asked the venue for while this platform asked for none.
+
+    The platform never cancels an order itself (strategies do not cancel), so a requested
+    cancel of a live order is someone else's. The venue's own cancels (an IOC remainder,
+    cash short at the fill price) are not. A cancel path, when one is added, must exempt
+    its own requests.
     """
     return (
         report.status is OrderStatus.CANCELED
         and order.status.is_open
-        and report.reason != NOT_FOUND_REASON
+        and report.reason == CANCELED_ON_REQUEST
     )
 
 

@@ -109,8 +109,6 @@ class MarketDataCollector(Component):
             if self._journal is not None:
                 self._journal.append(accepted)
             self._pending.extend(accepted)
-            if len(self._pending) >= self.config.flush_bars:
-                await self.flush()
         # Published together, in order: a bus that waits for its broker's acknowledgement
         # (Kafka) then takes one round trip per batch, not one per bar.
         await asyncio.gather(
@@ -130,6 +128,10 @@ class MarketDataCollector(Component):
                 for tick in batch.ticks
             )
         )
+        # Stored after publishing: the journal already holds the batch, and a store that
+        # fails must not keep the minute from the strategies.
+        if len(self._pending) >= self.config.flush_bars:
+            await self.flush()
 
     async def flush(self) -> None:
         """Write buffered bars to the store in one batch."""

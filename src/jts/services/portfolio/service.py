@@ -67,6 +67,8 @@ class PortfolioService(Component):
         self._retry = storage_retry or StorageRetry()
         # The service keeps one account's books: one lock serialises its position writes.
         self._writing = asyncio.Lock()
+        # Over Kafka a fill can arrive before start has replayed the stored ones.
+        self._loaded = False
         self.cash = self.config.starting_cash
         self.positions: dict[str, Position] = {}
         self._applied: set[str] = set()
@@ -79,26 +81,38 @@ class PortfolioService(Component):
         bus.subscribe(topics.MARKET_BARS, self.handle_bar, group=self.GROUP)
 
     async def _on_start(self) -> None:
-        for fill in sorted(await self._fills_repo.list(), key=lambda f: (f.ts, f.fill_id)):
+        async with self._writing:
+            await self._load()
+
+    async def _load(self) -> None:
+        """Replay the stored fills once, before any new one (the caller holds the lock)."""
+        if self._loaded:
+            return
+        stored = await self._retry.call("reading the fills", self._fills_repo.list)
+        for fill in sorted(stored, key=lambda f: (f.ts, f.fill_id)):
             self._apply(fill)
         # A crash between storing a fill and its position leaves the row behind: the fills
         # are the ledger, so the rows are written again from them.
-        for position in self.positions.values():
-            await self._positions_repo.upsert(position)
+        for position in list(self.positions.values()):
+            await self._store(position)
+        self._loaded = True
 
     async def handle_fill(self, event: Event) -> None:
         if not isinstance(event, FillEvent):
             return
         fill = event.to_fill()
         async with self._writing:
+            await self._load()
             if not self._apply(fill):
                 return
-            position = self.positions[fill.instrument_id]
-            await self._retry.call(
-                f"storing position {position.account}/{position.instrument_id}",
-                lambda: self._positions_repo.upsert(position),
-            )
+            await self._store(self.positions[fill.instrument_id])
         await self._publish_snapshot()
+
+    async def _store(self, position: Position) -> None:
+        await self._retry.call(
+            f"storing position {position.account}/{position.instrument_id}",
+            lambda: self._positions_repo.upsert(position),
+        )
 
     async def handle_bar(self, event: Event) -> None:
         if not isinstance(event, BarEvent):

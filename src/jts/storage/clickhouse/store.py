@@ -409,14 +409,5 @@ def _to_row(bar: Bar) -> Row:
 
 
 def _to_bar(instrument_id: str, timeframe: Timeframe, ts_ms: int, values: Sequence[Any]) -> Bar:
-    open_, high, low, close, volume = values
-    return Bar(
-        instrument_id=instrument_id,
-        timeframe=timeframe,
-        ts=int(ts_ms) * NANOS_PER_MILLI,
-        open=Decimal(repr(float(open_))),
-        high=Decimal(repr(float(high))),
-        low=Decimal(repr(float(low))),
-        close=Decimal(repr(float(close))),
-        volume=Decimal(int(volume)),
-    )
+    row = _to_stored(instrument_id, (ts_ms, *values))
+    return Bar(instrument_id, timeframe, row.ts, row.open, row.high, row.low, row.close, row.volume)

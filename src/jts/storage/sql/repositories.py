@@ -238,9 +238,13 @@ class SqlOrderRepository(_Repository):
         async with self._transaction("listing orders") as session:
             return [row_to_order(row) for row in await session.scalars(query)]
 
-    async def net_filled(self, instrument_id: str) -> Decimal:
+    async def net_filled(self, instrument_id: str, *, broker: str | None = None) -> Decimal:
         # Summed here, not in SQL: on SQLite the quantities are text (see types.Money).
         query = sa.select(FillRow.side, FillRow.quantity).where(FillRow.symbol == instrument_id)
+        if broker is not None:
+            query = query.join(OrderRow, OrderRow.id == FillRow.order_id).where(
+                OrderRow.broker == broker
+            )
         async with self._transaction(f"summing our fills of {instrument_id}") as session:
             rows = (await session.execute(query)).all()
         return sum(

@@ -21,6 +21,7 @@ from jts.domain.enums import Side
 from jts.domain.events import OrderPending
 from jts.domain.events import RiskAlert
 from jts.domain.orders import Order
+from jts.domain.reports import ExecutionReport
 from jts.services.execution.service import FOREIGN_CANCEL_REASON
 from jts.storage.halts import FileHaltStore
 
@@ -157,3 +158,19 @@ async def test_an_order_stored_before_the_halt_is_never_sent_after_it(desk: Desk
     assert stored.status is S.REJECTED
     assert stored.reason is not None and "halted" in stored.reason
     assert desk.link.sent == []
+
+
+async def test_a_cancel_the_venue_made_itself_is_not_foreign(desk: Desk, observe: Observe) -> None:
+    alerts = observe(topics.RISK_ALERTS)
+    await desk.signal(Side.BUY, 60_000)
+    ours = await desk.only_order()
+    # The venue's own cancel (a market order's remainder short of cash, an IOC remainder).
+    reason = "insufficient cash at fill price 70,100; rest canceled"
+    await desk.service.handle_report(
+        ExecutionReport(ours.client_order_id, S.CANCELED, ours.created_ts + 1, reason=reason)
+    )
+    await desk.bus.drain()
+    stored = await desk.only_order()
+    assert stored.status is S.CANCELED and stored.reason == reason
+    assert [a for a in alerts if isinstance(a, RiskAlert)] == []
+    assert await desk.halts.current("paper") is None

@@ -34,6 +34,7 @@ from jts.domain.events import SignalEvent
 from jts.storage.dead_letters import DeadLetterFile
 from jts.storage.dead_letters import dead_letters_path
 from jts.storage.dead_letters import list_dead_letters
+from jts.storage.halts import FileHaltStore
 from jts.storage.sql.engine import sqlite_path
 from jts.storage.sql.repositories import SqlStore
 
@@ -79,17 +80,19 @@ async def impatient_desk(
     clock = SimClock(seoul(9, 1))
     venue = paper_venue(clock)
     link = FlakyLink(venue.execution)
+    halts = FileHaltStore(tmp_path / "data")
     service = build_service(
         bus,
         clock,
         store,
         link,
+        halts,
         storage_retry=StorageRetry(give_up_after=0.5, initial_wait=0.05, max_wait=0.2),
         dead_letters=DeadLetterFile(dead_letters_path(tmp_path / "data")),
     )
     await service.start()
     try:
-        yield Desk(clock, bus, store, venue, link, service)
+        yield Desk(clock, bus, store, venue, link, service, halts)
     finally:
         await bus.drain()
         await service.stop()

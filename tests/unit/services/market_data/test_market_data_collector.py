@@ -32,6 +32,8 @@ from jts.domain.timestamps import dt_to_ns
 from jts.services.market_data import CollectorConfig
 from jts.services.market_data import MarketDataCollector
 from jts.storage.bar_journal import FileBarJournal
+from jts.storage.bar_journal import journal_segments
+from jts.storage.bar_journal import read_segment
 from jts.storage.bar_journal import recover_journal
 from jts.storage.clickhouse.store import ClickHouseBarStore
 
@@ -241,7 +243,8 @@ async def test_a_batch_is_journalled_before_it_is_published(
 
     async def on_bar(event: Event) -> None:
         # What a crash right now would leave: the journal must already hold this bar.
-        journalled_when_published.append(len(FileBarJournal(tmp_path / "journal").pending()))
+        segments = journal_segments(tmp_path / "journal")
+        journalled_when_published.append(sum(len(read_segment(p).bars) for p in segments))
 
     bus.subscribe(topics.MARKET_BARS, on_bar, group="probe")
     collector = MarketDataCollector(

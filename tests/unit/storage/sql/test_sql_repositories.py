@@ -305,6 +305,9 @@ async def test_net_filled_is_our_own_position_from_our_fills(sql_store: SqlStore
     for order, fill in fills:
         assert await sql_store.orders.save_transition(order, order.apply_fill(fill), fill=fill)
     assert await sql_store.orders.net_filled("KRX:005930") == Decimal("7.5")
+    # Counted per venue: shares a paper run holds are not shares held at a live broker.
+    assert await sql_store.orders.net_filled("KRX:005930", broker="paper") == Decimal("7.5")
+    assert await sql_store.orders.net_filled("KRX:005930", broker="kis") == 0
     assert await sql_store.orders.net_filled("KRX:000660") == Decimal(1)
     assert await sql_store.orders.net_filled("KRX:035720") == 0
 
