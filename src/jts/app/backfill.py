@@ -16,9 +16,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from jts.core.bar_checks import BarChecks
 from jts.core.gaps import minutes_in
 from jts.core.gaps import missing_ranges
 from jts.domain.errors import BrokerError
+from jts.domain.market import Bar
 from jts.domain.market import Timeframe
 from jts.ports import BarStore
 from jts.ports import MarketDataClient
@@ -46,7 +48,9 @@ async def backfill(
     now_ns: int | None = None,
     on_symbol: Callable[[BackfillResult], None] | None = None,
     known_empty: set[tuple[str, int, int]] | None = None,
+    checks: BarChecks | None = None,
 ) -> list[BackfillResult]:
+    """Fill each instrument's gaps; ``checks`` refuses what live data would refuse."""
     sessions = [calendar.session_bounds(day) for day in days]
     if not sessions:
         return []
@@ -67,6 +71,8 @@ async def backfill(
                 break
             if not bars and known_empty is not None:
                 known_empty.add((instrument_id, start, end))
+            if checks is not None:
+                bars = _checked(checks, bars)
             written += await store.write_bars(bars)
         result = BackfillResult(
             instrument_id, minutes_in(gaps), written, max(0, minutes_in(gaps) - written), error
@@ -75,3 +81,15 @@ async def backfill(
         if on_symbol is not None:
             on_symbol(result)
     return results
+
+
+def _checked(checks: BarChecks, bars: Sequence[Bar]) -> list[Bar]:
+    """The broker's bars that pass the checks every bar passes; the rest logged, not stored."""
+    kept = []
+    for bar in bars:
+        problem = checks.check_bar(bar).problem
+        if problem is None:
+            kept.append(bar)
+        else:
+            log.warning("backfill: %s bar at %d refused: %s", bar.instrument_id, bar.ts, problem)
+    return kept

@@ -15,6 +15,7 @@ import logging
 from typing import Any
 
 from jts.app.backfill import backfill
+from jts.app.checks import bar_checks
 from jts.app.checks import collector_config
 from jts.app.market_store import open_market_store
 from jts.app.processes import Periodic
@@ -69,6 +70,7 @@ async def live_market_data(settings: Settings, bus: KafkaMessageBus) -> ServiceP
             days,
             now_ns=clock.timestamp_ns(),
             known_empty=known_empty,
+            checks=bar_checks(settings, not_after_ns=clock.timestamp_ns()),
         )
         written = sum(r.written for r in results)
         progress["mended"] += written

@@ -213,6 +213,7 @@ async def backfill_bars(
     """Fill the store's gaps from a live broker's candles, with a progress bar."""
     from jts.app.backfill import BackfillResult
     from jts.app.backfill import backfill
+    from jts.app.checks import bar_checks
     from jts.app.venues import broker_market_data
     from jts.app.venues import broker_symbols
     from jts.app.venues import recent_sessions
@@ -252,6 +253,7 @@ async def backfill_bars(
                 days,
                 now_ns=clock.timestamp_ns(),
                 on_symbol=advance,
+                checks=bar_checks(settings, not_after_ns=clock.timestamp_ns()),
             )
     finally:
         await client.disconnect()

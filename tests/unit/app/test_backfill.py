@@ -16,8 +16,10 @@ from fakes.kis_venue import account_config
 from fakes.kis_venue import kis_settings
 from jts.app.backfill import backfill
 from jts.brokers.common.calendars import calendar_for_venue
+from jts.brokers.common.calendars import known_calendar
 from jts.brokers.kis.market_data import KisMarketData
 from jts.brokers.kis.session import open_session
+from jts.core.bar_checks import BarChecks
 from jts.domain.market import Timeframe
 from jts.storage.clickhouse.store import ClickHouseBarStore
 
@@ -72,6 +74,31 @@ async def test_backfill_fills_gaps_once_and_reports_what_the_venue_lacks(tmp_pat
             calls = len(fake.requests)
             await backfill(client, store, calendar, [SAMSUNG], [DAY], known_empty=empty)
             assert len(fake.requests) == calls
+        finally:
+            await store.close()
+            await client.disconnect()
+
+
+async def test_backfill_refuses_what_live_data_would_refuse(tmp_path: Path) -> None:
+    calendar = calendar_for_venue("KRX")
+    rows = session_rows(skip=set())
+    absurd = Decimal(2 * 10**12)  # above any price the checks accept
+    rows[30] = ("20260303", rows[30][1], absurd, absurd, absurd, absurd, 500)
+    async with FakeKis() as fake:
+        fake.add_account(app_key=APP_KEY, app_secret=APP_SECRET, cano=CANO)
+        fake.add_minute_bars("005930", rows)
+        settings = kis_settings([account_config(fake)], tmp_path)
+        session = open_session(settings, settings.accounts[0], state_dir=tmp_path / "state")
+        client = KisMarketData(session.rest, [SAMSUNG])
+        await client.connect()
+        store = await ClickHouseBarStore.open(None, tmp_path)
+        try:
+            checks = BarChecks(known_calendar)
+            [result] = await backfill(client, store, calendar, [SAMSUNG], [DAY], checks=checks)
+            assert result.written == 389 and result.still_missing == 1
+            open_ns, close_ns = calendar.session_bounds(DAY)
+            stored = await store.read_bars(SAMSUNG, open_ns, close_ns, Timeframe.M1)
+            assert absurd not in {bar.close for bar in stored}
         finally:
             await store.close()
             await client.disconnect()
