@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
 from jts.app.checks import bar_checks
 from jts.app.settings import Settings
@@ -28,11 +29,13 @@ from jts.domain.instruments import Instrument
 from jts.domain.instruments import InstrumentId
 from jts.domain.instruments import krx_stock
 from jts.domain.market import Timeframe
+from jts.domain.timestamps import KST
 from jts.domain.timestamps import NANOS_PER_MINUTE
 from jts.domain.timestamps import ns_to_dt
 from jts.ports import BarStore
 from jts.ports import TradingCalendar
 from jts.sim.feed import SimulatedBarFeed
+from jts.sim.fees import krx_tax_schedule_start
 from jts.sim.universe import demo_instruments
 from jts.sim.universe import synthetic_krx_instruments
 from jts.storage.files import read_bar_file
@@ -190,6 +193,17 @@ def _session_before(calendar: TradingCalendar, ts: int) -> date | None:
     return ended[-1] if ended else None
 
 
+def _refuse_before_fee_schedule(path: Path, first_ts: int) -> None:
+    """A replay that starts before the KRX tax schedule would fail at its first sale."""
+    first = ns_to_dt(first_ts).astimezone(KST).date()
+    known = krx_tax_schedule_start()
+    if first < known:
+        raise ConfigurationError(
+            f"feed.replay_file: {path} starts on {first}, before the KRX tax schedule "
+            f"({known}): its first sale could not be costed; replay bars from {known} on"
+        )
+
+
 async def _file_source(settings: Settings, after: int) -> MarketSource:
     path = settings.feed.replay_file
     if path is None:
@@ -202,6 +216,7 @@ async def _file_source(settings: Settings, after: int) -> MarketSource:
         log.warning("%s line %d flagged: %s", path, flag.line, flag.message)
     if not result.bars:
         raise ConfigurationError(f"feed.replay_file: {path} has no valid bars")
+    _refuse_before_fee_schedule(path, min(bar.ts for bar in result.bars))
     # A resumed replay never plays a minute again that the stores already hold.
     bars = [bar for bar in result.bars if bar.close_ts > after]
     if not bars:

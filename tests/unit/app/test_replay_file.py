@@ -10,6 +10,7 @@ import pytest
 from jts.app.platform import open_platform
 from jts.app.settings import load_settings
 from jts.app.summary import summarise
+from jts.domain.errors import ConfigurationError
 
 ROWS = """\
 timestamp,symbol,open,high,low,close,volume
@@ -45,3 +46,20 @@ async def test_a_year_one_row_is_skipped_and_the_demo_path_runs(
     warnings = [r.getMessage() for r in caplog.records]
     assert any("line 3 skipped" in w and "outside the years" in w for w in warnings)
     assert any("line 5 skipped" in w and "Sat" in w for w in warnings)
+
+
+async def test_a_replay_from_before_the_tax_schedule_is_refused_before_anything_runs(
+    tmp_path: Path,
+) -> None:
+    replay = tmp_path / "replay.csv"
+    replay.write_text(
+        "timestamp,symbol,open,high,low,close,volume\n"
+        "2020-01-06T09:00:00+09:00,KRX:005930,55000,55100,54900,55000,1200\n"
+    )
+    settings = load_settings(
+        data_dir=tmp_path / "data",
+        database_url=None,
+        feed={"source": "file", "replay_file": str(replay)},
+    )
+    with pytest.raises(ConfigurationError, match="before the KRX tax schedule"):
+        await open_platform(settings)
