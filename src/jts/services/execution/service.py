@@ -484,13 +484,15 @@ class OrderExecutionService(Component):
     async def reconcile(self) -> int:
         """Bring every open order in line with the venue; returns how many changed.
 
-        Deferred (with an error in the log) while the clock reads 0: what it finds would
-        be stamped 1970-01-01. The next signal after the clock moves runs it.
+        Deferred while the clock reads 0: what it finds would be stamped 1970-01-01. The
+        next signal after the clock moves runs it. Loud only when orders are waiting: a
+        fresh start before its first bar has nothing to reconcile.
         """
         now = self._clock.timestamp_ns()
         if now <= 0:
             self._reconcile_deferred = True
-            log.error(
+            log.log(
+                logging.ERROR if self._open else logging.INFO,
                 "reconciliation deferred: the clock has no market time yet (%d); %d open"
                 " order(s) wait until it has one",
                 now,

@@ -119,8 +119,9 @@ class StrategyEngine(Component):
         if self._repository is None:
             return
         if self._clock.timestamp_ns() <= 0:
-            log.error(
-                "strategy %s: %s not stored yet, the clock has no time (it would read 1970)",
+            # A fresh start before its first bar: stored with the first bar's time instead.
+            log.info(
+                "strategy %s: %s stored at the first bar (the clock has no market time yet)",
                 strategy.strategy_id,
                 status,
             )
