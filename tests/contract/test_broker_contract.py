@@ -124,6 +124,21 @@ async def test_an_order_the_venue_refuses_is_rejected_with_a_reason(venue: Venue
     assert rejected.reason
 
 
+async def test_a_price_off_the_tick_ladder_is_rejected_naming_the_nearest_valid_prices(
+    venue: VenueHarness,
+) -> None:
+    """Every venue refuses it the same way (the one shared ladder); nothing is rounded."""
+    reports = wire(venue)
+    below = PRICE - 10 * venue.tick()
+    for cid, price in (("k-tick", below + venue.tick() / 2), ("k-frac", below + Decimal("0.5"))):
+        await venue.execution.submit_order(limit(venue, cid, price))
+        rejected = await reports.wait_for(cid, OrderStatus.REJECTED)
+        assert rejected.reason is not None
+        assert f"nearest valid {below:,} below, {below + venue.tick():,} above" in rejected.reason
+    assert await venue.execution.open_orders() == []
+    assert not [r for r in reports.items if r.fill is not None]
+
+
 async def test_resubmitting_a_client_order_id_never_places_a_second_order(
     venue: VenueHarness,
 ) -> None:

@@ -32,8 +32,8 @@ from jts.brokers.creon.bridge.app import build_bridge_app
 from jts.brokers.creon.bridge.fake_com import FakeCreonMarket
 from jts.brokers.creon.bridge.fake_com import drop_order_responses
 from jts.brokers.creon.bridge.service import CreonBridge
-from jts.domain.instruments import TickRule
 from jts.domain.reports import MarketDataBatch
+from jts.domain.ticks import TickRule
 from jts.domain.timestamps import NANOS_PER_MINUTE
 from jts.domain.timestamps import dt_to_ns
 from jts.ports.brokers import ExecutionClient

@@ -26,8 +26,8 @@ from jts.brokers.kis.rows import SEOUL
 from jts.brokers.kis.rows import kst_ns
 from jts.brokers.kis.session import KisSession
 from jts.brokers.kis.session import open_session
-from jts.domain.instruments import TickRule
 from jts.domain.reports import MarketDataBatch
+from jts.domain.ticks import TickRule
 
 APP_KEY = "PSfakeAppKey0123456789abcdefghijklmn"  # 36 characters, like KIS's
 APP_SECRET = "fakeSecret/" + "x" * 169  # 180 characters

@@ -21,11 +21,11 @@ from jts.brokers.paper.factory import build_paper_venue
 from jts.brokers.paper.remote import RemotePaperExecutionClient
 from jts.brokers.paper.server import build_venue_api
 from jts.core.clocks import SimClock
-from jts.domain.instruments import TickRule
 from jts.domain.instruments import krx_stock
 from jts.domain.market import Bar
 from jts.domain.market import Timeframe
 from jts.domain.reports import MarketDataBatch
+from jts.domain.ticks import TickRule
 from jts.domain.timestamps import NANOS_PER_MINUTE
 from jts.domain.timestamps import dt_to_ns
 

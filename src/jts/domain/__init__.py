@@ -10,13 +10,13 @@ from jts.domain.enums import TimeInForce
 from jts.domain.fills import Fill
 from jts.domain.instruments import Instrument
 from jts.domain.instruments import InstrumentId
-from jts.domain.instruments import TickRule
 from jts.domain.market import Bar
 from jts.domain.market import Tick
 from jts.domain.market import Timeframe
 from jts.domain.orders import Order
 from jts.domain.positions import Position
 from jts.domain.signals import Signal
+from jts.domain.ticks import TickRule
 
 __all__ = [
     "AssetClass",

@@ -4,26 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from dataclasses import field
-from decimal import ROUND_CEILING
+from datetime import date
 from decimal import ROUND_FLOOR
 from decimal import Decimal
 
 from jts.domain.enums import AssetClass
 from jts.domain.enums import Market
 from jts.domain.errors import InvalidOrder
+from jts.domain.ticks import TickRule
+from jts.domain.ticks import krx_stock_history
+
+# TickRule lives in jts.domain.ticks; it is re-exported for the modules that import it here.
+__all__ = ["KRX", "Instrument", "InstrumentId", "TickRule", "crypto_pair", "krx_stock"]
 
 KRX = "KRX"
-
-# KRX unified tick table (KOSPI, KOSDAQ and KONEX since 2023-01-25): (upper bound, tick).
-_KRX_STOCK_TICKS: tuple[tuple[Decimal, Decimal], ...] = (
-    (Decimal(2_000), Decimal(1)),
-    (Decimal(5_000), Decimal(5)),
-    (Decimal(20_000), Decimal(10)),
-    (Decimal(50_000), Decimal(50)),
-    (Decimal(200_000), Decimal(100)),
-    (Decimal(500_000), Decimal(500)),
-)
-_KRX_STOCK_TOP_TICK = Decimal(1_000)
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -45,61 +39,6 @@ class InstrumentId:
 
 
 @dataclass(frozen=True, slots=True)
-class TickRule:
-    """The price grid: a banded table (KRX stocks) or one fixed increment."""
-
-    fixed: Decimal | None = None
-    bands: tuple[tuple[Decimal, Decimal], ...] = ()
-    top: Decimal | None = None
-
-    @classmethod
-    def krx_stock(cls) -> TickRule:
-        return cls(bands=_KRX_STOCK_TICKS, top=_KRX_STOCK_TOP_TICK)
-
-    @classmethod
-    def flat(cls, tick: Decimal | str) -> TickRule:
-        return cls(fixed=Decimal(tick))
-
-    def tick_at(self, price: Decimal) -> Decimal:
-        """The tick size that applies to ``price``."""
-        if self.fixed is not None:
-            return self.fixed
-        for upper, tick in self.bands:
-            if price < upper:
-                return tick
-        assert self.top is not None
-        return self.top
-
-    def is_on_grid(self, price: Decimal) -> bool:
-        return price > 0 and price % self.tick_at(price) == 0
-
-    def round_down(self, price: Decimal) -> Decimal:
-        tick = self.tick_at(price)
-        return (price / tick).to_integral_value(ROUND_FLOOR) * tick
-
-    def round_up(self, price: Decimal) -> Decimal:
-        tick = self.tick_at(price)
-        rounded = (price / tick).to_integral_value(ROUND_CEILING) * tick
-        # Crossing a band edge upward can land on a coarser grid: re-snap once.
-        return rounded if self.is_on_grid(rounded) else self.round_up(rounded)
-
-    def round_nearest(self, price: Decimal) -> Decimal:
-        down, up = self.round_down(price), self.round_up(price)
-        return down if price - down <= up - price else up
-
-    def shift(self, price: Decimal, ticks: int) -> Decimal:
-        """Move ``price`` (on the grid) by ``ticks`` steps, crossing bands correctly."""
-        result = price
-        for _ in range(abs(ticks)):
-            if ticks > 0:
-                result = result + self.tick_at(result)
-            else:
-                below = result - self.tick_at(result - Decimal("0.00000001"))
-                result = self.round_down(below)
-        return result
-
-
-@dataclass(frozen=True, slots=True)
 class Instrument:
     """A tradable thing and the rules its venue applies to orders in it."""
 
@@ -115,11 +54,27 @@ class Instrument:
     daily_limit: Decimal | None = None
     # Decimal places of the settlement currency, for rounding fees and cash.
     currency_precision: int = 0
+    # Earlier ladders, each with the first day it no longer applied (oldest first).
+    tick_history: tuple[tuple[date, TickRule], ...] = ()
     extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def key(self) -> str:
         return str(self.id)
+
+    def tick_rule_on(self, day: date | None) -> TickRule:
+        """The ladder in force on ``day`` (None: today's)."""
+        if day is not None:
+            for until, rule in self.tick_history:
+                if day < until:
+                    return rule
+        return self.tick_rule
+
+    def check_price(self, price: Decimal, day: date | None) -> None:
+        """Raise InvalidOrder when ``price`` is off the ladder of ``day``; nothing is rounded."""
+        problem = self.tick_rule_on(day).problem(price, self.currency)
+        if problem is not None:
+            raise InvalidOrder(f"{self.id}: {problem}")
 
     def check_quantity(self, quantity: Decimal) -> None:
         if quantity <= 0:
@@ -136,17 +91,20 @@ class Instrument:
         lots = (quantity / self.lot_size).to_integral_value(ROUND_FLOOR)
         return lots * self.lot_size
 
-    def price_limits(self, reference: Decimal) -> tuple[Decimal, Decimal] | None:
-        """Lower and upper price limits around ``reference`` (previous close), on the grid."""
+    def price_limits(
+        self, reference: Decimal, day: date | None = None
+    ) -> tuple[Decimal, Decimal] | None:
+        """Lower and upper price limits around ``reference`` (previous close), on ``day``'s grid."""
         if self.daily_limit is None:
             return None
-        upper = self.tick_rule.round_down(reference * (1 + self.daily_limit))
-        lower = self.tick_rule.round_up(reference * (1 - self.daily_limit))
+        rule = self.tick_rule_on(day)
+        upper = rule.round_down(reference * (1 + self.daily_limit))
+        lower = rule.round_up(reference * (1 - self.daily_limit))
         return lower, upper
 
 
 def krx_stock(code: str, name: str, market: Market = Market.KOSPI) -> Instrument:
-    """A KRX-listed common stock with the unified tick table and the ±30% daily limit."""
+    """A KRX-listed common stock: its board's dated tick ladder and the ±30% daily limit."""
     limit = Decimal("0.15") if market is Market.KONEX else Decimal("0.30")
     return Instrument(
         id=InstrumentId(KRX, code),
@@ -156,6 +114,7 @@ def krx_stock(code: str, name: str, market: Market = Market.KOSPI) -> Instrument
         currency="KRW",
         tick_rule=TickRule.krx_stock(),
         daily_limit=limit,
+        tick_history=krx_stock_history(market),
     )
 
 

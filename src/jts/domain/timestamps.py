@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC
+from datetime import date
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -35,3 +36,8 @@ def ms_to_ns(ms: int) -> int:
 
 def ns_to_ms(ns: int) -> int:
     return ns // NANOS_PER_MILLI
+
+
+def kst_date(ns: int) -> date:
+    """The calendar day in Korea at ``ns``: the day KRX rules (tick ladders, taxes) go by."""
+    return ns_to_dt(ns).astimezone(KST).date()

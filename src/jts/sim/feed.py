@@ -26,10 +26,10 @@ import numpy as np
 import numpy.typing as npt
 
 from jts.domain.instruments import Instrument
-from jts.domain.instruments import TickRule
 from jts.domain.market import Bar
 from jts.domain.market import Timeframe
 from jts.domain.reports import MarketDataBatch
+from jts.domain.ticks import TickRule
 from jts.domain.timestamps import NANOS_PER_MINUTE
 from jts.ports.calendar import TradingCalendar
 from jts.sim.universe import demo_instruments
@@ -103,7 +103,7 @@ class SimulatedBarFeed:
         setup = np.random.default_rng([seed, 1])
         known = {**demo_start_prices(), **(start_prices or {})}
         random_starts = np.exp(setup.uniform(log(3_000), log(400_000), len(self.instruments)))
-        self._grids = _grids(self.instruments)
+        self._grids = _grids(self.instruments, self.session_dates[0])
         starts = np.asarray(
             [
                 float(known.get(inst.key, random_starts[i]))
@@ -131,7 +131,8 @@ class SimulatedBarFeed:
         close = self._start.copy()
         latent = self._start.copy()
         for session in self.session_dates:
-            lower, upper = self._limits(close)
+            self._grids = _grids(self.instruments, session)  # ladders are dated
+            lower, upper = self._limits(close, session)
             gap = rng.normal(0.0, self.overnight_volatility, len(close))
             latent = np.clip(latent * np.exp(gap), lower, upper)
             close = np.clip(self._snap(latent, "nearest"), lower, upper)
@@ -176,14 +177,14 @@ class SimulatedBarFeed:
         bars = tuple(Bar(key, Timeframe.M1, ts, o, h, lo, c, v) for key, o, h, lo, c, v in columns)
         return latent, close, bars
 
-    def _limits(self, reference: Floats) -> tuple[Floats, Floats]:
+    def _limits(self, reference: Floats, session: date) -> tuple[Floats, Floats]:
         """Daily limits (on the grid) around each symbol's previous close; none -> unbounded."""
         lower = np.full(len(reference), 0.0)
         upper = np.full(len(reference), np.inf)
         for i, (inst, ref) in enumerate(
             zip(self.instruments, self._decimals(reference), strict=True)
         ):
-            limits = inst.price_limits(ref)
+            limits = inst.price_limits(ref, session)
             if limits is not None:
                 lower[i], upper[i] = float(limits[0]), float(limits[1])
         return lower, upper
@@ -216,10 +217,11 @@ class SimulatedBarFeed:
         ]
 
 
-def _grids(instruments: Sequence[Instrument]) -> list[_Grid]:
+def _grids(instruments: Sequence[Instrument], session: date) -> list[_Grid]:
+    """The instruments grouped by the ladder each is on in ``session``."""
     members: dict[TickRule, list[int]] = {}
     for i, instrument in enumerate(instruments):
-        members.setdefault(instrument.tick_rule, []).append(i)
+        members.setdefault(instrument.tick_rule_on(session), []).append(i)
     return [_Grid(rule, indices) for rule, indices in members.items()]
 
 

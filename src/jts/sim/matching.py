@@ -55,6 +55,7 @@ from jts.domain.market import Tick
 from jts.domain.orders import Order
 from jts.domain.reports import CANCELED_ON_REQUEST
 from jts.domain.reports import ExecutionReport
+from jts.domain.ticks import fmt
 from jts.ports.calendar import TradingCalendar
 from jts.sim import rules
 from jts.sim.account import SimAccount
@@ -297,7 +298,7 @@ class MatchingEngine:
                     )
                     budget -= quantity
                 if short_of_cash and order.is_open:
-                    reason = f"insufficient cash at fill price {rules.fmt(price)}; rest canceled"
+                    reason = f"insufficient cash at fill price {fmt(price)}; rest canceled"
                     reports.append(self._close(working, OrderStatus.CANCELED, now, reason))
             if order.is_open and order.time_in_force is TimeInForce.IOC:
                 reason = "IOC: unfilled remainder canceled"

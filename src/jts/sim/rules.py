@@ -14,13 +14,10 @@ from decimal import Decimal
 from jts.domain.enums import OrderType
 from jts.domain.instruments import Instrument
 from jts.domain.orders import Order
+from jts.domain.ticks import fmt
+from jts.domain.timestamps import kst_date
 from jts.domain.timestamps import ns_to_dt
 from jts.ports.calendar import TradingCalendar
-
-
-def fmt(value: Decimal) -> str:
-    """70050 -> '70,050'; keeps decimals of crypto prices and never uses exponents."""
-    return f"{value:,f}"
 
 
 def quantity_problem(order: Order, instrument: Instrument) -> str | None:
@@ -34,29 +31,27 @@ def quantity_problem(order: Order, instrument: Instrument) -> str | None:
     return None
 
 
-def price_problem(order: Order, instrument: Instrument, reference: Decimal | None) -> str | None:
-    """Limit price on the tick grid and inside the daily limit around ``reference``."""
+def price_problem(
+    order: Order, instrument: Instrument, reference: Decimal | None, day: date | None = None
+) -> str | None:
+    """Limit price on the tick ladder of ``day`` and inside the daily limit around ``reference``."""
     if order.order_type is not OrderType.LIMIT or order.price is None:
         return None
-    return tick_problem(order.price, instrument) or limit_problem(
-        order.price, instrument, reference
+    return tick_problem(order.price, instrument, day) or limit_problem(
+        order.price, instrument, reference, day
     )
 
 
-def tick_problem(price: Decimal, instrument: Instrument) -> str | None:
-    rule = instrument.tick_rule
-    if rule.is_on_grid(price):
-        return None
-    tick = rule.tick_at(price)
-    return (
-        f"price {fmt(price)} is not on the {fmt(tick)} {instrument.currency} tick grid "
-        f"(nearest valid: {fmt(rule.round_down(price))} or {fmt(rule.round_up(price))})"
-    )
+def tick_problem(price: Decimal, instrument: Instrument, day: date | None = None) -> str | None:
+    """The shared ladder check (the one every broker adapter applies), dated by ``day``."""
+    return instrument.tick_rule_on(day).problem(price, instrument.currency)
 
 
-def limit_problem(price: Decimal, instrument: Instrument, reference: Decimal | None) -> str | None:
+def limit_problem(
+    price: Decimal, instrument: Instrument, reference: Decimal | None, day: date | None = None
+) -> str | None:
     """Outside the daily band around the previous close (no reference yet: not checked)."""
-    limits = None if reference is None else instrument.price_limits(reference)
+    limits = None if reference is None else instrument.price_limits(reference, day)
     if limits is None or reference is None:
         return None
     lower, upper = limits
@@ -100,7 +95,7 @@ def static_problem(
     """Checks that need no ledger: quantity grid, price grid and limits, trading hours."""
     return (
         quantity_problem(order, instrument)
-        or price_problem(order, instrument, reference)
+        or price_problem(order, instrument, reference, kst_date(ts))
         or session_problem(calendar, ts, instrument.id.venue)
     )
 

@@ -115,3 +115,20 @@ def test_demo_and_synthetic_instruments() -> None:
     assert len(set(codes)) == 1_800
     assert all(len(code) == 6 and code.isdigit() for code in codes)
     assert {i.market for i in synthetic} == {Market.KOSPI, Market.KOSDAQ}
+
+
+def test_prices_of_a_session_before_2023_are_on_that_days_ladders(xkrx) -> None:
+    """Before 2023-01-25 KOSPI ticked 50 from 10,000 and KOSDAQ 100 from 50,000."""
+    instruments = demo_instruments() + synthetic_krx_instruments(40)
+    day = date(2022, 6, 2)
+    feed = SimulatedBarFeed(instruments, xkrx, day, 1, seed=3)
+    by_id = {instrument.key: instrument for instrument in instruments}
+    coarser = 0
+    for batch in islice(feed, 30):
+        for bar in batch.bars:
+            rule = by_id[bar.instrument_id].tick_rule_on(day)
+            for price in (bar.open, bar.high, bar.low, bar.close):
+                assert rule.is_on_grid(price), (bar, price)
+                coarser += rule.tick_at(price) != by_id[bar.instrument_id].tick_rule.tick_at(price)
+    assert coarser > 0  # some prices sit in bands where the old ladders differ
+    assert {i.market for i in instruments} >= {Market.KOSPI, Market.KOSDAQ}

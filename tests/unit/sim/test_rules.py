@@ -66,9 +66,19 @@ def test_prices_off_the_grid_are_refused_with_the_nearest_valid_prices(
 ) -> None:
     problem = rules.tick_problem(Decimal(price), STOCK)
     shown = f"{Decimal(price):,}"
-    assert problem == (
-        f"price {shown} is not on the {tick} KRW tick grid (nearest valid: {down} or {up})"
-    )
+    assert problem is not None
+    assert problem.startswith(f"price {shown} KRW is not on the tick ladder (ticks of {tick} KRW")
+    assert problem.endswith(f": nearest valid {down} below, {up} above")
+
+
+def test_the_engine_checks_the_ladder_of_the_orders_day(xkrx) -> None:
+    """15,010 was off the KOSPI ladder before 2023-01-25 (ticks of 50 from 10,000)."""
+    order = limit("15010")
+    ts_2022 = at_seoul(2022, 6, 2, 10, 0)
+    problem = rules.static_problem(order, STOCK, ts_2022, xkrx, Decimal(15_000))
+    assert problem is not None and "nearest valid 15,000 below, 15,050 above" in problem
+    ts_2026 = at_seoul(2026, 3, 3, 10, 0)
+    assert rules.static_problem(order, STOCK, ts_2026, xkrx, Decimal(15_000)) is None
 
 
 def test_tick_rounding_across_band_edges() -> None:
@@ -122,5 +132,5 @@ def test_market_closed_on_seollal_and_after_the_close(xkrx) -> None:
 def test_static_checks_report_the_first_problem(xkrx) -> None:
     ts = at_seoul(2026, 3, 3, 10, 0)
     problem = rules.static_problem(limit("70050"), STOCK, ts, xkrx, Decimal(70_000))
-    assert problem is not None and "tick grid" in problem
+    assert problem is not None and "tick ladder" in problem
     assert rules.static_problem(limit("70100"), STOCK, ts, xkrx, Decimal(70_000)) is None

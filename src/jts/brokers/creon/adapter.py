@@ -48,6 +48,8 @@ from jts.brokers.common.intents import RESOLVE_GRACE_NS
 from jts.brokers.common.intents import IntentJournal
 from jts.brokers.common.intents import OrderIntent
 from jts.brokers.common.intents import match_intent
+from jts.brokers.common.prices import check_krx_price
+from jts.brokers.common.prices import whole
 from jts.brokers.common.ratelimit import RateBudget
 from jts.brokers.common.ratelimit import RateLimit
 from jts.brokers.creon.bridge.schemas import BalanceOut
@@ -303,7 +305,17 @@ class CreonBroker:
         if known is not None and cid not in self._not_sent:
             await self._resubmitted(known)
             return
-        body = self._order_body(order)
+        try:
+            body = self._order_body(order)
+        except InvalidOrder as exc:
+            # Refused here, so never at Creon: REJECTED, as Creon would have answered.
+            self._rejected[cid] = f"not sent to Creon: {exc}"
+            await self._emit(
+                ExecutionReport(
+                    cid, OrderStatus.REJECTED, self._clock(), reason=self._rejected[cid]
+                )
+            )
+            return
         intent = OrderIntent(
             client_order_id=cid,
             instrument_id=order.instrument_id,
@@ -345,15 +357,15 @@ class CreonBroker:
 
     def _order_body(self, order: Order) -> dict[str, Any]:
         code = creon_code(order.instrument_id)
-        if order.quantity != order.quantity.to_integral_value():
-            raise InvalidOrder(f"creon: quantity {order.quantity} is not whole shares")
-        if order.price is not None and order.price != order.price.to_integral_value():
-            raise InvalidOrder(f"creon: price {order.price} is not whole won")
+        quantity = int(whole(order.quantity, "quantity"))
+        price = order.price if order.order_type is OrderType.LIMIT else None
+        if price is not None:
+            check_krx_price(order.instrument_id, price, self._clock())
         return OrderIn(
             side=order.side,
             code=code,
-            quantity=int(order.quantity),
-            price=order.price,
+            quantity=quantity,
+            price=price,
             order_type=order.order_type,
             condition=_CONDITIONS[order.time_in_force],
         ).model_dump(mode="json")

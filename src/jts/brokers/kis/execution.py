@@ -27,6 +27,8 @@ from jts.brokers.common.intents import RESOLVE_GRACE_NS
 from jts.brokers.common.intents import IntentJournal
 from jts.brokers.common.intents import OrderIntent
 from jts.brokers.common.intents import match_intent
+from jts.brokers.common.prices import check_krx_price
+from jts.brokers.common.prices import whole
 from jts.brokers.kis.environments import Paths
 from jts.brokers.kis.realtime import FillNotice
 from jts.brokers.kis.realtime import KisRealtime
@@ -155,7 +157,19 @@ class KisExecution:
                 f"{order.client_order_id} was sent before without an answer; "
                 "reconciliation resolves it, it is never sent twice"
             )
-        body = self._order_body(order)
+        try:
+            body = self._order_body(order)
+        except InvalidOrder as exc:
+            # Refused here, so never at KIS: REJECTED, as KIS would have answered.
+            await self._report(
+                ExecutionReport(
+                    order.client_order_id,
+                    OrderStatus.REJECTED,
+                    self._clock(),
+                    reason=f"not sent to KIS: {exc}",
+                )
+            )
+            return
         intent = OrderIntent(
             order.client_order_id,
             order.instrument_id,
@@ -203,17 +217,20 @@ class KisExecution:
             raise InvalidOrder(f"KIS cash orders are limit or market, not {order.order_type}")
         if order.quantity != order.quantity.to_integral_value() or order.quantity <= 0:
             raise InvalidOrder(f"KIS needs a whole number of shares, got {order.quantity}")
-        limit = order.order_type is OrderType.LIMIT
-        if limit and (order.price is None or order.price <= 0):
-            raise InvalidOrder("a limit order needs a positive price")
+        price = Decimal(0)
+        if order.order_type is OrderType.LIMIT:
+            if order.price is None or order.price <= 0:
+                raise InvalidOrder("a limit order needs a positive price")
+            price = order.price
+            check_krx_price(order.instrument_id, price, self._clock())
         account = self.rest.account
         return {
             "CANO": account.cano,
             "ACNT_PRDT_CD": account.product_code,
             "PDNO": code_of(order.instrument_id),
-            "ORD_DVSN": LIMIT if limit else MARKET,
-            "ORD_QTY": str(int(order.quantity)),
-            "ORD_UNPR": str(int(order.price)) if limit and order.price is not None else "0",
+            "ORD_DVSN": LIMIT if order.order_type is OrderType.LIMIT else MARKET,
+            "ORD_QTY": whole(order.quantity, "quantity"),
+            "ORD_UNPR": whole(price, "price"),
             "EXCG_ID_DVSN_CD": "KRX",
         }
 
@@ -230,8 +247,7 @@ class KisExecution:
         queries follow the order. Not part of the ExecutionClient port (no other
         venue here modifies in place); strategies replace by cancel and resubmit.
         """
-        if price <= 0 or price != price.to_integral_value():
-            raise InvalidOrder(f"KIS prices are whole won, got {price}")
+        check_krx_price(order.instrument_id, price, self._clock())  # before anything is sent
         odno, branch, response = await self._revise(order, MODIFY, price, idempotent=False)
         output = response.body.get("output") or {}
         new = str(output.get("ODNO", "")).strip()
@@ -262,7 +278,7 @@ class KisExecution:
             "ORD_DVSN": LIMIT,
             "RVSE_CNCL_DVSN_CD": kind,
             "ORD_QTY": "0",
-            "ORD_UNPR": str(int(price)),
+            "ORD_UNPR": whole(price, "price"),
             "QTY_ALL_ORD_YN": "Y",
             "EXCG_ID_DVSN_CD": "KRX",
         }

@@ -10,6 +10,7 @@ from jts.domain.enums import OrderType
 from jts.domain.enums import Side
 from jts.domain.instruments import Instrument
 from jts.domain.signals import Signal
+from jts.domain.timestamps import kst_date
 
 _NAMESPACE = uuid.UUID("5d0c8a8e-6a57-4c1e-9a5e-6c8f1f1e2a10")
 
@@ -79,7 +80,7 @@ def sellable_quantity(own: Decimal, reserved: Decimal, venue_held: Decimal) -> D
 def _limit_price(signal: Signal, instrument: Instrument, config: SizingConfig) -> Decimal | None:
     if config.order_type is OrderType.MARKET:
         return None
-    rule = instrument.tick_rule
+    rule = instrument.tick_rule_on(kst_date(signal.ts))  # the ladder the venue checks that day
     if signal.side is Side.BUY:
         return rule.shift(rule.round_down(signal.price), config.limit_offset_ticks)
     return rule.shift(rule.round_up(signal.price), -config.limit_offset_ticks)

@@ -16,6 +16,7 @@ from fakes.creon_venue import INSTRUMENT
 from fakes.creon_venue import CreonHarness
 from fakes.creon_venue import creon_venue
 from jts.brokers.creon.adapter import CreonBroker
+from jts.brokers.creon.bridge.com import LT_TRADE_REQUEST
 from jts.domain.enums import OrderStatus
 from jts.domain.enums import OrderType
 from jts.domain.enums import Side
@@ -120,15 +121,39 @@ async def test_rejection_is_reported_with_creons_reason(
     venue: tuple[CreonHarness, Reports],
 ) -> None:
     harness, reports = venue
-    await harness.execution.submit_order(limit("C3", 69_550))  # not on the 100-won grid
+    await harness.execution.submit_order(limit("C3", 69_500, qty=10_000))  # beyond the cash
     rejected = (await reports.wait(1))[0]
     assert rejected.status is OrderStatus.REJECTED
-    assert rejected.reason is not None and "호가단위" in rejected.reason
+    assert rejected.reason is not None and "매수가능금액" in rejected.reason
     status = await harness.execution.query_order("C3")
     assert status is not None and status.status is OrderStatus.REJECTED
-    await harness.execution.submit_order(limit("C3", 69_550))  # a replay sends nothing
+    await harness.execution.submit_order(limit("C3", 69_500, qty=10_000))  # a replay sends nothing
     assert harness.venue_order_count() == 0
     assert harness.market_state.requests[0] <= 2  # the one rejected order + one query
+
+
+async def test_a_price_off_the_tick_ladder_is_refused_before_the_bridge_is_called(
+    venue: tuple[CreonHarness, Reports],
+) -> None:
+    harness, reports = venue
+    trade_requests = harness.market_state.requests[LT_TRADE_REQUEST]
+    await harness.execution.submit_order(limit("C-tick", 69_550))
+    rejected = (await reports.wait(1))[0]
+    assert (rejected.client_order_id, rejected.status) == ("C-tick", OrderStatus.REJECTED)
+    # Only the adapter words it so: the bridge and Creon answer in their own words.
+    assert rejected.reason == (
+        "not sent to Creon: KRX:005930: price 69,550 KRW is not on the tick ladder "
+        "(ticks of 100 KRW from 50,000 below 200,000): nearest valid 69,500 below, 69,600 above"
+    )
+    fractional = limit("C-frac", 69_500)
+    fractional.price = Decimal("69500.5")
+    await harness.execution.submit_order(fractional)
+    rejected = (await reports.wait(2))[1]
+    assert rejected.reason is not None and rejected.reason.startswith("not sent to Creon")
+    assert "not a whole number of KRW" in rejected.reason
+    assert harness.market_state.requests[LT_TRADE_REQUEST] == trade_requests
+    assert harness.venue_order_count() == 0
+    assert await harness.execution.query_order("C-tick") is None  # never journalled
 
 
 async def test_market_data(venue: tuple[CreonHarness, Reports]) -> None:

@@ -183,10 +183,12 @@ async def test_cancel_and_open_orders(bridge: BridgeServer, http: httpx.AsyncCli
 async def test_rejections_carry_creons_message(
     bridge: BridgeServer, http: httpx.AsyncClient
 ) -> None:
+    trade_requests = bridge.market.requests[com.LT_TRADE_REQUEST]
     bad_tick = await http.post("/orders", json=buy(1, 70_050))
-    assert bad_tick.status_code == 400
-    assert bad_tick.json()["code"] == "REJECTED"
-    assert "호가단위" in bad_tick.json()["detail"]
+    assert bad_tick.status_code == 422  # refused by the bridge on the shared ladder, not sent
+    assert bad_tick.json()["code"] == "INVALID"
+    assert bad_tick.json()["detail"].endswith("nearest valid 70,000 below, 70,100 above")
+    assert bridge.market.requests[com.LT_TRADE_REQUEST] == trade_requests
     no_cash = await http.post("/orders", json=buy(10_000, 69_000))
     assert "매수가능금액" in no_cash.json()["detail"]
     market_with_price = await http.post("/orders", json=buy(1, 69_000, order_type="MARKET"))

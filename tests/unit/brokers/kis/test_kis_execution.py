@@ -15,6 +15,7 @@ from fakes.venue_harness import Reports
 from jts.domain.enums import OrderStatus
 from jts.domain.enums import OrderType
 from jts.domain.enums import Side
+from jts.domain.errors import InvalidOrder
 from jts.domain.errors import OutcomeUnknown
 from jts.domain.orders import Order
 
@@ -83,6 +84,53 @@ async def test_a_refused_order_is_a_rejection_with_the_venue_reason(tmp_path: Pa
         rejected = await reports.wait_for("c-3", OrderStatus.REJECTED)
         assert rejected.reason is not None and "APBK0919" in rejected.reason
         assert h.venue_order_count() == 0
+
+
+def order_requests(h: KisHarness) -> list[str]:
+    """Order and revise/cancel calls the fake KIS server received."""
+    return [path for _, path, _ in h.fake.requests if path.endswith(("order-cash", "rvsecncl"))]
+
+
+async def test_a_buy_off_the_tick_ladder_is_refused_before_reaching_kis(tmp_path: Path) -> None:
+    async with kis_venue(tmp_path) as h:
+        reports = await wired(h)
+        await h.execution.submit_order(order("c-tick", price=71_550))
+        rejected = await reports.wait_for("c-tick", OrderStatus.REJECTED)
+        assert rejected.reason == (
+            "not sent to KIS: KRX:005930: price 71,550 KRW is not on the tick ladder "
+            "(ticks of 100 KRW from 50,000 below 200,000): nearest valid 71,500 below, 71,600 above"
+        )
+        assert order_requests(h) == []
+        assert await h.execution.query_order("c-tick") is None  # never sent, never journalled
+
+
+async def test_a_fractional_sell_is_refused_not_cut_to_a_lower_price(tmp_path: Path) -> None:
+    async with kis_venue(tmp_path) as h:
+        reports = await wired(h)
+        sell = order("c-frac", side=Side.SELL, qty=1, price=None)
+        sell.order_type, sell.price = OrderType.LIMIT, Decimal("71500.9")
+        await h.execution.submit_order(sell)
+        rejected = await reports.wait_for("c-frac", OrderStatus.REJECTED)
+        assert rejected.reason is not None
+        assert "71,500.9 KRW" in rejected.reason and "not a whole number of KRW" in rejected.reason
+        assert "nearest valid 71,500 below, 71,600 above" in rejected.reason
+        assert order_requests(h) == []
+        assert h.fake.orders == []
+
+
+async def test_a_modify_off_the_tick_ladder_is_refused_before_reaching_kis(tmp_path: Path) -> None:
+    async with kis_venue(tmp_path) as h:
+        reports = await wired(h)
+        await h.execution.submit_order(order("c-mod", price=60_000))
+        accepted = await reports.wait_for("c-mod", OrderStatus.ACCEPTED)
+        live = order("c-mod", price=60_000)
+        live.venue_order_id = accepted.venue_order_id
+        sent = order_requests(h)
+        for bad in (Decimal(61_050), Decimal("61000.5")):
+            with pytest.raises(InvalidOrder, match="nearest valid 61,000 below, 61,100 above"):
+                await h.execution.modify_order(live, bad)
+        assert order_requests(h) == sent
+        assert [o.price for o in h.fake.orders] == [Decimal(60_000)]
 
 
 async def test_answer_lost_after_the_venue_accepted_gives_one_order_across_retry_and_restart(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 import pytest
@@ -12,6 +13,8 @@ from jts.domain.instruments import Instrument
 from jts.domain.instruments import crypto_pair
 from jts.domain.instruments import krx_stock
 from jts.domain.signals import Signal
+from jts.domain.timestamps import KST
+from jts.domain.timestamps import dt_to_ns
 from jts.services.execution import SizingConfig
 from jts.services.execution import client_order_id_for
 from jts.services.execution.sizing import OrderPlan
@@ -23,8 +26,12 @@ BTC = crypto_pair("UPBIT", "KRW-BTC", "KRW", "1000", "0.0001", 0)
 PLENTY = Decimal(1_000_000_000)
 
 
-def signal(side: Side, price: str, instrument_id: str = SAMSUNG.key) -> Signal:
-    return Signal("s1", instrument_id, side, 0, Decimal(price), signal_id="sig-1")
+# 2026-03-03 10:00 KST: sizing goes by the tick ladder of the signal's day.
+TODAY = dt_to_ns(datetime(2026, 3, 3, 10, tzinfo=KST))
+
+
+def signal(side: Side, price: str, instrument_id: str = SAMSUNG.key, ts: int = TODAY) -> Signal:
+    return Signal("s1", instrument_id, side, ts, Decimal(price), signal_id="sig-1")
 
 
 def plan(
@@ -72,6 +79,29 @@ def test_limit_price_is_on_the_tick_grid(
     assert result.order_type is OrderType.LIMIT
     assert result.price == Decimal(expected)
     assert result.price is not None and SAMSUNG.tick_rule.is_on_grid(result.price)
+
+
+@pytest.mark.parametrize(
+    ("side", "signal_price", "expected"),
+    [
+        # 2022: KOSPI ticks of 50 from 10,000 and 500 from 100,000 (10 and 100 since 2023).
+        (Side.BUY, "15020", "15050"),
+        (Side.SELL, "15020", "15000"),
+        (Side.BUY, "150000", "150500"),
+    ],
+)
+def test_limit_price_is_on_the_ladder_of_the_signals_day(
+    side: Side, signal_price: str, expected: str
+) -> None:
+    day_2022 = dt_to_ns(datetime(2022, 6, 2, 10, tzinfo=KST))
+    result = plan_order(
+        signal(side, signal_price, ts=day_2022),
+        SAMSUNG,
+        SizingConfig(limit_offset_ticks=1),
+        available_cash=PLENTY,
+        sellable=Decimal(10),
+    )
+    assert isinstance(result, OrderPlan) and result.price == Decimal(expected)
 
 
 def test_buy_quantity_is_the_notional_over_the_limit_price_rounded_down() -> None:

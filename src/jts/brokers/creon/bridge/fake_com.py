@@ -33,7 +33,7 @@ from decimal import Decimal
 from typing import Any
 
 from jts.brokers.creon.bridge import com
-from jts.domain.instruments import TickRule
+from jts.domain.ticks import TickRule
 
 KST = timezone(timedelta(hours=9), "KST")
 SESSION_MINUTES = 390  # 09:00-15:30

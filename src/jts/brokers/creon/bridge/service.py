@@ -54,6 +54,7 @@ from jts.brokers.creon.bridge.schemas import QuoteOut
 from jts.domain.enums import OrderStatus
 from jts.domain.enums import OrderType
 from jts.domain.enums import Side
+from jts.domain.ticks import TickRule
 from jts.domain.timestamps import NANOS_PER_MINUTE
 from jts.domain.timestamps import dt_to_ns
 from jts.domain.timestamps import ns_to_dt
@@ -488,6 +489,10 @@ class CreonBridge:
                 raise BridgeError(
                     422, errors.INVALID, "a limit order needs a positive whole-won price"
                 )
+            # The bridge trades today only: the ladder every board has shared since 2023-01-25.
+            off_ladder = TickRule.krx_stock().problem(order.price, "KRW")
+            if off_ladder is not None:
+                raise BridgeError(422, errors.INVALID, off_ladder)
             price, hoga = int(order.price), "01"
         else:
             if order.price is not None:
