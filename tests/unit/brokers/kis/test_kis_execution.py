@@ -59,7 +59,8 @@ async def test_limit_buy_is_accepted_then_filled_through_the_notice_stream(tmp_p
         filled = await reports.wait_for("c-1", OrderStatus.FILLED)
         assert filled.fill is not None
         assert filled.fill.quantity == 10 and filled.fill.price == 70_000
-        assert filled.fill.commission > 0  # the fee schedule is applied to venue fills
+        # The fee schedule is applied to venue fills: 0.015 % of 700,000 KRW.
+        assert (filled.fill.commission, filled.fill.tax) == (105, 0)
         account = await h.execution.account()
         assert account.positions[SAMSUNG] == 10
         # The inquiry agrees and reports nothing twice.
@@ -184,7 +185,8 @@ async def test_market_buy_and_sell(tmp_path: Path) -> None:
         assert h.fake.orders[0].ord_dvsn == "01"
         await h.execution.submit_order(order("m-sell", side=Side.SELL, price=None, qty=3))
         sold = await reports.wait_for("m-sell", OrderStatus.FILLED)
-        assert sold.fill is not None and sold.fill.tax > 0  # the sell-side tax applies
+        # The sell-side tax applies: 0.20 % (KOSPI, from 2026) of 210,000 KRW; commission floored.
+        assert sold.fill is not None and (sold.fill.tax, sold.fill.commission) == (420, 31)
         assert (await h.execution.account()).positions.get(SAMSUNG, 0) == 0
 
 
