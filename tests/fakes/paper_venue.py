@@ -26,6 +26,7 @@ from jts.domain.reports import MarketDataBatch
 from jts.domain.timestamps import NANOS_PER_MINUTE
 from jts.domain.timestamps import dt_to_ns
 from sockets import serve
+from waiting import eventually
 
 SAMSUNG = "KRX:005930"
 TOKEN = secrets.token_urlsafe(32)
@@ -58,8 +59,7 @@ class PaperHarness:
         bar = Bar(SAMSUNG, Timeframe.M1, ts, price, price, price, price, Decimal(100_000))
         seen = len(self.streamed)
         await self.feed.put(MarketDataBatch(ts + NANOS_PER_MINUTE, bars=(bar,)))
-        while len(self.streamed) == seen:  # noqa: ASYNC110 - the stream task has no event
-            await asyncio.sleep(0.005)
+        await eventually(lambda: len(self.streamed) > seen)  # the stream task has no event
 
     async def seed_history(self) -> tuple[int, int]:
         start = SESSION_OPEN + self.minute * NANOS_PER_MINUTE
