@@ -3,6 +3,11 @@
 Each service is ``python -m jts serve <service>`` with its settings in the
 environment, its own health port and its own log file; the test drives them as an
 operator would: start, probe ``/health``, SIGTERM, SIGKILL.
+
+``jts serve`` binds the port from its settings; it takes no inherited socket. So the
+cluster holds every service's port (``sockets.Port``) from creation to ``stop_all``:
+nothing else can take it between runs, a restarted service gets its old port back,
+and while a service is down its port refuses connections as a stopped service would.
 """
 
 from __future__ import annotations
@@ -11,7 +16,6 @@ import json
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,14 +27,10 @@ from typing import Any
 
 import httpx
 
+from sockets import Port
+
 SERVICES = ("paper-venue", "portfolio", "order-execution", "strategy-engine", "market-data")
 VENUE_TOKEN = secrets.token_urlsafe(32)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -43,9 +43,11 @@ class Cluster:
     ports: dict[str, int] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     starts: dict[str, int] = field(default_factory=dict)
+    held: dict[str, Port] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.ports = {service: free_port() for service in SERVICES}
+        self.held = {service: Port() for service in SERVICES}
+        self.ports = {service: port.number for service, port in self.held.items()}
 
     @property
     def env(self) -> dict[str, str]:
@@ -139,6 +141,8 @@ class Cluster:
                     process.kill()
                     process.wait()
             codes[service] = process.returncode
+        for port in self.held.values():
+            port.close()
         return codes
 
     def log(self, service: str) -> str:

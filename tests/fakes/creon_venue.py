@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-import socket
 from collections.abc import AsyncIterator
 from collections.abc import Awaitable
 from collections.abc import Callable
@@ -38,18 +37,13 @@ from jts.domain.timestamps import NANOS_PER_MINUTE
 from jts.domain.timestamps import dt_to_ns
 from jts.ports.brokers import ExecutionClient
 from jts.ports.brokers import MarketDataClient
+from sockets import serve
 from waiting import eventually
 
 SECRET = secrets.token_urlsafe(32)
 INSTRUMENT = "KRX:005930"
 CODE = "A005930"
 KST = timezone(timedelta(hours=9))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -83,17 +77,8 @@ async def start_bridge(
     app: Any = drop_order_responses(
         build_bridge_app(market.factory(), secret, bridge=bridge), market
     )
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, log_level="critical")
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            await task
-            raise RuntimeError("bridge did not start")
-        await asyncio.sleep(0.01)
-    return BridgeServer(market, bridge, port, server, task)
+    served = await serve(app, log_level="critical")
+    return BridgeServer(market, bridge, served.port, served.server, served.task)
 
 
 @dataclass

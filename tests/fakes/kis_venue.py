@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -119,7 +121,11 @@ class KisHarness:
 
 @asynccontextmanager
 async def kis_venue(
-    tmp_path: Path, *, paper: bool = False, poll_interval: float | None = None
+    tmp_path: Path,
+    *,
+    paper: bool = False,
+    poll_interval: float | None = None,
+    clock: Callable[[], int] = time.time_ns,
 ) -> AsyncIterator[KisHarness]:
     # Inquiry polling: fast for tests that wait on fills; paper allows 2 calls a second,
     # so there the poll loop must not starve the test's own calls.
@@ -134,7 +140,11 @@ async def kis_venue(
         session = open_session(settings, settings.accounts[0], state_dir=state_dir)
         market = KisMarketData(session.rest, [SAMSUNG], realtime=session.realtime)
         execution = KisExecution(
-            session.rest, state_dir=state_dir, realtime=session.realtime, poll_interval=poll
+            session.rest,
+            state_dir=state_dir,
+            realtime=session.realtime,
+            poll_interval=poll,
+            clock=clock,
         )
         await execution.connect()
         await market.connect()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -13,8 +12,6 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
-
-import uvicorn
 
 from jts.brokers.paper.factory import PaperVenue
 from jts.brokers.paper.factory import build_paper_venue
@@ -28,16 +25,12 @@ from jts.domain.reports import MarketDataBatch
 from jts.domain.ticks import TickRule
 from jts.domain.timestamps import NANOS_PER_MINUTE
 from jts.domain.timestamps import dt_to_ns
+from sockets import serve
+from waiting import eventually
 
 SAMSUNG = "KRX:005930"
 TOKEN = secrets.token_urlsafe(32)
 SESSION_OPEN = dt_to_ns(datetime(2026, 3, 3, 9, 0, tzinfo=ZoneInfo("Asia/Seoul")))
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -66,8 +59,7 @@ class PaperHarness:
         bar = Bar(SAMSUNG, Timeframe.M1, ts, price, price, price, price, Decimal(100_000))
         seen = len(self.streamed)
         await self.feed.put(MarketDataBatch(ts + NANOS_PER_MINUTE, bars=(bar,)))
-        while len(self.streamed) == seen:  # noqa: ASYNC110 - the stream task has no event
-            await asyncio.sleep(0.005)
+        await eventually(lambda: len(self.streamed) > seen)  # the stream task has no event
 
     async def seed_history(self) -> tuple[int, int]:
         start = SESSION_OPEN + self.minute * NANOS_PER_MINUTE
@@ -100,20 +92,8 @@ async def paper_venue(tmp_path: Path) -> AsyncIterator[PaperHarness]:
         source=source(),
         reference_prices={SAMSUNG: Decimal(70_000)},
     )
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            build_venue_api(venue.execution, token=TOKEN),
-            host="127.0.0.1",
-            port=port,
-            log_config=None,
-            lifespan="off",
-        )
-    )
-    serving = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 - uvicorn offers no event
-        await asyncio.sleep(0.01)
-    url = f"http://127.0.0.1:{port}"
+    served = await serve(build_venue_api(venue.execution, token=TOKEN), lifespan="off")
+    url = served.url
     execution = RemotePaperExecutionClient(url, TOKEN, poll_wait=0.5, timeout=2.0)
     await execution.connect()
     harness = PaperHarness(venue, clock, url, execution, feed)
@@ -133,5 +113,4 @@ async def paper_venue(tmp_path: Path) -> AsyncIterator[PaperHarness]:
         await asyncio.gather(streaming, return_exceptions=True)
         for client in [execution, *harness.clients]:
             await client.disconnect()
-        server.should_exit = True
-        await serving
+        await served.stop()

@@ -12,13 +12,14 @@ import asyncio
 import json
 import os
 import signal as signals
-import socket
 import sys
 import uuid
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import httpx
+import pytest
 
 from fakes.kis_server import FakeKis
 from fakes.kis_venue import APP_KEY
@@ -34,18 +35,22 @@ from jts.domain.signals import Signal
 from kafka_tools import produce_raw
 from kafka_tools import read_topic
 from kafka_tools import unique_prefix
+from sockets import Port
 from waiting import eventually
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+@pytest.fixture
+def health_port() -> Iterator[int]:
+    """The service binds the port from its settings; the test holds it until then."""
+    with Port() as port:
+        yield port.number
 
 
-async def test_a_signal_on_kafka_trades_on_kis(tmp_path: Path, kafka_bootstrap: str) -> None:
+async def test_a_signal_on_kafka_trades_on_kis(
+    tmp_path: Path, kafka_bootstrap: str, health_port: int
+) -> None:
     prefix = unique_prefix()
-    port = free_port()
+    port = health_port
     async with FakeKis(token_issue_interval_seconds=0.1) as fake:
         fake.add_account(app_key=APP_KEY, app_secret=APP_SECRET, cano=CANO, hts_id=HTS_ID)
         fake.set_price("005930", Decimal(70_000))

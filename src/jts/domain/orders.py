@@ -113,8 +113,11 @@ class Order:
                 f"order {self.order_id}: fill of {fill.quantity} exceeds "
                 f"remaining {self.leaves_quantity}"
             )
+        target = S.FILLED if fill.quantity == self.leaves_quantity else S.PARTIALLY_FILLED
+        if target not in TRANSITIONS[self.status]:
+            # Refused before anything is counted: a finished order keeps its quantities.
+            raise InvalidStateTransition(self.order_id, self.status.value, target.value)
         notional = (self.avg_fill_price or Decimal(0)) * self.filled_quantity
         self.filled_quantity += fill.quantity
         self.avg_fill_price = (notional + fill.price * fill.quantity) / self.filled_quantity
-        target = S.FILLED if self.leaves_quantity == 0 else S.PARTIALLY_FILLED
         return self.transition(target, fill.ts)

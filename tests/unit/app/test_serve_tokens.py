@@ -76,7 +76,7 @@ async def test_the_venue_generates_a_token_its_client_reads_and_the_old_default_
         client.set_report_handler(_ignore)
         await client.connect()
         try:
-            assert (await client.account()).cash > 0
+            assert (await client.account()).cash == Decimal(100_000_000)  # the default
         finally:
             await client.disconnect()
     finally:

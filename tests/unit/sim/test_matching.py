@@ -140,13 +140,15 @@ def test_day_orders_expire_at_the_first_data_of_the_next_session(harness) -> Non
     k = harness.kst
     harness.submit(harness.order(Side.BUY, 10, 60_000), k(DAY, "15:00"))
     harness.submit(harness.order(Side.BUY, 10, 60_000, tif=TimeInForce.GTC), k(DAY, "15:00"))
-    assert harness.account.reserved_cash > 0
+    # Each order holds 10 x 60,000 KRW and its 0.015 % commission (90 KRW).
+    assert harness.account.reserved_cash == 2 * 600_090
     assert harness.bar(k(DAY, "15:29"), 70_000, 70_000, 70_000, 70_000) == []
     reports = harness.bar(k(NEXT_DAY, "09:00"), 70_000, 70_000, 70_000, 70_000)
     assert statuses(reports) == [OrderStatus.EXPIRED]
     assert reports[0].client_order_id == "C1"
     assert reports[0].reason == "DAY order expired at the end of session 2026-03-03"
     assert [order.client_order_id for order in harness.engine.open_orders()] == ["C2"]
+    assert harness.account.reserved_cash == 600_090  # only the GTC order still holds cash
 
 
 def test_explicit_end_of_session_expires_day_orders_and_frees_cash(harness) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -12,12 +14,19 @@ from fakes.kis_venue import SAMSUNG
 from fakes.kis_venue import KisHarness
 from fakes.kis_venue import kis_venue
 from fakes.venue_harness import Reports
+from jts.brokers.common.intents import RESOLVE_GRACE_NS
+from jts.brokers.kis.execution import NOTICE_MARGIN_NS
+from jts.brokers.kis.execution import KisExecution
+from jts.core.clocks import SimClock
 from jts.domain.enums import OrderStatus
 from jts.domain.enums import OrderType
 from jts.domain.enums import Side
+from jts.domain.errors import BrokerUnavailable
 from jts.domain.errors import InvalidOrder
 from jts.domain.errors import OutcomeUnknown
 from jts.domain.orders import Order
+from jts.domain.timestamps import NANOS_PER_SECOND
+from waiting import eventually
 
 
 def order(cid: str, *, side: Side = Side.BUY, qty: int = 10, price: int | None = 70_000) -> Order:
@@ -51,7 +60,8 @@ async def test_limit_buy_is_accepted_then_filled_through_the_notice_stream(tmp_p
         filled = await reports.wait_for("c-1", OrderStatus.FILLED)
         assert filled.fill is not None
         assert filled.fill.quantity == 10 and filled.fill.price == 70_000
-        assert filled.fill.commission > 0  # the fee schedule is applied to venue fills
+        # The fee schedule is applied to venue fills: 0.015 % of 700,000 KRW.
+        assert (filled.fill.commission, filled.fill.tax) == (105, 0)
         account = await h.execution.account()
         assert account.positions[SAMSUNG] == 10
         # The inquiry agrees and reports nothing twice.
@@ -164,16 +174,21 @@ async def test_answer_lost_after_the_venue_accepted_gives_one_order_across_retry
 
 async def test_answer_lost_before_the_venue_acted_resolves_to_not_placed(tmp_path: Path) -> None:
     async with kis_venue(tmp_path) as h:
-        await wired(h)
+        clock = SimClock(time.time_ns())
+        client = KisExecution(h.session.rest, state_dir=h.state_dir, clock=clock.timestamp_ns)
+        h.clients.append(client)
+        client.set_report_handler(Reports())
+        await client.connect()
         h.fake.drop_next("order-cash", after_processing=False)
         with pytest.raises(OutcomeUnknown):
-            await h.execution.submit_order(order("c-5"))
+            await client.submit_order(order("c-5"))
         assert h.venue_order_count() == 0
         # Within the grace period the venue may just not list it yet: no verdict.
-        with pytest.raises(Exception, match="not listed by KIS yet"):
-            await h.execution.query_order("c-5")
-        h.execution._clock = lambda: 10**20  # far past the grace period
-        assert await h.execution.query_order("c-5") is None
+        clock.advance(RESOLVE_GRACE_NS - 1)
+        with pytest.raises(BrokerUnavailable, match="not listed by KIS yet"):
+            await client.query_order("c-5")
+        clock.advance(1)  # the grace period is over: it was never placed
+        assert await client.query_order("c-5") is None
 
 
 async def test_fills_missed_by_the_socket_come_from_the_inquiry(tmp_path: Path) -> None:
@@ -218,12 +233,30 @@ async def test_market_buy_and_sell(tmp_path: Path) -> None:
         assert h.fake.orders[0].ord_dvsn == "01"
         await h.execution.submit_order(order("m-sell", side=Side.SELL, price=None, qty=3))
         sold = await reports.wait_for("m-sell", OrderStatus.FILLED)
-        assert sold.fill is not None and sold.fill.tax > 0  # the sell-side tax applies
+        # The sell-side tax applies: 0.20 % (KOSPI, from 2026) of 210,000 KRW; commission floored.
+        assert sold.fill is not None and (sold.fill.tax, sold.fill.commission) == (420, 31)
         assert (await h.execution.account()).positions.get(SAMSUNG, 0) == 0
 
 
-async def test_a_notice_delayed_past_the_inquiry_is_not_counted_twice(tmp_path: Path) -> None:
-    async with kis_venue(tmp_path) as h:
+class ShiftedClock:
+    """Wall time moved on by ``shift``: an adapter's later, without the test waiting for it."""
+
+    def __init__(self) -> None:
+        self.offset = 0
+
+    def __call__(self) -> int:
+        return time.time_ns() + self.offset
+
+    def shift(self, nanos: int) -> None:
+        self.offset += nanos
+
+
+async def test_a_notice_delayed_past_the_inquiry_is_not_counted_twice(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="jts.brokers.kis")
+    clock = ShiftedClock()
+    async with kis_venue(tmp_path, clock=clock) as h:
         reports = await wired(h)
         await h.execution.submit_order(order("c-8"))
         accepted = await reports.wait_for("c-8", OrderStatus.ACCEPTED)
@@ -232,10 +265,10 @@ async def test_a_notice_delayed_past_the_inquiry_is_not_counted_twice(tmp_path: 
         h.fake.fill(accepted.venue_order_id, 4)
         partial = await reports.wait_for("c-8", OrderStatus.PARTIALLY_FILLED)  # the inquiry
         assert partial.fill is not None and partial.fill.quantity == 4
-        await asyncio.sleep(2.5)
+        clock.shift(NOTICE_MARGIN_NS + NANOS_PER_SECOND)
         await h.execution.fills(0)  # an inquiry asked well after the fill
         h.fake.release_notices()  # the stalled notice of those 4 arrives late
-        await asyncio.sleep(0.3)
+        await eventually(lambda: "already counted by an inquiry" in caplog.text)
         h.fake.fill(accepted.venue_order_id, 6)
         await reports.wait_for("c-8", OrderStatus.FILLED)
         fills = [r.fill for r in reports.of("c-8") if r.fill is not None]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import sys
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -20,6 +20,7 @@ from jts.brokers.common.breaker import BreakerState
 from jts.brokers.kis.pool import KisAccountPool
 from jts.cli.main import app
 from jts.domain.errors import BrokerUnavailable
+from sockets import Port
 from waiting import eventually
 
 KEY_A = "PSaaaaAppKey0123456789abcdefghijklmn"
@@ -28,17 +29,17 @@ SYMBOLS_A = [f"KRX:{i:06d}" for i in range(100, 110)]
 SYMBOLS_B = [f"KRX:{i:06d}" for i in range(200, 210)]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+@pytest.fixture
+def port_b() -> Iterator[Port]:
+    """Account b's venue goes away and comes back on this port, held for the whole test."""
+    with Port() as port:
+        yield port
 
 
-async def test_failed_account_symbols_move_and_come_back(tmp_path: Path) -> None:
-    port_b = free_port()
+async def test_failed_account_symbols_move_and_come_back(tmp_path: Path, port_b: Port) -> None:
     async with FakeKis() as fake_a:
         fake_b = FakeKis()
-        await fake_b.start(port_b)
+        await fake_b.start(port_b.number)
         for fake, key, cano in ((fake_a, KEY_A, "50000001"), (fake_b, KEY_B, "50000002")):
             fake.add_account(app_key=key, app_secret=APP_SECRET, cano=cano)
             fake.set_price("000100", Decimal(10_000))
@@ -77,7 +78,7 @@ async def test_failed_account_symbols_move_and_come_back(tmp_path: Path) -> None
         assert await market.latest_price(SYMBOLS_B[0]) == Decimal(20_000)
         board = pool.board.read()
         assert board["kis:b"].state is BreakerState.OPEN
-        await fake_b.start(port_b)  # b recovers; the prober notices
+        await fake_b.start(port_b.number)  # b recovers; the prober notices
         fake_b.add_account(app_key=KEY_B, app_secret=APP_SECRET, cano="50000002")
         fake_b.set_price("000100", Decimal(10_000))
         await eventually(lambda: pool.sessions["b"].breaker.state is BreakerState.CLOSED)

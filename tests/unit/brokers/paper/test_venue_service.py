@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
+from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-import uvicorn
 
 from jts.brokers.paper.factory import PaperVenue
 from jts.brokers.paper.factory import build_paper_venue
@@ -33,6 +33,10 @@ from jts.domain.market import Timeframe
 from jts.domain.orders import Order
 from jts.domain.reports import ExecutionReport
 from jts.domain.timestamps import dt_to_ns
+from sockets import Port
+from sockets import Served
+from sockets import serve
+from waiting import eventually
 
 SAMSUNG = "KRX:005930"
 TOKEN = secrets.token_urlsafe(32)
@@ -60,40 +64,28 @@ def order(cid: str, side: Side = Side.BUY, qty: int = 10, price: int = 70_000) -
     )
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @dataclass
 class Service:
     venue: PaperVenue
     clock: SimClock
-    port: int
-    server: uvicorn.Server | None = None
-    task: asyncio.Task[None] | None = None
+    port: Port
+    served: Served | None = None
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://127.0.0.1:{self.port.number}"
 
     def __post_init__(self) -> None:
         self.api = build_venue_api(self.venue.execution, token=TOKEN)
 
     async def start(self) -> None:
-        api = self.api
-        self.server = uvicorn.Server(
-            uvicorn.Config(api, host="127.0.0.1", port=self.port, log_config=None)
-        )
-        self.task = asyncio.create_task(self.server.serve())
-        while not self.server.started:  # noqa: ASYNC110 - uvicorn offers no event
-            await asyncio.sleep(0.01)
+        """Serve on the service's port, again after a stop (clients keep their URL)."""
+        self.served = await serve(self.api, self.port.listening_socket())
 
     async def stop(self) -> None:
-        assert self.server is not None and self.task is not None
-        self.server.should_exit = True
-        await self.task
+        assert self.served is not None
+        await self.served.stop()
+        self.served = None
 
     async def bar(self, hh: int, mm: int, price: int) -> None:
         self.clock.set_time(seoul(hh, mm + 1))
@@ -120,11 +112,12 @@ async def service() -> AsyncIterator[Service]:
     clock = SimClock(seoul(9, 1))
     venue = build_paper_venue(clock, source=[], reference_prices={SAMSUNG: Decimal(70_000)})
     venue.engine.on_bar(bar(9, 0, 70_000))
-    running = Service(venue, clock, free_port())
-    await running.start()
-    yield running
-    if running.server is not None and not running.server.should_exit:
-        await running.stop()
+    with Port() as port:
+        running = Service(venue, clock, port)
+        await running.start()
+        yield running
+        if running.served is not None:
+            await running.stop()
 
 
 @pytest.fixture
@@ -211,9 +204,21 @@ async def test_wrong_token_is_an_authentication_error(service: Service) -> None:
 
 
 async def test_venue_down_is_unavailable_and_the_stream_resumes_without_gaps(
-    service: Service, client: tuple[RemotePaperExecutionClient, Reports]
+    service: Service,
+    client: tuple[RemotePaperExecutionClient, Reports],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     remote, reports = client
+    asked_after: list[int] = []  # the `after` of every report poll the venue receives
+    api = service.api
+
+    async def counting(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"] == "/reports":
+            query = dict(parse_qsl(scope["query_string"].decode()))
+            asked_after.append(int(query["after"]))
+        await api(scope, receive, send)
+
+    service.api = counting
     await remote.submit_order(order("C1"))
     await reports.wait(1)
     await service.stop()
@@ -222,11 +227,12 @@ async def test_venue_down_is_unavailable_and_the_stream_resumes_without_gaps(
         await remote.submit_order(order("C2"))
     # Reports made while the client cannot reach the venue are fetched once it is back.
     await service.bar(9, 1, 69_900)
-    await asyncio.sleep(0.3)
+    await eventually(lambda: "report stream interrupted" in caplog.text)
     await service.start()
 
     seen = await reports.wait(2)
-    await asyncio.sleep(0.8)
+    # Two polls after seq 2 reached the venue: the first came back, nothing more was sent.
+    await eventually(lambda: asked_after.count(2) >= 2)
     assert [(r.client_order_id, r.status) for r in seen] == [
         ("C1", OrderStatus.ACCEPTED),
         ("C1", OrderStatus.FILLED),

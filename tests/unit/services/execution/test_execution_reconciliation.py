@@ -271,7 +271,13 @@ async def test_a_restart_before_the_clock_is_set_never_stamps_the_epoch(
     assert order.status is S.CANCELED
     assert order.updated_ts == clock.timestamp_ns()
     trail = await desk.store.orders.audit_trail(order.order_id)
-    assert all(ts > 0 for _, _, ts in trail)
+    placed = desk.clock.timestamp_ns()
+    assert trail == [
+        (None, S.NEW, placed),
+        (S.NEW, S.SUBMITTED, placed),
+        (S.SUBMITTED, S.ACCEPTED, placed),
+        (S.ACCEPTED, S.CANCELED, clock.timestamp_ns()),  # market time, not 1970
+    ]
 
 
 async def test_reconcile_order_refuses_a_clock_at_zero(desk: Desk) -> None:
@@ -323,4 +329,8 @@ async def test_an_order_stranded_as_new_waits_for_the_clock_before_it_is_routed(
     assert order is not None and order.status is S.ACCEPTED
     assert link.sent == [stranded.client_order_id]
     trail = await desk.store.orders.audit_trail(stranded.order_id)
-    assert all(ts > 0 for _, _, ts in trail)
+    assert trail == [
+        (None, S.NEW, stranded.created_ts),
+        (S.NEW, S.SUBMITTED, clock.timestamp_ns()),  # routed once market time began
+        (S.SUBMITTED, S.ACCEPTED, desk.clock.timestamp_ns()),  # the venue's own time
+    ]
