@@ -50,6 +50,7 @@ from jts.brokers.common.intents import OrderIntent
 from jts.brokers.common.intents import match_intent
 from jts.brokers.common.ratelimit import RateBudget
 from jts.brokers.common.ratelimit import RateLimit
+from jts.brokers.common.requests import require_fields
 from jts.brokers.creon.bridge.schemas import BalanceOut
 from jts.brokers.creon.bridge.schemas import BarsOut
 from jts.brokers.creon.bridge.schemas import EventOut
@@ -349,7 +350,7 @@ class CreonBroker:
             raise InvalidOrder(f"creon: quantity {order.quantity} is not whole shares")
         if order.price is not None and order.price != order.price.to_integral_value():
             raise InvalidOrder(f"creon: price {order.price} is not whole won")
-        return OrderIn(
+        body = OrderIn(
             side=order.side,
             code=code,
             quantity=int(order.quantity),
@@ -357,15 +358,21 @@ class CreonBroker:
             order_type=order.order_type,
             condition=_CONDITIONS[order.time_in_force],
         ).model_dump(mode="json")
+        # CpTd0311 needs a price for a limit order (input 5); never let the bridge guess.
+        required: tuple[str, ...] = ("side", "code", "quantity", "order_type")
+        if order.order_type is OrderType.LIMIT:
+            required += ("price",)
+        require_fields("creon", f"order {order.client_order_id}", body, required)
+        return body
 
     async def cancel_order(self, order: Order) -> None:
-        venue_order_id = order.venue_order_id
+        venue_order_id = order.venue_order_id or None  # a blank number is no number
         if venue_order_id is None:
             intent = self.journal.get(order.client_order_id)
             if intent is not None and intent.venue_order_id is None:
                 await self._resolve(intent)
                 intent = self.journal.get(order.client_order_id)
-            venue_order_id = intent.venue_order_id if intent else None
+            venue_order_id = (intent.venue_order_id if intent else None) or None
         if venue_order_id is None:
             raise UnknownOrder(f"creon: no Creon order number for {order.client_order_id}")
         await self._guarded(
