@@ -11,6 +11,11 @@ EGW02006 (wrong environment's tr_id), OPSQ0002 (unknown service), OPSQ2000 (acco
 APBK0919 (cash), OPSP0000/0001/0002/0003/0008/0011/8996 (websocket acks). Codes the fake needs but
 that were not found in public material use the prefix ``FAKE`` so nobody mistakes them for KIS's.
 
+Required fields are those the official samples mark ``[필수]``; a blank one is refused like an
+absent one (OPSQ2001). A cancel or modify needs the order's ``KRX_FWDG_ORD_ORGNO`` (the branch the
+order answer and ``ord_gno_brno`` of the order inquiry give); ``rest_rate_per_second`` sets the
+per-key limit below what an adapter is configured for, to test its back-off.
+
 Simplifications, on purpose: cash settles at once (no T+2, no fees or taxes); a limit order rests
 until ``set_price`` crosses it, even when it was marketable on entry; "today" for the intraday
 minute-chart endpoint is the newest date among the bars added for that code; every issuance gives
