@@ -68,8 +68,9 @@ def open_session(
         budget_key(account, app_key),
         [RateLimit(rate, WINDOW_SECONDS)],
         windows or SqliteWindows(state_dir / BUDGETS_FILE),
-        # EGW00201 means the key's real limit is below ours: slow down, for every process.
-        backoff=Backoff(),
+        # EGW00201 means the key's real limit is below ours: slow down, for every process
+        # (the refusals of one window's burst are one cut).
+        backoff=Backoff(cut_interval=WINDOW_SECONDS),
     )
     name = f"kis:{account.name}"
     breaker = breaker or CircuitBreaker(
