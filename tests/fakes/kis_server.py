@@ -11,6 +11,11 @@ EGW02006 (wrong environment's tr_id), OPSQ0002 (unknown service), OPSQ2000 (acco
 APBK0919 (cash), OPSP0000/0001/0002/0003/0008/0011/8996 (websocket acks). Codes the fake needs but
 that were not found in public material use the prefix ``FAKE`` so nobody mistakes them for KIS's.
 
+Required fields are those the official samples mark ``[필수]``; a blank one is refused like an
+absent one (OPSQ2001). A cancel or modify needs the order's ``KRX_FWDG_ORD_ORGNO`` (the branch the
+order answer and ``ord_gno_brno`` of the order inquiry give); ``rest_rate_per_second`` sets the
+per-key limit below what an adapter is configured for, to test its back-off.
+
 Simplifications, on purpose: cash settles at once (no T+2, no fees or taxes); a limit order rests
 until ``set_price`` crosses it, even when it was marketable on entry; "today" for the intraday
 minute-chart endpoint is the newest date among the bars added for that code; every issuance gives
@@ -325,6 +330,9 @@ class FakeKis:
         self.cancels: list[FakeCancel] = []
         self.requests: list[tuple[str, str, str]] = []
         self.rate_limited = 0
+        self.rate_limited_at: list[float] = []  # monotonic times of the EGW00201 answers
+        # False lists today's orders without ord_gno_brno (a test of the adapter's refusal).
+        self.list_branches = True
         self.ws_subscriptions: dict[str, set[tuple[str, str]]] = {}
         self.pongs = 0
         self.names: dict[str, str] = {"005930": "삼성전자", "000660": "SK하이닉스"}
@@ -636,6 +644,7 @@ class FakeKis:
             window.popleft()
         if len(window) >= self.rest_rate_per_second:
             self.rate_limited += 1
+            self.rate_limited_at.append(now)
             raise _KisError("EGW00201", "초당 거래건수를 초과하였습니다.", status=500)
         window.append(now)
 
@@ -702,8 +711,9 @@ class FakeKis:
 
     @staticmethod
     def _need(params: dict[str, str], *names: str) -> None:
+        # The official samples refuse a blank required field before sending; so does the fake.
         for name in names:
-            if name not in params:
+            if not str(params.get(name, "")).strip():
                 raise _KisError("OPSQ2001", f"ERROR : INPUT_FIELD_NAME {name}")
 
     def _check_account(self, account: FakeAccount, params: dict[str, str]) -> None:
@@ -904,7 +914,7 @@ class FakeKis:
         self, account: FakeAccount, params: dict[str, str], tr_cont: str, tr_id: str
     ) -> tuple[dict[str, Any], str]:
         self._check_account(account, params)
-        self._need(params, "PDNO", "ORD_DVSN", "ORD_QTY", "ORD_UNPR")
+        self._need(params, "PDNO", "ORD_DVSN", "ORD_QTY", "ORD_UNPR", "EXCG_ID_DVSN_CD")
         side = "01" if "T" + tr_id[1:] in _SELL_TR_IDS else "02"
         code, ord_dvsn = params["PDNO"], params["ORD_DVSN"]
         if len(code) != 6:
@@ -956,7 +966,19 @@ class FakeKis:
         self, account: FakeAccount, params: dict[str, str], tr_cont: str, tr_id: str
     ) -> tuple[dict[str, Any], str]:
         self._check_account(account, params)
-        self._need(params, "ORGN_ODNO", "RVSE_CNCL_DVSN_CD", "ORD_QTY", "QTY_ALL_ORD_YN")
+        self._need(
+            params,
+            "KRX_FWDG_ORD_ORGNO",
+            "ORGN_ODNO",
+            "ORD_DVSN",
+            "RVSE_CNCL_DVSN_CD",
+            "ORD_QTY",
+            "ORD_UNPR",
+            "QTY_ALL_ORD_YN",
+            "EXCG_ID_DVSN_CD",
+        )
+        if params["KRX_FWDG_ORD_ORGNO"] != BRANCH:  # code invented: not in the documents
+            raise _KisError("FAKE3004", "한국거래소전송주문조직번호를 확인하여 주십시오.")
         target = params["ORGN_ODNO"].lstrip("0")
         original = next(
             (o for o in self.orders if o.cano == account.cano and o.odno.lstrip("0") == target),
@@ -1132,7 +1154,7 @@ class FakeKis:
                     o.odno,
                     {
                         "ord_dt": o.ord_dt,
-                        "ord_gno_brno": BRANCH,
+                        "ord_gno_brno": BRANCH if self.list_branches else "",
                         "odno": o.odno,
                         "orgn_odno": o.orgn_odno,
                         "ord_dvsn_name": "지정가" if o.ord_dvsn == "00" else "시장가",
@@ -1169,7 +1191,7 @@ class FakeKis:
                     c.odno,
                     {
                         "ord_dt": c.ord_dt,
-                        "ord_gno_brno": BRANCH,
+                        "ord_gno_brno": BRANCH if self.list_branches else "",
                         "odno": c.odno,
                         "orgn_odno": c.orgn_odno,
                         "ord_dvsn_name": "취소",
@@ -1204,7 +1226,15 @@ class FakeKis:
         self, account: FakeAccount, params: dict[str, str], tr_cont: str, tr_id: str
     ) -> tuple[dict[str, Any], str]:
         self._check_account(account, params)
-        self._need(params, "INQR_STRT_DT", "INQR_END_DT", "SLL_BUY_DVSN_CD", "CCLD_DVSN")
+        self._need(
+            params,
+            "INQR_STRT_DT",
+            "INQR_END_DT",
+            "SLL_BUY_DVSN_CD",
+            "CCLD_DVSN",
+            "INQR_DVSN",
+            "INQR_DVSN_3",
+        )
         start, end = params["INQR_STRT_DT"], params["INQR_END_DT"]
         side, ccld = params["SLL_BUY_DVSN_CD"], params["CCLD_DVSN"]
         pdno, odno = params.get("PDNO", ""), params.get("ODNO", "").lstrip("0")

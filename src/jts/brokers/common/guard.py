@@ -99,6 +99,8 @@ class VenueGuard:
             result = await fn()
         except RateLimited as exc:
             self.budget.pause(exc.retry_after or self.policy.rate_limit_pause)
+            if exc.retry_after is None:  # a pace refusal, not a "wait a minute" (token)
+                self.budget.slow_down()
             self.breaker.release()
             raise
         except asyncio.CancelledError:
@@ -111,4 +113,5 @@ class VenueGuard:
                 self.breaker.release()
             raise
         self.breaker.record_success()
+        self.budget.answered()
         return result

@@ -52,6 +52,7 @@ from jts.brokers.common.prices import check_krx_price
 from jts.brokers.common.prices import whole
 from jts.brokers.common.ratelimit import RateBudget
 from jts.brokers.common.ratelimit import RateLimit
+from jts.brokers.common.requests import require_fields
 from jts.brokers.creon.bridge.schemas import BalanceOut
 from jts.brokers.creon.bridge.schemas import BarsOut
 from jts.brokers.creon.bridge.schemas import EventOut
@@ -361,7 +362,7 @@ class CreonBroker:
         price = order.price if order.order_type is OrderType.LIMIT else None
         if price is not None:
             check_krx_price(order.instrument_id, price, self._clock())
-        return OrderIn(
+        body = OrderIn(
             side=order.side,
             code=code,
             quantity=quantity,
@@ -369,15 +370,21 @@ class CreonBroker:
             order_type=order.order_type,
             condition=_CONDITIONS[order.time_in_force],
         ).model_dump(mode="json")
+        # CpTd0311 needs a price for a limit order (input 5); never let the bridge guess.
+        required: tuple[str, ...] = ("side", "code", "quantity", "order_type")
+        if order.order_type is OrderType.LIMIT:
+            required += ("price",)
+        require_fields("creon", f"order {order.client_order_id}", body, required)
+        return body
 
     async def cancel_order(self, order: Order) -> None:
-        venue_order_id = order.venue_order_id
+        venue_order_id = order.venue_order_id or None  # a blank number is no number
         if venue_order_id is None:
             intent = self.journal.get(order.client_order_id)
             if intent is not None and intent.venue_order_id is None:
                 await self._resolve(intent)
                 intent = self.journal.get(order.client_order_id)
-            venue_order_id = intent.venue_order_id if intent else None
+            venue_order_id = (intent.venue_order_id if intent else None) or None
         if venue_order_id is None:
             raise UnknownOrder(f"creon: no Creon order number for {order.client_order_id}")
         await self._guarded(

@@ -29,6 +29,7 @@ from jts.brokers.common.intents import OrderIntent
 from jts.brokers.common.intents import match_intent
 from jts.brokers.common.prices import check_krx_price
 from jts.brokers.common.prices import whole
+from jts.brokers.common.requests import IncompleteRequest
 from jts.brokers.kis.environments import Paths
 from jts.brokers.kis.realtime import FillNotice
 from jts.brokers.kis.realtime import KisRealtime
@@ -203,7 +204,7 @@ class KisExecution:
         odno = str(output.get("ODNO", "")).strip()
         if not odno:
             raise OutcomeUnknown(f"KIS order answer without ODNO: {response.body}")
-        self._branch[odno] = str(output.get("KRX_FWDG_ORD_ORGNO", "")).strip()
+        self._remember_branch(odno, output)
         bound = self.journal.bind(order.client_order_id, odno)
         self._orders[odno] = bound
         await self._report(
@@ -253,7 +254,8 @@ class KisExecution:
         new = str(output.get("ODNO", "")).strip()
         if not new:
             raise OutcomeUnknown(f"KIS modify answer without ODNO: {response.body}")
-        self._branch[new] = str(output.get("KRX_FWDG_ORD_ORGNO", "")).strip() or branch
+        if not self._remember_branch(new, output):
+            self._branch[new] = branch  # a modified order keeps its routing branch
         self._changed()
         self._orders.pop(odno, None)
         self._orders[new] = self.journal.bind(order.client_order_id, new, price=price)
@@ -291,12 +293,33 @@ class KisExecution:
         intent = self.journal.get(client_order_id)
         return intent.venue_order_id if intent else None
 
+    def _remember_branch(self, odno: str, output: dict[str, Any]) -> bool:
+        """Keep the order answer's branch number (KRX_FWDG_ORD_ORGNO), if it gave one."""
+        branch = str(output.get("KRX_FWDG_ORD_ORGNO", "")).strip()
+        if branch:
+            self._branch[odno] = branch
+        return bool(branch)
+
     async def _branch_of(self, odno: str) -> str:
+        """The branch number of ``odno`` from today's orders (``ord_gno_brno``).
+
+        A restarted client has none in memory. Never guessed and never sent empty:
+        an order KIS does not list, or lists without a branch, is refused here.
+        """
         rows = await self._today_rows(odno=odno)
         for row in rows:
             if str(row.get("odno", "")).strip() == odno:
-                return str(row.get("ord_gno_brno", "")).strip()
-        raise UnknownOrder(f"KIS has no order {odno} today")
+                branch = str(row.get("ord_gno_brno", "")).strip()
+                if not branch:
+                    raise IncompleteRequest(
+                        "KIS",
+                        f"account {self.rest.account.name} modify/cancel of {odno}",
+                        ["KRX_FWDG_ORD_ORGNO"],
+                        "the order inquiry lists the order without its ord_gno_brno",
+                    )
+                self._branch[odno] = branch
+                return branch
+        raise UnknownOrder(f"KIS has no order {odno} today; its branch number is not known")
 
     # -- queries -----------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ from jts.brokers.kis.environments import KisEndpoints
 from jts.brokers.kis.environments import Paths
 from jts.brokers.kis.errors import TokenRejected
 from jts.brokers.kis.errors import venue_error
+from jts.brokers.kis.required_fields import check_request
 from jts.brokers.kis.token import AccessToken
 from jts.brokers.kis.token import TokenCache
 from jts.domain.errors import AuthenticationFailed
@@ -125,6 +126,7 @@ class KisRest:
         return await self.guard.call(call, idempotent=True)
 
     async def _plain_post(self, path: str, body: dict[str, str], *, what: str) -> dict[str, Any]:
+        check_request(path, body, account=self.account.name)
         try:
             response = await self._client().post(path, json=body)
         except httpx.TransportError as exc:
@@ -158,6 +160,7 @@ class KisRest:
     async def get(
         self, path: str, tr_id: str, params: Mapping[str, str], *, tr_cont: str = ""
     ) -> KisResponse:
+        check_request(path, params, account=self.account.name, tr_id=tr_id)
         return await self.guard.call(
             lambda: self._send("GET", path, tr_id, params=params, tr_cont=tr_cont, idem=True),
             idempotent=True,
@@ -166,6 +169,7 @@ class KisRest:
     async def post(
         self, path: str, tr_id: str, body: Mapping[str, str], *, idempotent: bool
     ) -> KisResponse:
+        check_request(path, body, account=self.account.name, tr_id=tr_id)
         return await self.guard.call(
             lambda: self._send("POST", path, tr_id, body=body, idem=idempotent),
             idempotent=idempotent,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from jts.brokers.common.breaker import CircuitBreaker
 from jts.brokers.common.guard import VenueGuard
+from jts.brokers.common.ratelimit import Backoff
 from jts.brokers.common.ratelimit import RateBudget
 from jts.brokers.common.ratelimit import RateLimit
 from jts.brokers.common.ratelimit import SqliteWindows
@@ -67,6 +68,9 @@ def open_session(
         budget_key(account, app_key),
         [RateLimit(rate, WINDOW_SECONDS)],
         windows or SqliteWindows(state_dir / BUDGETS_FILE),
+        # EGW00201 means the key's real limit is below ours: slow down, for every process
+        # (the refusals of one window's burst are one cut).
+        backoff=Backoff(cut_interval=WINDOW_SECONDS),
     )
     name = f"kis:{account.name}"
     breaker = breaker or CircuitBreaker(

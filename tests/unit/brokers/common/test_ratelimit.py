@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from jts.brokers.common.ratelimit import Backoff
 from jts.brokers.common.ratelimit import MemoryWindows
 from jts.brokers.common.ratelimit import RateBudget
 from jts.brokers.common.ratelimit import RateLimit
@@ -70,6 +71,70 @@ async def test_pause_stops_every_user_of_the_budget(tmp_path: Path) -> None:
     assert two.usage().paused_for == pytest.approx(3.0)
     await two.acquire()
     assert t.slept == [pytest.approx(3.0)]
+
+
+async def calls_in_one_second(budget: RateBudget, t: FakeTime) -> int:
+    """How many reservations fit before the budget makes the caller wait a second."""
+    start, done = t.now, 0
+    while t.now - start < 1.0 and done < 100:
+        await budget.acquire()
+        done += 1
+    return done - 1 if t.now - start >= 1.0 else done
+
+
+async def test_a_refusal_lowers_the_rate_for_every_process_on_the_file(tmp_path: Path) -> None:
+    t = FakeTime()
+    path = tmp_path / "shared.sqlite"
+    backoff = Backoff(decrease=0.5, floor=0.1, clean_calls=1_000)
+
+    def budget() -> RateBudget:
+        return RateBudget(
+            "kis:A",
+            [RateLimit(20, 1.0)],
+            SqliteWindows(path),  # one connection each, as two processes would have
+            clock=t.clock,
+            sleep=t.sleep,
+            backoff=backoff,
+        )
+
+    one, two = budget(), budget()
+    assert await calls_in_one_second(two, t) == 20
+    one.slow_down()
+    one.slow_down()  # the same burst of refusals: still one cut
+    assert two.current_limits() == (RateLimit(10, 1.0),)
+    t.now += 2.0
+    assert await calls_in_one_second(two, t) == 10
+    one.slow_down()  # a second burst, a second later
+    assert two.usage().limits == (RateLimit(5, 1.0),)
+    for _ in range(5):
+        one.slow_down()
+        t.now += 1.0
+    assert two.current_limits() == (RateLimit(2, 1.0),)  # the floor: 10 % of 20
+
+
+@pytest.mark.parametrize("store_kind", ["memory", "sqlite"])
+async def test_the_rate_climbs_back_after_clean_answers(store_kind: str, tmp_path: Path) -> None:
+    t = FakeTime()
+    store = MemoryWindows() if store_kind == "memory" else SqliteWindows(tmp_path / "b.sqlite")
+    backoff = Backoff(decrease=0.5, step=0.25, clean_calls=4)
+    budget = RateBudget(
+        "kis:A", [RateLimit(8, 1.0)], store, clock=t.clock, sleep=t.sleep, backoff=backoff
+    )
+    budget.slow_down()
+    assert budget.current_limits() == (RateLimit(4, 1.0),)
+    for _ in range(3):
+        await budget.acquire()
+        budget.answered()
+    await budget.acquire()  # clean answers are counted at the next reservation
+    assert budget.current_limits() == (RateLimit(4, 1.0),)  # 3 of 4 clean answers
+    budget.answered()
+    await budget.acquire()
+    assert budget.current_limits() == (RateLimit(6, 1.0),)  # +25 % after 4
+    for _ in range(20):
+        await budget.acquire()
+        budget.answered()
+    await budget.acquire()
+    assert budget.current_limits() == (RateLimit(8, 1.0),)  # never above the configured rate
 
 
 def test_limits_must_make_sense() -> None:

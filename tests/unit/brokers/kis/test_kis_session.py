@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from fakes.kis_venue import SAMSUNG
 from fakes.kis_venue import account_config
 from fakes.kis_venue import kis_settings
 from fakes.venue_harness import Reports
+from jts.brokers.common.guard import RetryPolicy
 from jts.brokers.kis.config import KisSettings
 from jts.brokers.kis.credentials import load_credentials
 from jts.brokers.kis.execution import KisExecution
@@ -135,6 +137,36 @@ async def test_rate_limit_answer_is_backed_off_not_failed(tmp_path: Path) -> Non
         prices = await asyncio.gather(*(market.latest_price(SAMSUNG) for _ in range(8)))
         assert prices == [Decimal(70_000)] * 8
         assert fake.rate_limited > 0
+        await market.disconnect()
+
+
+async def test_refusals_stop_once_the_shared_rate_came_down(tmp_path: Path) -> None:
+    """Configured for 30/s where KIS takes 10/s: a few EGW00201, then none; every call completes."""
+    async with FakeKis(rest_rate_per_second=10) as fake:
+        fake.add_account(app_key=APP_KEY, app_secret=APP_SECRET, cano=CANO)
+        fake.set_price("005930", Decimal(70_000))
+        account = account_config(fake, requests_per_second=30, max_ws_registrations=0)
+        settings = kis_settings([account], tmp_path)
+        session = open_session(settings, account, state_dir=tmp_path)
+        session.guard.policy = RetryPolicy(attempts=10, rate_limit_pause=0.2)
+        market = KisMarketData(session.rest, [SAMSUNG])
+        await market.connect()
+        done_at: list[float] = []
+
+        async def price() -> Decimal | None:
+            answer = await market.latest_price(SAMSUNG)
+            done_at.append(time.monotonic())
+            return answer
+
+        prices = await asyncio.gather(*(price() for _ in range(36)))
+        assert prices == [Decimal(70_000)] * 36
+        assert fake.rate_limited > 0
+        last_refusal = max(fake.rate_limited_at)
+        assert sum(1 for t in done_at if t > last_refusal) >= 12  # the rest ran unrefused
+        assert fake.rate_limited < 20
+        # The lowered rate is in the shared file: another process on the key starts slow.
+        other = open_session(settings, account, state_dir=tmp_path)
+        assert other.budget.current_limits()[0].calls <= 10
         await market.disconnect()
 
 
