@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from decimal import Decimal
 
 from jts.bus.inprocess import InProcessMessageBus
 from jts.core import topics
+from jts.core.clocks import LiveClock
 from jts.domain.enums import OrderType
 from jts.domain.enums import Side
 from jts.domain.errors import BusError
@@ -17,6 +20,7 @@ from jts.domain.events import Event
 from jts.domain.events import OrderPending
 from jts.domain.events import OrderStatusChanged
 from jts.domain.orders import Order
+from jts.domain.timestamps import ns_to_dt
 from jts.ports import OutboxMessage
 from jts.ports import OutboxRepository
 from jts.ports import StoredOutboxMessage
@@ -95,7 +99,7 @@ async def test_rows_left_by_a_crash_are_published_in_order_at_start(
     # Committed, then the process died before publishing.
     await store.orders.add(make_order(), outbox=messages)
 
-    relay = OutboxRelay(bus, store.outbox)
+    relay = OutboxRelay(bus, store.outbox, clock=LiveClock())
     await relay.start()
     await bus.drain()
     await relay.stop()
@@ -103,7 +107,7 @@ async def test_rows_left_by_a_crash_are_published_in_order_at_start(
     assert [e.event_id for e in seen] == [m.event.event_id for m in messages]
     assert await store.outbox.pending() == []
     # A second start finds nothing left to publish.
-    again = OutboxRelay(bus, store.outbox)
+    again = OutboxRelay(bus, store.outbox, clock=LiveClock())
     await again.start()
     await bus.drain()
     await again.stop()
@@ -114,7 +118,7 @@ async def test_deliver_publishes_now_and_marks_in_the_background(
     store: SqlStore, bus: InProcessMessageBus
 ) -> None:
     seen = collect(bus, topics.ORDERS_EVENTS, topics.ORDERS_PENDING)
-    relay = OutboxRelay(bus, store.outbox, OutboxConfig(mark_interval=0.01))
+    relay = OutboxRelay(bus, store.outbox, OutboxConfig(mark_interval=0.01), clock=LiveClock())
     await relay.start()
     messages = order_messages()
     await store.orders.add(make_order(), outbox=messages)
@@ -133,7 +137,7 @@ async def test_an_outage_leaves_rows_for_the_sweep_which_publishes_them_once(
 ) -> None:
     seen = collect(bus, topics.ORDERS_EVENTS, topics.ORDERS_PENDING)
     outage = Outage(bus)
-    relay = OutboxRelay(outage, store.outbox)
+    relay = OutboxRelay(outage, store.outbox, clock=LiveClock())
     await relay.start()
     messages = order_messages()
     await store.orders.add(make_order(), outbox=messages)
@@ -155,7 +159,7 @@ async def test_a_stop_during_a_mark_still_marks_what_went_out(
     store: SqlStore, bus: InProcessMessageBus
 ) -> None:
     """The relay's loop is cancelled at stop; a mark it was writing must not be lost."""
-    relay = OutboxRelay(bus, store.outbox, OutboxConfig(mark_interval=3600))
+    relay = OutboxRelay(bus, store.outbox, OutboxConfig(mark_interval=3600), clock=LiveClock())
     await relay.start()
     messages = order_messages()
     await store.orders.add(make_order(), outbox=messages)
@@ -195,7 +199,7 @@ async def test_the_sweep_outlives_a_storage_outage(
     seen = collect(bus, topics.ORDERS_EVENTS, topics.ORDERS_PENDING)
     outbox = LockedOutbox(store.outbox)
     config = OutboxConfig(mark_interval=0.01, sweep_interval=0.02, sweep_age=0.0)
-    relay = OutboxRelay(bus, outbox, config)
+    relay = OutboxRelay(bus, outbox, config, clock=LiveClock())
     await relay.start()
     outbox.down = True
     for _ in range(500):
@@ -213,3 +217,65 @@ async def test_the_sweep_outlives_a_storage_outage(
     await bus.drain()
     await relay.stop()
     assert [e.event_id for e in seen] == [m.event.event_id for m in messages]
+
+
+class StepClock:
+    """A wall clock the test moves; ``sleep`` advances it at once instead of waiting."""
+
+    def __init__(self, now_ns: int) -> None:
+        self.now_ns = now_ns
+
+    def timestamp_ns(self) -> int:
+        return self.now_ns
+
+    def utc_now(self) -> datetime:
+        return ns_to_dt(self.now_ns)
+
+    async def sleep(self, seconds: float) -> None:
+        self.now_ns += int(seconds * 1_000_000_000)
+        await asyncio.sleep(0)
+
+
+async def test_rows_age_on_the_wall_clock_the_relay_is_given(
+    store: SqlStore, bus: InProcessMessageBus
+) -> None:
+    seen = collect(bus, topics.ORDERS_EVENTS, topics.ORDERS_PENDING)
+    messages = order_messages()
+    await store.orders.add(make_order(), outbox=messages)  # stamped with wall time
+    committed = time.time_ns()
+    # An hour before the commit, the rows are not old enough to count as left behind...
+    early = OutboxRelay(bus, store.outbox, clock=StepClock(committed - 3600 * 10**9))
+    assert await early.recover(min_age=5.0) == 0
+    # ...a minute after it, they are, though not a second of real time has passed.
+    late = OutboxRelay(bus, store.outbox, clock=StepClock(committed + 60 * 10**9))
+    assert await late.recover(min_age=5.0) == 2
+    await bus.drain()
+    assert [e.event_id for e in seen] == [m.event.event_id for m in messages]
+
+
+class PurgeRecorder(LockedOutbox):
+    def __init__(self, inner: OutboxRepository) -> None:
+        super().__init__(inner)
+        self.purged_before: list[int] = []
+
+    async def purge_published(self, before_ts: int) -> int:
+        self.purged_before.append(before_ts)
+        return await self.inner.purge_published(before_ts)
+
+
+async def test_the_loop_waits_and_purges_on_the_relay_clock(
+    store: SqlStore, bus: InProcessMessageBus
+) -> None:
+    start = 1_800_000_000 * 10**9
+    clock = StepClock(start)
+    outbox = PurgeRecorder(store.outbox)
+    config = OutboxConfig(mark_interval=100.0, sweep_interval=10**6, retention=3600.0)
+    relay = OutboxRelay(bus, outbox, config, clock=clock)
+    await relay.start()
+    for _ in range(1000):
+        if outbox.purged_before:
+            break
+        await asyncio.sleep(0)
+    await relay.stop()
+    # Purged after 600 s of the relay's clock (six waits of 100 s), keeping an hour of rows.
+    assert outbox.purged_before[0] == start + 600 * 10**9 - 3600 * 10**9
