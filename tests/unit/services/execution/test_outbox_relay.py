@@ -8,10 +8,12 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
+from typing import cast
 
 from jts.bus.inprocess import InProcessMessageBus
 from jts.core import topics
 from jts.core.clocks import LiveClock
+from jts.core.clocks import SimClock
 from jts.domain.enums import OrderType
 from jts.domain.enums import Side
 from jts.domain.errors import BusError
@@ -21,9 +23,11 @@ from jts.domain.events import OrderPending
 from jts.domain.events import OrderStatusChanged
 from jts.domain.orders import Order
 from jts.domain.timestamps import ns_to_dt
+from jts.ports import ExecutionClient
 from jts.ports import OutboxMessage
 from jts.ports import OutboxRepository
 from jts.ports import StoredOutboxMessage
+from jts.services.execution import OrderExecutionService
 from jts.services.execution.outbox import OutboxConfig
 from jts.services.execution.outbox import OutboxRelay
 from jts.storage.sql.repositories import SqlStore
@@ -279,3 +283,35 @@ async def test_the_loop_waits_and_purges_on_the_relay_clock(
     await relay.stop()
     # Purged after 600 s of the relay's clock (six waits of 100 s), keeping an hour of rows.
     assert outbox.purged_before[0] == start + 600 * 10**9 - 3600 * 10**9
+
+
+class IdleClient:
+    """An execution client the test never reaches: only the outbox is exercised."""
+
+    venue = "paper"
+
+    def set_report_handler(self, handler: object) -> None:
+        pass
+
+
+async def test_the_execution_service_ages_its_outbox_on_wall_time_not_trading_time(
+    store: SqlStore, bus: InProcessMessageBus
+) -> None:
+    """A trading clock far ahead (a replay, market time) must not make fresh rows look old."""
+    await store.orders.add(make_order(), outbox=order_messages())  # still on its way out
+    trading = SimClock(4_000_000_000 * 10**9)  # the year 2096
+    client = cast(ExecutionClient, IdleClient())
+    service = OrderExecutionService(bus, trading, store.orders, client, {}, store.outbox)
+    assert await service.relay.recover(min_age=5.0) == 0
+
+
+async def test_the_execution_service_hands_its_wall_clock_to_the_outbox(
+    store: SqlStore, bus: InProcessMessageBus
+) -> None:
+    await store.orders.add(make_order(), outbox=order_messages())
+    later = StepClock(time.time_ns() + 60 * 10**9)
+    client = cast(ExecutionClient, IdleClient())
+    service = OrderExecutionService(
+        bus, SimClock(0), store.orders, client, {}, store.outbox, wall_clock=later
+    )
+    assert await service.relay.recover(min_age=5.0) == 2
