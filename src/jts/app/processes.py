@@ -21,19 +21,22 @@ import logging
 import uuid
 from collections.abc import Awaitable
 from collections.abc import Callable
-from collections.abc import Coroutine
 from collections.abc import Mapping
-from dataclasses import dataclass
-from dataclasses import field
 from typing import Any
-
-from fastapi import FastAPI
 
 from jts.app.buses import MarketTimeBus
 from jts.app.buses import kafka_bus
 from jts.app.checks import collector_config
-from jts.app.health import Check
+from jts.app.live_feed import live_market_data
 from jts.app.market_store import open_market_store
+from jts.app.service_process import Closer
+from jts.app.service_process import Periodic
+from jts.app.service_process import ServiceProcess
+from jts.app.service_process import bus_check
+from jts.app.service_process import closing
+from jts.app.service_process import collector_stats
+from jts.app.service_process import sql_check
+from jts.app.service_process import store_check
 from jts.app.settings import Settings
 from jts.app.sources import instruments_for
 from jts.app.sources import market_source
@@ -55,7 +58,6 @@ from jts.core.clocks import SimClock
 from jts.core.component import Component
 from jts.core.storage_retry import StorageRetry
 from jts.domain.errors import ConfigurationError
-from jts.domain.errors import JtsError
 from jts.domain.events import BarEvent
 from jts.domain.events import Event
 from jts.domain.instruments import Instrument
@@ -69,8 +71,6 @@ from jts.services.portfolio import PortfolioConfig
 from jts.services.portfolio import PortfolioService
 from jts.services.strategy_engine import StrategyEngine
 from jts.sim.feed import SimulatedBarFeed
-from jts.storage.bar_journal import FileBarJournal
-from jts.storage.clickhouse.store import ClickHouseBarStore
 from jts.storage.dead_letters import DeadLetterFile
 from jts.storage.dead_letters import dead_letters_path
 from jts.storage.halts import FileHaltStore
@@ -81,24 +81,6 @@ from jts.strategy.registry import create_strategy
 log = logging.getLogger("jts.serve")
 
 SERVICES = ("market-data", "strategy-engine", "order-execution", "portfolio", "paper-venue")
-
-Foreground = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
-Closer = Callable[[], Awaitable[None]]
-
-
-@dataclass(slots=True)
-class ServiceProcess:
-    """One service's parts, in start order; the bus is started first and stopped last."""
-
-    name: str
-    bus: KafkaMessageBus
-    components: list[Component]
-    checks: dict[str, Check]
-    stats: Callable[[], Mapping[str, Any]]
-    foreground: Foreground | None = None
-    closers: list[Closer] = field(default_factory=list)
-    # The paper venue serves its own API on the health port (it has /health too).
-    api: FastAPI | None = None
 
 
 async def build_process(
@@ -115,53 +97,6 @@ async def build_process(
         "paper-venue": lambda: _paper_venue(settings, bus),
     }
     return await builders[service]()
-
-
-# -- checks ----------------------------------------------------------------------------------
-
-
-def bus_check(bus: KafkaMessageBus) -> Check:
-    async def check() -> str | None:
-        health = await bus.health()
-        if not health.broker_reachable:
-            return f"no Kafka broker answers at {bus.config.bootstrap_servers}"
-        down = [name for name, running in health.groups.items() if not running]
-        return f"consumer groups not running: {', '.join(down)}" if down else None
-
-    return check
-
-
-def sql_check(sql: SqlStore) -> Check:
-    async def check() -> str | None:
-        await sql.strategies.list()
-        return None
-
-    return check
-
-
-def store_check(store: ClickHouseBarStore) -> Check:
-    async def check() -> str | None:
-        await store.latest_bars([])
-        return None
-
-    return check
-
-
-def collector_stats(
-    collector: MarketDataCollector, bus: KafkaMessageBus, progress: Mapping[str, Any]
-) -> Callable[[], Mapping[str, Any]]:
-    def stats() -> Mapping[str, Any]:
-        s = collector.stats
-        return {
-            **progress,
-            "bars": s.bars,
-            "ticks": s.ticks,
-            "stored": s.stored,
-            "quarantined": s.quarantined,
-            "published": bus.published,
-        }
-
-    return stats
 
 
 async def _open_sql(settings: Settings) -> SqlStore:
@@ -190,9 +125,6 @@ async def _market_data(
     settings: Settings, bus: KafkaMessageBus, sessions: int | None
 ) -> ServiceProcess:
     if settings.feed.source in ("kis", "creon"):
-        # Imported here: live_feed builds on this module.
-        from jts.app.live_feed import live_market_data
-
         return await live_market_data(settings, bus)
     bar_store, journal = await open_market_store(settings)
     try:
@@ -239,13 +171,6 @@ async def _market_data(
         foreground=feed,
         closers=[bar_store.close, closing(journal)],
     )
-
-
-def closing(journal: FileBarJournal) -> Closer:
-    async def close() -> None:
-        journal.close()
-
-    return close
 
 
 # -- strategy engine -------------------------------------------------------------------------
@@ -462,29 +387,3 @@ class _Connection(Component):
 
     async def _on_stop(self) -> None:
         await self._disconnect()
-
-
-class Periodic(Component):
-    """Runs ``action`` every ``interval`` seconds; a failure is logged, not fatal."""
-
-    def __init__(self, name: str, interval: float, action: Callable[[], Awaitable[object]]) -> None:
-        super().__init__(name)
-        self._interval = interval
-        self._action = action
-        self._task: asyncio.Task[None] | None = None
-
-    async def _on_start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name=self.name)
-
-    async def _on_stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-
-    async def _loop(self) -> None:
-        while True:
-            await asyncio.sleep(self._interval)
-            try:
-                await self._action()
-            except JtsError as exc:
-                log.warning("%s failed: %s", self.name, exc)

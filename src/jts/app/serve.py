@@ -16,8 +16,8 @@ from collections.abc import Callable
 
 from jts.app.health import HealthServer
 from jts.app.health import health_api
-from jts.app.processes import ServiceProcess
 from jts.app.processes import build_process
+from jts.app.service_process import ServiceProcess
 from jts.app.settings import Settings
 from jts.app.tokens import check_listen_address
 from jts.app.tokens import service_token

@@ -7,6 +7,7 @@ clock of its own to trust: its time is the market time of the events it handles
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import datetime
 
@@ -14,13 +15,16 @@ from jts.domain.timestamps import ns_to_dt
 
 
 class LiveClock:
-    """UTC wall-clock time."""
+    """UTC wall-clock time (a ``WallClock``: it can also wait)."""
 
     def timestamp_ns(self) -> int:
         return time.time_ns()
 
     def utc_now(self) -> datetime:
         return ns_to_dt(self.timestamp_ns())
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
 
 
 class SimClock:

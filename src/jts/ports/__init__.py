@@ -7,6 +7,7 @@ from jts.ports.bus import Handler
 from jts.ports.bus import MessageBus
 from jts.ports.calendar import TradingCalendar
 from jts.ports.clock import Clock
+from jts.ports.clock import WallClock
 from jts.ports.storage import BarJournal
 from jts.ports.storage import BarStore
 from jts.ports.storage import DeadLetter
@@ -40,4 +41,5 @@ __all__ = [
     "StrategyRepository",
     "TradingCalendar",
     "TradingHaltStore",
+    "WallClock",
 ]

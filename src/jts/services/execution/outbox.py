@@ -7,13 +7,16 @@ background loop records what went out in batches, and publishes whatever a crash
 or a bus outage left behind: at start, and then every ``sweep_interval``.
 A message can thus go out twice (a crash after the publish and before the mark);
 consumers drop the second copy by ``event_id``. Nothing committed is lost.
+
+Rows are stamped with wall time when committed, so the relay ages and purges them
+on a ``WallClock`` it is given, never on the trading clock (which may be simulated
+or market time in the same process), and waits only through that clock.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -22,6 +25,7 @@ from jts.domain.errors import JtsError
 from jts.ports import MessageBus
 from jts.ports import OutboxMessage
 from jts.ports import OutboxRepository
+from jts.ports import WallClock
 
 log = logging.getLogger("jts.execution.outbox")
 
@@ -55,10 +59,13 @@ class OutboxRelay(Component):
         outbox: OutboxRepository,
         config: OutboxConfig | None = None,
         name: str = "outbox-relay",
+        *,
+        clock: WallClock,
     ) -> None:
         super().__init__(name)
         self._bus = bus
         self._outbox = outbox
+        self._clock = clock
         self._config = config or OutboxConfig()
         self._published: list[str] = []
         self._task: asyncio.Task[None] | None = None
@@ -86,7 +93,7 @@ class OutboxRelay(Component):
         """Publish rows nobody published (a crash, an outage); returns how many went out."""
         async with self._sweep:
             await self.flush_marks()
-            cutoff = time.time_ns() - int(min_age * _NANOS_PER_SECOND)
+            cutoff = self._clock.timestamp_ns() - int(min_age * _NANOS_PER_SECOND)
             sent = 0
             while True:
                 stored = [m for m in await self._outbox.pending() if m.created_ts <= cutoff]
@@ -109,7 +116,9 @@ class OutboxRelay(Component):
             return
         event_ids, self._published = self._published, []
         try:
-            self.stats.marked += await self._outbox.mark_published(event_ids, time.time_ns())
+            self.stats.marked += await self._outbox.mark_published(
+                event_ids, self._clock.timestamp_ns()
+            )
         except asyncio.CancelledError:
             # Stopped mid-write (the loop is cancelled at stop): the final flush marks them.
             self._published[:0] = event_ids
@@ -136,7 +145,7 @@ class OutboxRelay(Component):
         since_sweep = 0.0
         since_purge = 0.0
         while True:
-            await asyncio.sleep(config.mark_interval)
+            await self._clock.sleep(config.mark_interval)
             await self.flush_marks()
             since_sweep += config.mark_interval
             since_purge += config.mark_interval
@@ -151,7 +160,7 @@ class OutboxRelay(Component):
                     )
             if since_purge >= 600.0:
                 since_purge = 0.0
-                before = time.time_ns() - int(config.retention * _NANOS_PER_SECOND)
+                before = self._clock.timestamp_ns() - int(config.retention * _NANOS_PER_SECOND)
                 try:
                     await self._outbox.purge_published(before)
                 except JtsError as exc:

@@ -31,6 +31,7 @@ from dataclasses import replace
 from decimal import Decimal
 
 from jts.core import topics
+from jts.core.clocks import LiveClock
 from jts.core.component import Component
 from jts.core.storage_retry import StorageRetry
 from jts.domain.enums import OrderStatus
@@ -61,6 +62,7 @@ from jts.ports import OrderRepository
 from jts.ports import OutboxMessage
 from jts.ports import OutboxRepository
 from jts.ports import TradingHaltStore
+from jts.ports import WallClock
 from jts.services.execution.foreign import FOREIGN_CANCEL
 from jts.services.execution.foreign import FOREIGN_ORDER
 from jts.services.execution.foreign import AccountGuard
@@ -110,10 +112,12 @@ class OrderExecutionService(Component):
         *,
         storage_retry: StorageRetry | None = None,
         dead_letters: DeadLetterSink | None = None,
+        wall_clock: WallClock | None = None,
     ) -> None:
         super().__init__(name)
         self._bus = bus
-        self.relay = OutboxRelay(bus, outbox, outbox_config)
+        # The outbox ages its rows on wall time, whatever ``clock`` trading runs on.
+        self.relay = OutboxRelay(bus, outbox, outbox_config, clock=wall_clock or LiveClock())
         self._clock = clock
         self._orders = PatientOrderRepository(orders, storage_retry or StorageRetry())
         self._dead_letters = dead_letters

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from decimal import Decimal
+from typing import cast
 
 from jts.bus.inprocess import InProcessMessageBus
 from jts.core import topics
+from jts.core.clocks import LiveClock
+from jts.core.clocks import SimClock
 from jts.domain.enums import OrderType
 from jts.domain.enums import Side
 from jts.domain.errors import BusError
@@ -17,9 +22,12 @@ from jts.domain.events import Event
 from jts.domain.events import OrderPending
 from jts.domain.events import OrderStatusChanged
 from jts.domain.orders import Order
+from jts.domain.timestamps import ns_to_dt
+from jts.ports import ExecutionClient
 from jts.ports import OutboxMessage
 from jts.ports import OutboxRepository
 from jts.ports import StoredOutboxMessage
+from jts.services.execution import OrderExecutionService
 from jts.services.execution.outbox import OutboxConfig
 from jts.services.execution.outbox import OutboxRelay
 from jts.storage.sql.repositories import SqlStore
@@ -95,7 +103,7 @@ async def test_rows_left_by_a_crash_are_published_in_order_at_start(
     # Committed, then the process died before publishing.
     await store.orders.add(make_order(), outbox=messages)
 
-    relay = OutboxRelay(bus, store.outbox)
+    relay = OutboxRelay(bus, store.outbox, clock=LiveClock())
     await relay.start()
     await bus.drain()
     await relay.stop()
@@ -103,7 +111,7 @@ async def test_rows_left_by_a_crash_are_published_in_order_at_start(
     assert [e.event_id for e in seen] == [m.event.event_id for m in messages]
     assert await store.outbox.pending() == []
     # A second start finds nothing left to publish.
-    again = OutboxRelay(bus, store.outbox)
+    again = OutboxRelay(bus, store.outbox, clock=LiveClock())
     await again.start()
     await bus.drain()
     await again.stop()
@@ -114,7 +122,7 @@ async def test_deliver_publishes_now_and_marks_in_the_background(
     store: SqlStore, bus: InProcessMessageBus
 ) -> None:
     seen = collect(bus, topics.ORDERS_EVENTS, topics.ORDERS_PENDING)
-    relay = OutboxRelay(bus, store.outbox, OutboxConfig(mark_interval=0.01))
+    relay = OutboxRelay(bus, store.outbox, OutboxConfig(mark_interval=0.01), clock=LiveClock())
     await relay.start()
     messages = order_messages()
     await store.orders.add(make_order(), outbox=messages)
@@ -133,7 +141,7 @@ async def test_an_outage_leaves_rows_for_the_sweep_which_publishes_them_once(
 ) -> None:
     seen = collect(bus, topics.ORDERS_EVENTS, topics.ORDERS_PENDING)
     outage = Outage(bus)
-    relay = OutboxRelay(outage, store.outbox)
+    relay = OutboxRelay(outage, store.outbox, clock=LiveClock())
     await relay.start()
     messages = order_messages()
     await store.orders.add(make_order(), outbox=messages)
@@ -155,7 +163,7 @@ async def test_a_stop_during_a_mark_still_marks_what_went_out(
     store: SqlStore, bus: InProcessMessageBus
 ) -> None:
     """The relay's loop is cancelled at stop; a mark it was writing must not be lost."""
-    relay = OutboxRelay(bus, store.outbox, OutboxConfig(mark_interval=3600))
+    relay = OutboxRelay(bus, store.outbox, OutboxConfig(mark_interval=3600), clock=LiveClock())
     await relay.start()
     messages = order_messages()
     await store.orders.add(make_order(), outbox=messages)
@@ -195,7 +203,7 @@ async def test_the_sweep_outlives_a_storage_outage(
     seen = collect(bus, topics.ORDERS_EVENTS, topics.ORDERS_PENDING)
     outbox = LockedOutbox(store.outbox)
     config = OutboxConfig(mark_interval=0.01, sweep_interval=0.02, sweep_age=0.0)
-    relay = OutboxRelay(bus, outbox, config)
+    relay = OutboxRelay(bus, outbox, config, clock=LiveClock())
     await relay.start()
     outbox.down = True
     for _ in range(500):
@@ -213,3 +221,97 @@ async def test_the_sweep_outlives_a_storage_outage(
     await bus.drain()
     await relay.stop()
     assert [e.event_id for e in seen] == [m.event.event_id for m in messages]
+
+
+class StepClock:
+    """A wall clock the test moves; ``sleep`` advances it at once instead of waiting."""
+
+    def __init__(self, now_ns: int) -> None:
+        self.now_ns = now_ns
+
+    def timestamp_ns(self) -> int:
+        return self.now_ns
+
+    def utc_now(self) -> datetime:
+        return ns_to_dt(self.now_ns)
+
+    async def sleep(self, seconds: float) -> None:
+        self.now_ns += int(seconds * 1_000_000_000)
+        await asyncio.sleep(0)
+
+
+async def test_rows_age_on_the_wall_clock_the_relay_is_given(
+    store: SqlStore, bus: InProcessMessageBus
+) -> None:
+    seen = collect(bus, topics.ORDERS_EVENTS, topics.ORDERS_PENDING)
+    messages = order_messages()
+    await store.orders.add(make_order(), outbox=messages)  # stamped with wall time
+    committed = time.time_ns()
+    # An hour before the commit, the rows are not old enough to count as left behind...
+    early = OutboxRelay(bus, store.outbox, clock=StepClock(committed - 3600 * 10**9))
+    assert await early.recover(min_age=5.0) == 0
+    # ...a minute after it, they are, though not a second of real time has passed.
+    late = OutboxRelay(bus, store.outbox, clock=StepClock(committed + 60 * 10**9))
+    assert await late.recover(min_age=5.0) == 2
+    await bus.drain()
+    assert [e.event_id for e in seen] == [m.event.event_id for m in messages]
+
+
+class PurgeRecorder(LockedOutbox):
+    def __init__(self, inner: OutboxRepository) -> None:
+        super().__init__(inner)
+        self.purged_before: list[int] = []
+
+    async def purge_published(self, before_ts: int) -> int:
+        self.purged_before.append(before_ts)
+        return await self.inner.purge_published(before_ts)
+
+
+async def test_the_loop_waits_and_purges_on_the_relay_clock(
+    store: SqlStore, bus: InProcessMessageBus
+) -> None:
+    start = 1_800_000_000 * 10**9
+    clock = StepClock(start)
+    outbox = PurgeRecorder(store.outbox)
+    config = OutboxConfig(mark_interval=100.0, sweep_interval=10**6, retention=3600.0)
+    relay = OutboxRelay(bus, outbox, config, clock=clock)
+    await relay.start()
+    for _ in range(1000):
+        if outbox.purged_before:
+            break
+        await asyncio.sleep(0)
+    await relay.stop()
+    # Purged after 600 s of the relay's clock (six waits of 100 s), keeping an hour of rows.
+    assert outbox.purged_before[0] == start + 600 * 10**9 - 3600 * 10**9
+
+
+class IdleClient:
+    """An execution client the test never reaches: only the outbox is exercised."""
+
+    venue = "paper"
+
+    def set_report_handler(self, handler: object) -> None:
+        pass
+
+
+async def test_the_execution_service_ages_its_outbox_on_wall_time_not_trading_time(
+    store: SqlStore, bus: InProcessMessageBus
+) -> None:
+    """A trading clock far ahead (a replay, market time) must not make fresh rows look old."""
+    await store.orders.add(make_order(), outbox=order_messages())  # still on its way out
+    trading = SimClock(4_000_000_000 * 10**9)  # the year 2096
+    client = cast(ExecutionClient, IdleClient())
+    service = OrderExecutionService(bus, trading, store.orders, client, {}, store.outbox)
+    assert await service.relay.recover(min_age=5.0) == 0
+
+
+async def test_the_execution_service_hands_its_wall_clock_to_the_outbox(
+    store: SqlStore, bus: InProcessMessageBus
+) -> None:
+    await store.orders.add(make_order(), outbox=order_messages())
+    later = StepClock(time.time_ns() + 60 * 10**9)
+    client = cast(ExecutionClient, IdleClient())
+    service = OrderExecutionService(
+        bus, SimClock(0), store.orders, client, {}, store.outbox, wall_clock=later
+    )
+    assert await service.relay.recover(min_age=5.0) == 2
