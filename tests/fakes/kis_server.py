@@ -324,6 +324,7 @@ class FakeKis:
         self.orders: list[FakeOrder] = []
         self.cancels: list[FakeCancel] = []
         self.requests: list[tuple[str, str, str]] = []
+        self.queries: list[tuple[str, dict[str, str]]] = []  # (path, parameters) answered
         self.rate_limited = 0
         self.ws_subscriptions: dict[str, set[tuple[str, str]]] = {}
         self.pongs = 0
@@ -682,6 +683,7 @@ class FakeKis:
                 params = await self._post_params(request)
             else:
                 params = dict(request.query_params)
+            self.queries.append((path, params))
             body, tr_cont = handler(account, params, request.headers.get("tr_cont", ""), tr_id)
         except _KisError as err:
             return self._error(err, tr_id)
