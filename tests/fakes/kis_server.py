@@ -320,6 +320,7 @@ class FakeKis:
 
         # observation
         self.token_issuances = 0
+        self.token_refusals = 0  # EGW00133 answers
         self.approval_issuances = 0
         self.orders: list[FakeOrder] = []
         self.cancels: list[FakeCancel] = []
@@ -572,6 +573,7 @@ class FakeKis:
         now = time.monotonic()
         last = self._last_issue.get(checked.app_key)
         if last is not None and now - last < self.token_issue_interval_seconds:
+            self.token_refusals += 1
             return JSONResponse(
                 {
                     "error_description": "접근토큰 발급 잠시 후 다시 시도하세요(1분당 1회)",
