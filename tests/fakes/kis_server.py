@@ -325,10 +325,12 @@ class FakeKis:
 
         # observation
         self.token_issuances = 0
+        self.token_refusals = 0  # EGW00133 answers
         self.approval_issuances = 0
         self.orders: list[FakeOrder] = []
         self.cancels: list[FakeCancel] = []
         self.requests: list[tuple[str, str, str]] = []
+        self.queries: list[tuple[str, dict[str, str]]] = []  # (path, parameters) answered
         self.rate_limited = 0
         self.rate_limited_at: list[float] = []  # monotonic times of the EGW00201 answers
         # False lists today's orders without ord_gno_brno (a test of the adapter's refusal).
@@ -579,6 +581,7 @@ class FakeKis:
         now = time.monotonic()
         last = self._last_issue.get(checked.app_key)
         if last is not None and now - last < self.token_issue_interval_seconds:
+            self.token_refusals += 1
             return JSONResponse(
                 {
                     "error_description": "접근토큰 발급 잠시 후 다시 시도하세요(1분당 1회)",
@@ -691,6 +694,7 @@ class FakeKis:
                 params = await self._post_params(request)
             else:
                 params = dict(request.query_params)
+            self.queries.append((path, params))
             body, tr_cont = handler(account, params, request.headers.get("tr_cont", ""), tr_id)
         except _KisError as err:
             return self._error(err, tr_id)

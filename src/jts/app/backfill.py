@@ -1,7 +1,8 @@
 """History from a venue into the time-series store, only where the store has gaps.
 
-Each symbol's stored minutes are compared with the calendar's session minutes;
-only missing ranges are requested, so a re-run costs nothing and a live
+Each symbol's stored minutes are compared with the calendar's session minutes
+(the closing auction's minute included: ``bar_minutes``); only missing ranges are
+requested, so a re-run costs nothing and a live
 collector can call it every few minutes to mend what a dropped socket lost.
 Minutes a venue has no bar for (no trade happened) stay missing and are
 reported, not invented; a caller that mends repeatedly passes ``known_empty`` so
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from jts.core.bar_checks import BarChecks
+from jts.core.gaps import bar_minutes
 from jts.core.gaps import minutes_in
 from jts.core.gaps import missing_ranges
 from jts.domain.errors import BrokerError
@@ -51,7 +53,7 @@ async def backfill(
     checks: BarChecks | None = None,
 ) -> list[BackfillResult]:
     """Fill each instrument's gaps; ``checks`` refuses what live data would refuse."""
-    sessions = [calendar.session_bounds(day) for day in days]
+    sessions = [bar_minutes(calendar, day) for day in days]
     if not sessions:
         return []
     first, last = sessions[0][0], sessions[-1][1]

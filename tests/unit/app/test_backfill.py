@@ -21,21 +21,32 @@ from jts.brokers.kis.market_data import KisMarketData
 from jts.brokers.kis.session import open_session
 from jts.core.bar_checks import BarChecks
 from jts.domain.market import Timeframe
+from jts.domain.timestamps import NANOS_PER_MINUTE as MINUTE
 from jts.storage.clickhouse.store import ClickHouseBarStore
 
 DAY = date(2026, 3, 3)
 SAMSUNG = "KRX:005930"
 
 
-def session_rows(skip: set[str]) -> list[tuple[str, str, Decimal, Decimal, Decimal, Decimal, int]]:
+AUCTION_VOLUME = 250_000
+
+
+def session_rows(
+    skip: set[str], *, seconds: dict[str, str] | None = None
+) -> list[tuple[str, str, Decimal, Decimal, Decimal, Decimal, int]]:
+    """A KIS day: 09:00 .. 15:29, then the 15:30 row of the closing auction's one print.
+
+    ``seconds`` restamps a row (``{"101500": "101512"}``) as KIS sometimes stamps them.
+    """
     start = datetime(2026, 3, 3, 9, 0)
     rows = []
-    for i in range(390):
+    for i in range(391):
         t = (start + timedelta(minutes=i)).strftime("%H%M%S")
         if t in skip:
             continue
         p = Decimal(70_000 + 100 * (i % 5))
-        rows.append(("20260303", t, p, p + 100, p - 100, p, 500))
+        volume = AUCTION_VOLUME if t == "153000" else 500
+        rows.append(("20260303", (seconds or {}).get(t, t), p, p + 100, p - 100, p, volume))
     return rows
 
 
@@ -58,11 +69,13 @@ async def test_backfill_fills_gaps_once_and_reports_what_the_venue_lacks(tmp_pat
             assert await store.write_bars(first_hour) == 60
             calls_before = len(fake.requests)
             [result] = await backfill(client, store, calendar, [SAMSUNG], [DAY])
-            assert result.missing == 390 - 60
-            assert result.written == 390 - 60 - 1
+            assert result.missing == 391 - 60
+            assert result.written == 391 - 60 - 1
             assert result.still_missing == 1
-            stored = await store.read_bars(SAMSUNG, open_ns, close_ns, Timeframe.M1)
-            assert len(stored) == 389
+            stored = await store.read_bars(SAMSUNG, open_ns, close_ns + MINUTE, Timeframe.M1)
+            assert len(stored) == 390
+            # The closing auction's bar is stored, and with it the auction's volume.
+            assert stored[-1].ts == close_ns and stored[-1].volume == AUCTION_VOLUME
             # Paging started at the end of the gap, not at the close, and stopped at its start.
             assert len(fake.requests) - calls_before <= 4
             again = await backfill(client, store, calendar, [SAMSUNG], [DAY])
@@ -95,10 +108,37 @@ async def test_backfill_refuses_what_live_data_would_refuse(tmp_path: Path) -> N
         try:
             checks = BarChecks(known_calendar)
             [result] = await backfill(client, store, calendar, [SAMSUNG], [DAY], checks=checks)
-            assert result.written == 389 and result.still_missing == 1
+            assert result.written == 390 and result.still_missing == 1
             open_ns, close_ns = calendar.session_bounds(DAY)
             stored = await store.read_bars(SAMSUNG, open_ns, close_ns, Timeframe.M1)
             assert absurd not in {bar.close for bar in stored}
+        finally:
+            await store.close()
+            await client.disconnect()
+
+
+async def test_rows_stamped_with_seconds_are_mended_once(tmp_path: Path) -> None:
+    calendar = calendar_for_venue("KRX")
+    rows = session_rows(skip=set(), seconds={"101500": "101512", "153000": "153004"})
+    async with FakeKis() as fake:
+        fake.add_account(app_key=APP_KEY, app_secret=APP_SECRET, cano=CANO)
+        fake.add_minute_bars("005930", rows)
+        settings = kis_settings([account_config(fake)], tmp_path)
+        session = open_session(settings, settings.accounts[0], state_dir=tmp_path / "state")
+        client = KisMarketData(session.rest, [SAMSUNG])
+        await client.connect()
+        store = await ClickHouseBarStore.open(None, tmp_path)
+        try:
+            [first] = await backfill(client, store, calendar, [SAMSUNG], [DAY])
+            assert first.written == 391 and first.still_missing == 0
+            # Each row landed on its minute, so the second run finds nothing to ask for.
+            calls = len(fake.requests)
+            [again] = await backfill(client, store, calendar, [SAMSUNG], [DAY])
+            assert again.missing == 0 and again.written == 0
+            assert len(fake.requests) == calls
+            open_ns, close_ns = calendar.session_bounds(DAY)
+            stored = await store.read_bars(SAMSUNG, open_ns, close_ns + MINUTE, Timeframe.M1)
+            assert len(stored) == 391 and all(b.ts % MINUTE == 0 for b in stored)
         finally:
             await store.close()
             await client.disconnect()

@@ -28,6 +28,10 @@ AUTH_CODES = frozenset({"EGW00102", "EGW00103", "EGW00104", "EGW00105", "EGW0010
 TOKEN_RETRY_AFTER = 61.0
 
 
+class TokenTooSoon(RateLimited):
+    """EGW00133: KIS issued a token for this app key less than a minute ago."""
+
+
 class TokenRejected(BrokerError):
     """The access token expired or is invalid: issue a new one and repeat the call."""
 
@@ -43,7 +47,7 @@ def message_code(body: Any) -> tuple[str, str]:
 
 _BY_CODE: dict[str, Callable[[str], BrokerError]] = {
     RATE_LIMITED: RateLimited,
-    TOKEN_TOO_SOON: lambda label: RateLimited(label, retry_after=TOKEN_RETRY_AFTER),
+    TOKEN_TOO_SOON: lambda label: TokenTooSoon(label, retry_after=TOKEN_RETRY_AFTER),
 }
 
 

@@ -238,6 +238,9 @@ class KisExecution:
     async def cancel_order(self, order: Order) -> None:
         # Cancelling twice cannot hurt: the second is refused, so a retry is safe.
         await self._revise(order, CANCEL, Decimal(0), idempotent=True)
+        # KIS took the cancel: open orders and reserved cash are asked again now, not
+        # served from an inquiry made before it (the notice may never come).
+        self._changed()
         await self._sync_orders()
 
     async def modify_order(self, order: Order, price: Decimal) -> str:

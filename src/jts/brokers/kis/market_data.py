@@ -4,7 +4,9 @@ Candles are paged backwards (KIS returns newest first, 30 minute rows per call
 for today, 120 for past days, 100 daily rows) and every call spends the
 account's shared budget. Live data streams trades for as many symbols as the
 session may register; the rest are polled for their price within the budget.
-KIS minute rows are stamped with the minute's start (``stck_cntg_hour``).
+KIS minute rows are stamped with the minute's start (``stck_cntg_hour``); a
+session's bars run from 09:00 to the 15:30 closing-auction row, which carries the
+auction's volume and is asked for and kept like any other minute.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ import time
 from collections.abc import AsyncIterator
 from collections.abc import Callable
 from datetime import date
-from datetime import datetime
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -25,11 +26,11 @@ from jts.brokers.kis.realtime import KisRealtime
 from jts.brokers.kis.realtime import OrderBook
 from jts.brokers.kis.realtime import TradePrint
 from jts.brokers.kis.rest import KisRest
-from jts.brokers.kis.rows import SEOUL
 from jts.brokers.kis.rows import code_of
 from jts.brokers.kis.rows import dec
 from jts.brokers.kis.rows import kst_day
 from jts.brokers.kis.rows import kst_ns
+from jts.brokers.kis.rows import kst_time
 from jts.core.minute_bars import MinuteBarBuilder
 from jts.domain.errors import DataError
 from jts.domain.errors import InvalidOrder
@@ -48,10 +49,13 @@ _SESSION_LAST = "153000"
 
 
 def _minute_bar(instrument_id: str, row: dict[str, Any]) -> Bar:
+    stamped = kst_ns(str(row["stck_bsop_date"]), str(row["stck_cntg_hour"]))
     return Bar(
         instrument_id,
         Timeframe.M1,
-        kst_ns(str(row["stck_bsop_date"]), str(row["stck_cntg_hour"])),
+        # A row stamped with seconds (152959, 153002) is the bar of its minute: stored
+        # off the minute, gap detection would never see that minute as filled.
+        stamped - stamped % NANOS_PER_MINUTE,
         dec(row.get("stck_oprc"), "stck_oprc"),
         dec(row.get("stck_hgpr"), "stck_hgpr"),
         dec(row.get("stck_lwpr"), "stck_lwpr"),
@@ -197,10 +201,11 @@ class KisMarketData:
             else (Paths.MINUTE_CHART_PAST, tr.minute_chart_past, 120)
         )
         day_text = day.strftime("%Y%m%d")
-        cursor = _SESSION_LAST
-        if end_ns is not None and end_ns - NANOS_PER_MINUTE < kst_ns(day_text, _SESSION_LAST):
+        last = kst_ns(day_text, _SESSION_LAST)  # the closing auction's row is the last
+        if end_ns is not None and end_ns - NANOS_PER_MINUTE < last:
             # Start paging at the end of the wanted range, not at the close.
-            cursor = max(_as_kst(end_ns - NANOS_PER_MINUTE).strftime("%H%M%S"), _SESSION_OPEN)
+            last = max(end_ns - NANOS_PER_MINUTE, kst_ns(day_text, _SESSION_OPEN))
+        cursor = _cursor(last)
         floor = max(start_ns, kst_ns(day_text, _SESSION_OPEN))
         collected: list[Bar] = []
         while True:
@@ -226,7 +231,7 @@ class KisMarketData:
             oldest = min(b.ts for b in page)
             if oldest <= floor or len(page) < page_size:
                 break
-            cursor = (_as_kst(oldest - NANOS_PER_MINUTE)).strftime("%H%M%S")
+            cursor = _cursor(oldest - NANOS_PER_MINUTE)
         return collected
 
     # -- live ----------------------------------------------------------------------------
@@ -314,8 +319,13 @@ def _rows(body: dict[str, Any]) -> list[dict[str, Any]]:
     return [r for r in rows if isinstance(r, dict) and r.get("stck_bsop_date")]
 
 
-def _as_kst(ts_ns: int) -> datetime:
-    return datetime.fromtimestamp(ts_ns / 1e9, tz=SEOUL)
+def _cursor(minute_ns: int) -> str:
+    """FID_INPUT_HOUR_1 asking for rows up to the end of the minute of ``minute_ns``.
+
+    The minute's last second, so a row stamped with seconds (101612) is on the page
+    that asks for its minute, whether KIS reads the time as inclusive or not.
+    """
+    return kst_time(minute_ns).strftime("%H%M") + "59"
 
 
 def _seconds_to_next_minute(now_ns: int) -> float:

@@ -16,6 +16,7 @@ from jts.domain.instruments import KRX
 from jts.domain.instruments import InstrumentId
 from jts.domain.reports import OrderStatusReport
 from jts.domain.timestamps import dt_to_ns
+from jts.domain.timestamps import ns_to_dt
 
 SEOUL = ZoneInfo("Asia/Seoul")
 SELL_CODE, BUY_CODE = "01", "02"
@@ -47,8 +48,15 @@ def kst_ns(day: str, hhmmss: str) -> int:
     return dt_to_ns(moment)
 
 
+def kst_time(ts_ns: int) -> datetime:
+    """``ts_ns`` in Seoul, exactly: a float division would put midnight's last nanosecond
+    on the next day (``ts / 1e9`` rounds it up), so a range ending at midnight would ask
+    KIS for one day more."""
+    return ns_to_dt(ts_ns).astimezone(SEOUL)
+
+
 def kst_day(ts_ns: int) -> date:
-    return datetime.fromtimestamp(ts_ns / 1e9, tz=SEOUL).date()
+    return kst_time(ts_ns).date()
 
 
 def side_code(side: Side) -> str:

@@ -6,6 +6,10 @@ to the other processes' and reused until ``refresh_margin`` before it expires;
 an exclusive file lock around issuance makes the collector and order execution
 starting together issue one token, not two. The file is named by a hash of the
 app key, never the key itself.
+
+KIS refuses an issuance within a minute of the last (EGW00133), also one made by a
+program that does not share this cache. The refusal is written to the cache file
+under the lock, so no process sharing it asks again before the minute is over.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from jts.brokers.kis.errors import TokenTooSoon
 from jts.domain.errors import StorageError
 
 
@@ -35,6 +40,15 @@ class AccessToken:
 
 
 Issuer = Callable[[], Awaitable[AccessToken]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Cached:
+    token: AccessToken | None
+    refused_at: float = 0.0  # epoch seconds of KIS's latest "too soon" refusal
+
+
+_NOTHING = _Cached(None)
 
 
 class TokenCache:
@@ -63,26 +77,37 @@ class TokenCache:
         return token is not None and token.expires_at - self.refresh_margin > self._clock()
 
     def _read(self) -> AccessToken | None:
+        return self._read_state().token
+
+    def _read_state(self) -> _Cached:
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
-            return AccessToken(data["token"], float(data["expires_at"]), float(data["issued_at"]))
         except FileNotFoundError:
-            return None
-        except (ValueError, KeyError, TypeError):
-            return None  # a damaged cache is only a cache: issue anew
+            return _NOTHING
+        except ValueError:
+            return _NOTHING  # a damaged cache is only a cache: issue anew
+        if not isinstance(data, dict):
+            return _NOTHING
+        try:
+            refused_at = float(data.get("refused_at", 0.0))
+        except (ValueError, TypeError):
+            refused_at = 0.0
+        try:
+            token = AccessToken(data["token"], float(data["expires_at"]), float(data["issued_at"]))
+        except (KeyError, ValueError, TypeError):
+            token = None
+        return _Cached(token, refused_at)
 
-    def _write(self, token: AccessToken) -> None:
+    def _write(self, token: AccessToken | None, refused_at: float = 0.0) -> None:
+        record: dict[str, object] = {}
+        if token is not None:
+            record.update(token=token.value, expires_at=token.expires_at, issued_at=token.issued_at)
+        if refused_at:
+            record["refused_at"] = refused_at
         tmp = self.path.with_suffix(".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(
-                {
-                    "token": token.value,
-                    "expires_at": token.expires_at,
-                    "issued_at": token.issued_at,
-                },
-                out,
-            )
+            json.dump(record, out)
         os.replace(tmp, self.path)
 
     async def get(self, issue: Issuer) -> AccessToken:
@@ -111,16 +136,24 @@ class TokenCache:
         lock = await asyncio.to_thread(self._acquire_file_lock)
         try:
             # Another process may have issued while we waited for the lock.
-            current = await asyncio.to_thread(self._read)
+            state = await asyncio.to_thread(self._read_state)
+            current = state.token
             if self._usable(current) and (stale is None or current != stale):
                 assert current is not None
                 self._memory = current
                 return current
-            last = current.issued_at if current else 0.0
+            # A minute after the last issuance, or after KIS last said "too soon".
+            last = max(current.issued_at if current else 0.0, state.refused_at)
             wait = last + self.min_issue_interval - self._clock()
             if wait > 0:
                 await asyncio.sleep(wait)
-            token = await issue()
+            try:
+                token = await issue()
+            except TokenTooSoon:
+                # EGW00133: someone issued within the minute. Every process sharing
+                # this file waits the minute out instead of being refused in turn.
+                await asyncio.to_thread(self._write, current, self._clock())
+                raise
             self.issued += 1
             await asyncio.to_thread(self._write, token)
             self._memory = token

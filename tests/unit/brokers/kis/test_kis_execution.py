@@ -17,6 +17,7 @@ from fakes.venue_harness import Reports
 from jts.brokers.common.intents import RESOLVE_GRACE_NS
 from jts.brokers.kis.execution import NOTICE_MARGIN_NS
 from jts.brokers.kis.execution import KisExecution
+from jts.brokers.kis.session import open_session
 from jts.core.clocks import SimClock
 from jts.domain.enums import OrderStatus
 from jts.domain.enums import OrderType
@@ -84,6 +85,31 @@ async def test_cancel_and_open_orders(tmp_path: Path) -> None:
         assert await h.execution.open_orders() == []
         status = await h.execution.query_order("c-2")
         assert status is not None and status.status is OrderStatus.CANCELED
+
+
+async def test_a_cancel_frees_the_order_and_its_reserved_cash_at_once(tmp_path: Path) -> None:
+    async with kis_venue(tmp_path) as h:
+        # Inquiries only (no notice socket, no poll): what the client knows comes from asking.
+        session = open_session(h.settings, h.settings.accounts[0], state_dir=tmp_path / "own")
+        client = KisExecution(session.rest, state_dir=tmp_path / "own", poll_interval=3_600)
+        reports = Reports()
+        client.set_report_handler(reports)
+        await client.connect()
+        try:
+            before = await client.account()
+            await client.submit_order(order("c-20", price=60_000))
+            accepted = await reports.wait_for("c-20", OrderStatus.ACCEPTED)
+            assert (await client.account()).reserved_cash == before.reserved_cash + 600_000
+            assert [o.client_order_id for o in await client.open_orders()] == ["c-20"]
+            live = order("c-20", price=60_000)
+            live.venue_order_id = accepted.venue_order_id
+            await client.cancel_order(live)
+            # At once: not after the cached inquiry or account state runs out.
+            assert await client.open_orders() == []
+            assert (await client.account()).reserved_cash == before.reserved_cash
+            assert reports.of("c-20")[-1].status is OrderStatus.CANCELED
+        finally:
+            await client.disconnect()
 
 
 async def test_a_refused_order_is_a_rejection_with_the_venue_reason(tmp_path: Path) -> None:

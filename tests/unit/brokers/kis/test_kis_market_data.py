@@ -7,11 +7,17 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
+from fakes.kis_server import P_DAILY
+from fakes.kis_server import P_MINUTE_DAY
 from fakes.kis_venue import SAMSUNG
 from fakes.kis_venue import kis_venue
 from jts.brokers.kis.rows import SEOUL
+from jts.brokers.kis.rows import kst_day
 from jts.brokers.kis.rows import kst_ns
 from jts.domain.market import Timeframe
+from jts.domain.timestamps import NANOS_PER_MINUTE
 from waiting import eventually
 
 
@@ -73,6 +79,85 @@ async def test_daily_history(tmp_path: Path) -> None:
         )
         assert len(bars) == 150
         assert bars[0].close == Decimal(70_500)
+
+
+# Midnight in Seoul at the end of a day, a month and a year (each a past day for the fake).
+BOUNDARIES = [
+    pytest.param("20260304", "20260303", id="day"),
+    pytest.param("20260401", "20260331", id="month"),
+    pytest.param("20260101", "20251231", id="year"),
+]
+
+
+@pytest.mark.parametrize(("midnight", "last_day"), BOUNDARIES)
+def test_the_last_nanosecond_before_midnight_is_the_day_before(
+    midnight: str, last_day: str
+) -> None:
+    end = kst_ns(midnight, "000000")
+    assert kst_day(end - 1).strftime("%Y%m%d") == last_day
+    assert kst_day(end).strftime("%Y%m%d") == midnight
+
+
+def _asked(h: object, path: str, field: str) -> list[str]:
+    fake = h.fake  # type: ignore[attr-defined]
+    return [params[field] for p, params in fake.queries if p == path]
+
+
+@pytest.mark.parametrize(("midnight", "last_day"), BOUNDARIES)
+async def test_a_daily_range_ending_at_midnight_asks_for_no_extra_day(
+    tmp_path: Path, midnight: str, last_day: str
+) -> None:
+    async with kis_venue(tmp_path) as h:
+        p = Decimal(70_000)
+        h.fake.add_daily_bars("005930", [(last_day, p, p, p, p, 1_000)])
+        end = kst_ns(midnight, "000000")
+        bars = await h.market.historical_bars(SAMSUNG, end - 3 * 86_400 * 10**9, end, Timeframe.D1)
+        assert [kst_day(b.ts).strftime("%Y%m%d") for b in bars] == [last_day]
+        assert _asked(h, P_DAILY, "FID_INPUT_DATE_2") == [last_day]
+
+
+@pytest.mark.parametrize(("midnight", "last_day"), BOUNDARIES)
+async def test_a_minute_range_ending_at_midnight_asks_for_no_extra_day(
+    tmp_path: Path, midnight: str, last_day: str
+) -> None:
+    async with kis_venue(tmp_path) as h:
+        h.fake.add_minute_bars("005930", minute_rows(last_day, "090000", 391))
+        end = kst_ns(midnight, "000000")
+        bars = await h.market.historical_bars(SAMSUNG, end - 86_400 * 10**9, end, Timeframe.M1)
+        assert len(bars) == 391
+        assert set(_asked(h, P_MINUTE_DAY, "FID_INPUT_DATE_1")) == {last_day}
+
+
+async def test_a_past_day_is_paged_from_its_closing_auction_row(tmp_path: Path) -> None:
+    async with kis_venue(tmp_path) as h:
+        day = "20260303"
+        rows = minute_rows(day, "090000", 390)  # 09:00 .. 15:29
+        p = Decimal(70_300)
+        rows.append((day, "153000", p, p, p, p, 250_000))  # the closing auction's one print
+        h.fake.add_minute_bars("005930", rows)
+        close = kst_ns(day, "153000")
+        # The session's bars end with the minute opening at the close.
+        bars = await h.market.historical_bars(
+            SAMSUNG, kst_ns(day, "090000"), close + NANOS_PER_MINUTE, Timeframe.M1
+        )
+        assert len(bars) == 391
+        assert bars[-1].ts == close and bars[-1].volume == 250_000
+        assert _asked(h, P_MINUTE_DAY, "FID_INPUT_HOUR_1")[0] == "153059"
+
+
+async def test_a_row_stamped_with_seconds_is_the_bar_of_its_minute(tmp_path: Path) -> None:
+    async with kis_venue(tmp_path) as h:
+        day = "20260303"
+        p = Decimal(70_000)
+        h.fake.add_minute_bars(
+            "005930",
+            [(day, "101500", p, p, p, p, 10), (day, "101612", p, p, p, p, 20)],
+        )
+        bars = await h.market.historical_bars(
+            SAMSUNG, kst_ns(day, "101500"), kst_ns(day, "101700"), Timeframe.M1
+        )
+        assert [b.ts for b in bars] == [kst_ns(day, "101500"), kst_ns(day, "101600")]
+        assert [b.volume for b in bars] == [10, 20]
 
 
 async def test_stream_gives_ticks_and_survives_a_dropped_socket(tmp_path: Path) -> None:

@@ -29,6 +29,7 @@ from jts.domain.enums import OrderType
 from jts.domain.enums import Side
 from jts.domain.errors import AuthenticationFailed
 from jts.domain.errors import ConfigurationError
+from jts.domain.errors import RateLimited
 from jts.domain.orders import Order
 
 
@@ -77,6 +78,30 @@ async def test_token_issuance_respects_the_one_per_minute_rule(tmp_path: Path) -
         assert await market.latest_price(SAMSUNG) == 71_000
         assert fake.token_issuances == 2
         await session.rest.close()
+
+
+async def test_a_token_refusal_holds_every_process_sharing_the_cache_for_the_minute(
+    tmp_path: Path,
+) -> None:
+    async with FakeKis(token_issue_interval_seconds=0.5) as fake:
+        fake.add_account(app_key=APP_KEY, app_secret=APP_SECRET, cano=CANO)
+        # Another program on the same app key, not sharing our cache, has just issued one.
+        elsewhere = kis_settings([account_config(fake)], tmp_path / "elsewhere")
+        outsider = open_session(elsewhere, elsewhere.accounts[0], state_dir=tmp_path / "o")
+        await outsider.rest.connect()
+        settings = kis_settings([account_config(fake)], tmp_path, token_issue_interval=0.6)
+        first = open_session(settings, settings.accounts[0], state_dir=tmp_path / "a")
+        second = open_session(settings, settings.accounts[0], state_dir=tmp_path / "b")
+        with pytest.raises(RateLimited):
+            await first.rest.connect()  # KIS: EGW00133, issued less than a minute ago
+        assert fake.token_refusals == 1
+        # The refusal is in the shared cache: the other process waits it out, not asking
+        # KIS within the minute (which would be refused again), then gets its token.
+        await second.rest.connect()
+        assert fake.token_refusals == 1
+        assert fake.token_issuances == 2
+        for session in (outsider, first, second):
+            await session.rest.close()
 
 
 async def test_wrong_secret_is_a_clear_error_at_start_that_shows_no_secret(
