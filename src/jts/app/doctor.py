@@ -22,6 +22,7 @@ from pathlib import Path
 
 from jts.app.market_store import bar_journal_dir
 from jts.app.settings import Settings
+from jts.domain.enums import OrderStatus
 from jts.domain.errors import JtsError
 from jts.domain.fills import Fill
 from jts.domain.positions import Position
@@ -40,6 +41,7 @@ from jts.storage.dead_letters import list_dead_letters
 from jts.storage.halts import FileHaltStore
 from jts.storage.sql.engine import sqlite_path
 from jts.storage.sql.inspection import fills_in_written_order
+from jts.storage.sql.inspection import latest_recorded_ts
 from jts.storage.sql.migrate import check_schema_current
 from jts.storage.sql.migrate import upgrade
 from jts.storage.sql.repositories import SqlStore
@@ -308,7 +310,7 @@ async def _ledger_findings(settings: Settings, sql: SqlStore) -> list[Finding]:
     elif not shorts:
         findings.append(_ok("positions", f"{len(rebuilt)} positions agree with the fills"))
 
-    open_orders = [o for o in await sql.orders.list() if not o.status.is_terminal]
+    open_orders = await sql.orders.list(statuses=[s for s in OrderStatus if not s.is_terminal])
     if open_orders:
         findings.append(
             Finding(
@@ -319,16 +321,15 @@ async def _ledger_findings(settings: Settings, sql: SqlStore) -> list[Finding]:
                 "reconciles them with the venue",
             )
         )
-    findings += await _bars_behind(settings, sql, fills)
+    findings += await _bars_behind(settings, sql)
     return findings
 
 
-async def _bars_behind(settings: Settings, sql: SqlStore, fills: list[Fill]) -> list[Finding]:
+async def _bars_behind(settings: Settings, sql: SqlStore) -> list[Finding]:
     """Orders or fills later than every stored bar: bars lost by a crash of an old version."""
     if settings.clickhouse_url is None and not chdb_path(settings.data_dir).is_dir():
         return []
-    newest = await sql.orders.list(limit=1)
-    traded = max([0, *(f.ts for f in fills), *(o.created_ts for o in newest)])
+    traded = await latest_recorded_ts(sql)
     if not traded:
         return []
     try:
