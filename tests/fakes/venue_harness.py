@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Protocol
 
 from jts.domain.enums import OrderStatus
+from jts.domain.enums import TimeInForce
 from jts.domain.reports import ExecutionReport
 from jts.domain.reports import MarketDataBatch
 from jts.ports import ExecutionClient
@@ -31,6 +33,16 @@ class VenueHarness(Protocol):
 
     async def seed_history(self) -> tuple[int, int]:
         """Put one-minute history at the venue; returns a window that holds some of it."""
+        ...
+
+    # Times in force the venue cannot honour: a submit with one is REJECTED, naming it.
+    unsupported_time_in_force: frozenset[TimeInForce]
+
+    async def trade(self, price: Decimal, quantity: Decimal) -> None:
+        """The market trades ``quantity`` at ``price``: crossing orders fill up to that much.
+
+        What is left of a crossing order keeps working (PARTIALLY_FILLED).
+        """
         ...
 
     def venue_order_count(self) -> int: ...
@@ -61,6 +73,21 @@ class Reports:
             while True:
                 for report in self.of(client_order_id):
                     if report.status is status:
+                        return report
+                self._changed.clear()
+                await self._changed.wait()
+
+        return await asyncio.wait_for(find(), within)
+
+    async def wait(
+        self, matches: Callable[[ExecutionReport], bool], within: float = 10.0
+    ) -> ExecutionReport:
+        """The first report, delivered already or later, for which ``matches`` holds."""
+
+        async def find() -> ExecutionReport:
+            while True:
+                for report in self.items:
+                    if matches(report):
                         return report
                 self._changed.clear()
                 await self._changed.wait()

@@ -106,6 +106,51 @@ class Order:
             self.reason = reason
         return previous
 
+    def check_amendment(self, price: Decimal | None, quantity: Decimal | None) -> None:
+        """Refuse a modify no venue could carry out; raises InvalidOrder saying why.
+
+        ``quantity`` is the new total (filled plus working). Venues lower a working
+        order's quantity but never raise it (KRX, and Binance's amend alike): more
+        shares are a new order.
+        """
+        if price is None and quantity is None:
+            raise InvalidOrder(f"{self.client_order_id}: a modify needs a new price or quantity")
+        if not self.is_open:
+            raise InvalidOrder(
+                f"{self.client_order_id}: cannot modify an order that is {self.status}"
+            )
+        if price is not None:
+            if self.order_type is not OrderType.LIMIT:
+                raise InvalidOrder(f"{self.client_order_id}: only a limit order's price can change")
+            if price <= 0:
+                raise InvalidOrder(
+                    f"{self.client_order_id}: a limit price must be positive, got {price}"
+                )
+        if quantity is not None:
+            if quantity > self.quantity:
+                raise InvalidOrder(
+                    f"{self.client_order_id}: a modify can lower the quantity ({self.quantity}) "
+                    f"but not raise it to {quantity}; place a new order for more"
+                )
+            if quantity <= self.filled_quantity:
+                raise InvalidOrder(
+                    f"{self.client_order_id}: quantity {quantity} must stay above the "
+                    f"{self.filled_quantity} already filled; cancel the rest instead"
+                )
+        if (price is None or price == self.price) and (
+            quantity is None or quantity == self.quantity
+        ):
+            raise InvalidOrder(f"{self.client_order_id}: the modify changes nothing")
+
+    def amend(self, price: Decimal | None, quantity: Decimal | None, ts: int) -> None:
+        """Take the terms of a modify the venue accepted; the status does not change."""
+        self.check_amendment(price, quantity)
+        if price is not None:
+            self.price = price
+        if quantity is not None:
+            self.quantity = quantity
+        self.updated_ts = ts
+
     def apply_fill(self, fill: Fill) -> OrderStatus:
         """Account for ``fill``; returns the previous status."""
         if fill.quantity > self.leaves_quantity:

@@ -15,6 +15,8 @@ from jts.domain.market import Tick
 # The reason a venue gives when a cancel was asked for (by anyone holding the API's key):
 # a cancel for any other reason (IOC remainder, cash at fill, expiry) is the venue's own.
 CANCELED_ON_REQUEST = "canceled on request"
+# The reason on the report of a modify the venue accepted.
+MODIFIED_ON_REQUEST = "modified on request"
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +24,9 @@ class ExecutionReport:
     """A change the venue made to one of our orders.
 
     ``status`` is the order's state after the change; a report with a ``fill``
-    is an execution (PARTIALLY_FILLED or FILLED).
+    is an execution (PARTIALLY_FILLED or FILLED). A modify the venue accepted
+    carries the order's new terms in ``price`` and ``quantity`` (the total,
+    filled included) and, where the venue renumbered it, the new ``venue_order_id``.
     """
 
     client_order_id: str
@@ -31,6 +35,8 @@ class ExecutionReport:
     venue_order_id: str | None = None
     reason: str | None = None
     fill: Fill | None = None
+    price: Decimal | None = None
+    quantity: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)

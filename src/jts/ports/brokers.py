@@ -68,6 +68,24 @@ class ExecutionClient(Protocol):
 
     async def cancel_order(self, order: Order) -> None: ...
 
+    async def modify_order(
+        self, order: Order, *, price: Decimal | None = None, quantity: Decimal | None = None
+    ) -> None:
+        """Move a working limit order to ``price`` and/or lower its total ``quantity``.
+
+        ``quantity`` counts what is already filled, so it must stay above
+        ``order.filled_quantity``; a venue only lowers it. The order keeps its
+        ``client_order_id`` when the venue gives it a new number: the venue's
+        answer is an ExecutionReport with the order's unchanged status, its new
+        ``price``/``quantity`` and its current ``venue_order_id``, and later fills
+        and cancels follow that. A change the venue cannot make (a market order's
+        price, an off-ladder price, more shares, nothing changed) raises
+        InvalidOrder before anything is sent; a refusal by the venue raises
+        OrderRejectedByVenue and the order works on unchanged; OutcomeUnknown
+        means only reconciliation can tell.
+        """
+        ...
+
     async def query_order(self, client_order_id: str) -> OrderStatusReport | None: ...
 
     async def open_orders(self) -> list[OrderStatusReport]: ...

@@ -19,6 +19,8 @@ Rules (the same for every caller, so paper results and backtests agree):
   position) reject with a reason; they never raise. A duplicate
   ``client_order_id`` never creates a second order: the existing state is
   reported again.
+- A modify lowers the quantity in place or reprices as a new order (new venue
+  id, back of the queue, checked again); a refused modify raises InvalidOrder.
 - DAY orders open when their session ends are EXPIRED at the first data of a
   later session, or by ``end_of_session``. IOC remainders are canceled after
   their first matching opportunity.
@@ -47,6 +49,7 @@ from jts.domain.enums import OrderStatus
 from jts.domain.enums import OrderType
 from jts.domain.enums import Side
 from jts.domain.enums import TimeInForce
+from jts.domain.errors import InvalidOrder
 from jts.domain.errors import UnknownOrder
 from jts.domain.fills import Fill
 from jts.domain.instruments import Instrument
@@ -54,6 +57,7 @@ from jts.domain.market import Bar
 from jts.domain.market import Tick
 from jts.domain.orders import Order
 from jts.domain.reports import CANCELED_ON_REQUEST
+from jts.domain.reports import MODIFIED_ON_REQUEST
 from jts.domain.reports import ExecutionReport
 from jts.domain.ticks import fmt
 from jts.ports.calendar import TradingCalendar
@@ -199,6 +203,68 @@ class MatchingEngine:
         if working is None:
             return [self._report(order, ts, reason=f"cannot cancel: order is {order.status}")]
         return [self._close(working, OrderStatus.CANCELED, ts, CANCELED_ON_REQUEST)]
+
+    def modify(
+        self,
+        client_order_id: str,
+        ts: int,
+        *,
+        price: Decimal | None = None,
+        quantity: Decimal | None = None,
+    ) -> list[ExecutionReport]:
+        """Change a working order's limit price and/or lower its total quantity, as KRX does.
+
+        A lower quantity keeps the order's number and its place in the queue. A new
+        price is a new order at the venue: a new venue order id, the back of the
+        queue, checked again against the ladder and the daily limit, and matched
+        only against data from ``ts`` on. A change the venue would refuse raises
+        InvalidOrder and leaves the order, and what it reserved, as it was.
+        """
+        order = self._orders.get(client_order_id)
+        if order is None:
+            raise UnknownOrder(f"{self.venue}: no order with client_order_id {client_order_id}")
+        working = self._working.get(client_order_id)
+        if working is None:
+            raise InvalidOrder(f"{client_order_id}: cannot modify an order that is {order.status}")
+        order.check_amendment(price, quantity)
+        repriced = price is not None and price != order.price
+        if repriced:
+            quote = self._quotes[working.instrument.key]
+            candidate = replace(order, price=price)
+            reason = rules.static_problem(
+                candidate, working.instrument, ts, self.calendar, quote.reference
+            )
+            if reason is not None:
+                raise InvalidOrder(f"{client_order_id}: modify refused: {reason}")
+        leaves = (order.quantity if quantity is None else quantity) - order.filled_quantity
+        if order.side is Side.BUY:
+            unit_price = price if repriced and price is not None else working.unit_price
+            trial = replace(working, unit_price=unit_price)
+            required = self._buy_reserve(trial, leaves, working.session)
+            self.account.release_cash(working.reserved_cash)
+            if not self.account.can_reserve_cash(required):
+                available = self.account.available_cash
+                self.account.reserve_cash(working.reserved_cash)
+                shortfall = rules.cash_shortfall(required, available, self.account.currency)
+                raise InvalidOrder(f"{client_order_id}: modify refused: {shortfall}")
+            self.account.reserve_cash(required)
+            working.reserved_cash = required
+            working.unit_price = unit_price
+        else:
+            released = max(working.reserved_qty - leaves, ZERO)
+            self.account.release_quantity(order.instrument_id, released)
+            working.reserved_qty -= released
+        order.amend(price, quantity, ts)
+        if repriced:
+            self._order_seq += 1
+            order.venue_order_id = f"{self._prefix}-O{self._order_seq}"
+            working.accepted_ts = ts
+            working.touched = False
+            book = self._book[order.instrument_id]
+            book.remove(working)
+            book.append(working)
+        report = self._report(order, ts, reason=MODIFIED_ON_REQUEST)
+        return [replace(report, price=order.price, quantity=order.quantity)]
 
     def end_of_session(self, ts: int) -> list[ExecutionReport]:
         """Expire every open DAY order now (the caller knows the session is over)."""

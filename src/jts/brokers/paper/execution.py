@@ -9,6 +9,7 @@ returns; the delivering call sends them after the current one).
 from __future__ import annotations
 
 from collections import deque
+from decimal import Decimal
 
 from jts.domain.errors import ConfigurationError
 from jts.domain.fills import Fill
@@ -60,6 +61,16 @@ class PaperExecutionClient:
         """Cancel by ``client_order_id``; raises UnknownOrder if the venue never saw it."""
         self._require_handler()
         await self._deliver(self.engine.cancel(order.client_order_id, self._clock.timestamp_ns()))
+
+    async def modify_order(
+        self, order: Order, *, price: Decimal | None = None, quantity: Decimal | None = None
+    ) -> None:
+        """Reprice and/or lower the quantity now; the engine refuses what KRX would refuse."""
+        self._require_handler()
+        reports = self.engine.modify(
+            order.client_order_id, self._clock.timestamp_ns(), price=price, quantity=quantity
+        )
+        await self._deliver(reports)
 
     async def query_order(self, client_order_id: str) -> OrderStatusReport | None:
         order = self.engine.order(client_order_id)
