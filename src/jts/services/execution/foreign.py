@@ -1,6 +1,6 @@
 """Orders the platform did not place: reported, alerted, and the account halted.
 
-An order (or a cancel) that is not ours means someone else can trade the account,
+An order (or a cancel, or a modify) that is not ours means someone else can trade the account,
 by hand or with a stolen token, and our books no longer describe it. Absorbing
 it would make sizing and P&L wrong from then on, so the finding is logged at
 ERROR, published on ``risk.alerts``, and the account moves to its safe state: no
@@ -23,6 +23,7 @@ log = logging.getLogger("jts.execution.foreign")
 
 FOREIGN_ORDER = "foreign_order"
 FOREIGN_CANCEL = "foreign_cancel"
+FOREIGN_MODIFY = "foreign_modify"
 # Findings remembered per process so a foreign order seen by every report and every
 # reconciliation round is alerted once; the halt itself is stored.
 _MEMORY = 10_000

@@ -13,13 +13,16 @@ simulation before its first bar) is refused, or the order would be closed "on
 from __future__ import annotations
 
 from jts.domain.enums import OrderStatus
+from jts.domain.enums import OrderType
 from jts.domain.errors import BrokerError
 from jts.domain.orders import Order
 from jts.domain.reports import ExecutionReport
+from jts.domain.reports import OrderStatusReport
 from jts.ports import ExecutionClient
 
 NOT_FOUND_REASON = "venue has no record of the order (found by reconciliation)"
 _REJECTED_REASON = "rejected by the venue (found by reconciliation)"
+_MODIFIED_REASON = "terms changed at the venue (found by reconciliation)"
 
 
 async def reconcile_order(order: Order, client: ExecutionClient, now: int) -> list[ExecutionReport]:
@@ -69,4 +72,27 @@ async def reconcile_order(order: Order, client: ExecutionClient, now: int) -> li
         reports.append(ExecutionReport(order.client_order_id, status, fill.ts, fill=fill))
     if venue is not None and venue.status in (OrderStatus.CANCELED, OrderStatus.EXPIRED):
         reports.append(ExecutionReport(order.client_order_id, venue.status, now))
+    elif venue is not None and venue.status.is_open and _terms_differ(order, venue):
+        # Modified at the venue while we were not listening (by us before a crash, or
+        # by hand): the books take the venue's terms.
+        reports.append(
+            ExecutionReport(
+                order.client_order_id,
+                venue.status,
+                now,
+                venue_order_id=venue.venue_order_id or None,
+                reason=_MODIFIED_REASON,
+                price=venue.price if order.order_type is OrderType.LIMIT else None,
+                quantity=venue.quantity,
+            )
+        )
     return reports
+
+
+def _terms_differ(order: Order, venue: OrderStatusReport) -> bool:
+    repriced = (
+        order.order_type is OrderType.LIMIT
+        and venue.price is not None
+        and venue.price != order.price
+    )
+    return repriced or venue.quantity != order.quantity

@@ -39,8 +39,10 @@ from jts.domain.enums import Side
 from jts.domain.errors import BrokerError
 from jts.domain.errors import DomainError
 from jts.domain.errors import DuplicateOrder
+from jts.domain.errors import InvalidOrder
 from jts.domain.errors import StorageError
 from jts.domain.errors import StorageUnavailable
+from jts.domain.errors import UnknownOrder
 from jts.domain.events import Event
 from jts.domain.events import FillEvent
 from jts.domain.events import OrderPending
@@ -51,6 +53,7 @@ from jts.domain.halts import TradingHalt
 from jts.domain.instruments import Instrument
 from jts.domain.orders import Order
 from jts.domain.reports import CANCELED_ON_REQUEST
+from jts.domain.reports import MODIFIED_ON_REQUEST
 from jts.domain.reports import ExecutionReport
 from jts.domain.signals import Signal
 from jts.ports import Clock
@@ -64,6 +67,7 @@ from jts.ports import OutboxRepository
 from jts.ports import TradingHaltStore
 from jts.ports import WallClock
 from jts.services.execution.foreign import FOREIGN_CANCEL
+from jts.services.execution.foreign import FOREIGN_MODIFY
 from jts.services.execution.foreign import FOREIGN_ORDER
 from jts.services.execution.foreign import AccountGuard
 from jts.services.execution.foreign import MemoryHaltStore
@@ -130,6 +134,9 @@ class OrderExecutionService(Component):
         # Orders whose submit call has not returned: the venue may not know them yet, so
         # reconciliation must not conclude anything from its silence.
         self._in_flight: set[str] = set()
+        # Orders with a modify this platform asked for that the venue has not yet shown
+        # done: their amended terms are ours; any other amendment is foreign.
+        self._modifying: dict[str, tuple[Decimal | None, Decimal | None]] = {}
         # One lock per order: a report, a routing and a reconciliation of the same order
         # never interleave, while different orders go through in parallel.
         self._locks: dict[str, asyncio.Lock] = {}
@@ -393,6 +400,42 @@ class OrderExecutionService(Component):
         log.warning("order %s is UNKNOWN: %s", order.client_order_id, reason)
         await self.relay.deliver(messages)
 
+    # -- modify --------------------------------------------------------------------------
+
+    async def modify(
+        self,
+        client_order_id: str,
+        *,
+        price: Decimal | None = None,
+        quantity: Decimal | None = None,
+    ) -> None:
+        """Ask the venue to reprice and/or trim a working order (``quantity`` is the total).
+
+        The stored order changes only when the venue's report says it did, so a modify
+        lost on the way leaves the books as the venue has them. Raises InvalidOrder for a
+        change no venue could make, and whatever the venue call raised (the order then
+        works on unchanged, or reconciliation finds out what happened).
+        """
+        async with self._lock(client_order_id):
+            order = self._open.get(client_order_id) or await self._orders.get_by_client_id(
+                client_order_id
+            )
+            if order is None:
+                raise UnknownOrder(f"no order {client_order_id} to modify")
+            order.check_amendment(price, quantity)
+            if order.status is OrderStatus.NEW or client_order_id in self._in_flight:
+                raise InvalidOrder(
+                    f"{client_order_id} is not yet at the venue ({order.status}); modify it "
+                    "once the venue has accepted it"
+                )
+            order = self._open.setdefault(client_order_id, order)
+            self._modifying[client_order_id] = (price, quantity)
+        try:
+            await self._client.modify_order(order, price=price, quantity=quantity)
+        except BaseException:
+            self._modifying.pop(client_order_id, None)
+            raise
+
     # -- venue reports -------------------------------------------------------------------
 
     async def handle_report(self, report: ExecutionReport) -> None:
@@ -416,7 +459,19 @@ class OrderExecutionService(Component):
             foreign_cancel = _is_foreign_cancel(order, report)
             if foreign_cancel:
                 report = replace(report, reason=FOREIGN_CANCEL_REASON)
+            foreign_modify = _amends(report) and order.client_order_id not in self._modifying
+            if foreign_modify:
+                report = replace(report, reason=FOREIGN_MODIFY_REASON)
             outcome = await self._apply(order, report)
+            if foreign_modify and outcome is not None:
+                await self.guard.foreign(
+                    FOREIGN_MODIFY,
+                    f"the venue changed our order to {order.quantity} at {order.price} without "
+                    "a request from this platform",
+                    client_order_id=order.client_order_id,
+                    venue_order_id=order.venue_order_id,
+                    instrument_id=order.instrument_id,
+                )
             if foreign_cancel and outcome is not None:
                 await self.guard.foreign(
                     FOREIGN_CANCEL,
@@ -428,6 +483,9 @@ class OrderExecutionService(Component):
             if order.status.is_terminal:
                 self._open.pop(order.client_order_id, None)
                 self._locks.pop(order.client_order_id, None)
+                self._modifying.pop(order.client_order_id, None)
+            elif _reached(order, self._modifying.get(order.client_order_id)):
+                del self._modifying[order.client_order_id]
         if outcome is None:
             self.stats.duplicate_reports += 1
             return
@@ -437,6 +495,8 @@ class OrderExecutionService(Component):
 
     async def _apply(self, order: Order, report: ExecutionReport) -> list[OutboxMessage] | None:
         """Apply and persist ``report``; the events it committed, or None for a replay."""
+        if _amends(report):
+            return await self._amend(order, report)
         if report.venue_order_id and order.venue_order_id is None:
             order.venue_order_id = report.venue_order_id
         if report.fill is not None:
@@ -473,6 +533,47 @@ class OrderExecutionService(Component):
         previous = order.transition(report.status, report.ts, report.reason)
         messages = [self._status_message(order, previous)]
         await self._orders.save_transition(order, previous, reason=report.reason, outbox=messages)
+        return messages
+
+    async def _amend(self, order: Order, report: ExecutionReport) -> list[OutboxMessage] | None:
+        """Take the terms the venue gave the order; None for a replay or a finished order."""
+        price = order.price if report.price is None else report.price
+        quantity = order.quantity if report.quantity is None else report.quantity
+        venue_order_id = report.venue_order_id or order.venue_order_id
+        if not order.status.is_open or (price, quantity, venue_order_id) == (
+            order.price,
+            order.quantity,
+            order.venue_order_id,
+        ):
+            return None
+        if quantity < order.filled_quantity:
+            log.warning(
+                "order %s: the venue reports %s in all, below the %s we recorded filled; "
+                "not applied (reconciliation compares the fills)",
+                order.client_order_id,
+                quantity,
+                order.filled_quantity,
+            )
+            return None
+        snapshot = (order.price, order.quantity, order.venue_order_id, order.reason)
+        snapshot_ts = order.updated_ts
+        reason = report.reason or MODIFIED_ON_REQUEST
+        order.price, order.quantity, order.venue_order_id = price, quantity, venue_order_id
+        order.reason, order.updated_ts = reason, report.ts
+        messages = [self._status_message(order, order.status)]
+        try:
+            await self._orders.save_transition(order, order.status, reason=reason, outbox=messages)
+        except BaseException:
+            order.price, order.quantity, order.venue_order_id, order.reason = snapshot
+            order.updated_ts = snapshot_ts
+            raise
+        log.info(
+            "order %s now %s at %s (venue order %s)",
+            order.client_order_id,
+            quantity,
+            price,
+            venue_order_id,
+        )
         return messages
 
     def _status_message(self, order: Order, previous: OrderStatus | None) -> OutboxMessage:
@@ -559,6 +660,22 @@ class OrderExecutionService(Component):
 
 
 FOREIGN_CANCEL_REASON = "canceled at the venue without a request from this platform (foreign)"
+FOREIGN_MODIFY_REASON = "modified at the venue without a request from this platform (foreign)"
+
+
+def _amends(report: ExecutionReport) -> bool:
+    """A report of a modify: new terms, no execution."""
+    return report.fill is None and (report.price is not None or report.quantity is not None)
+
+
+def _reached(order: Order, asked: tuple[Decimal | None, Decimal | None] | None) -> bool:
+    """Whether the order now has every term a pending modify asked for."""
+    if asked is None:
+        return False
+    price, quantity = asked
+    return (price is None or order.price == price) and (
+        quantity is None or order.quantity == quantity
+    )
 
 
 def _is_foreign_cancel(order: Order, report: ExecutionReport) -> bool:

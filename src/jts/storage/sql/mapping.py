@@ -63,6 +63,9 @@ def order_state_values(order: Order) -> dict[str, object]:
     updated_at = market_time(order.updated_ts, f"order {order.client_order_id}")
     return {
         "status": order.status.value,
+        # A modify changes the terms; the venue reports them like any other change.
+        "quantity": order.quantity,
+        "price": order.price,
         "filled_quantity": order.filled_quantity,
         "avg_fill_price": order.avg_fill_price,
         "venue_order_id": order.venue_order_id,

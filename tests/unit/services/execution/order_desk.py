@@ -114,6 +114,14 @@ class FlakyLink:
     async def cancel_order(self, order: Order) -> None:
         await self.inner.cancel_order(order)
 
+    async def modify_order(
+        self, order: Order, *, price: Decimal | None = None, quantity: Decimal | None = None
+    ) -> None:
+        if self.lose_next_request:
+            self.lose_next_request = False
+            raise BrokerUnavailable("connection reset before the modify was sent")
+        await self.inner.modify_order(order, price=price, quantity=quantity)
+
     async def query_order(self, client_order_id: str) -> OrderStatusReport | None:
         return await self.inner.query_order(client_order_id)
 
