@@ -546,6 +546,12 @@ class OrderExecutionService(Component):
             order.venue_order_id,
         ):
             return None
+        if report.ts < order.updated_ts:
+            # Older than what the order already shows (a restarted adapter replaying the
+            # day's events): those terms were taken or overtaken; reconciliation compares
+            # the venue's current ones.
+            log.debug("stale modify report for %s ignored", order.client_order_id)
+            return None
         if quantity < order.filled_quantity:
             log.warning(
                 "order %s: the venue reports %s in all, below the %s we recorded filled; "

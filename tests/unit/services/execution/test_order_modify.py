@@ -16,6 +16,7 @@ from jts.domain.errors import InvalidOrder
 from jts.domain.events import OrderStatusChanged
 from jts.domain.events import RiskAlert
 from jts.domain.reports import MODIFIED_ON_REQUEST
+from jts.domain.reports import ExecutionReport
 from jts.services.execution.service import FOREIGN_MODIFY_REASON
 
 S = OrderStatus
@@ -127,3 +128,29 @@ async def test_reconciliation_finds_terms_changed_while_reports_were_lost(
     assert alerts_of(alerts) == ["foreign_modify"]
     trail = await desk.store.orders.audit_trail(stored.order_id)
     assert [step[:2] for step in trail].count((S.ACCEPTED, S.ACCEPTED)) == 1
+
+
+async def test_a_replayed_older_modify_report_is_ignored(desk: Desk, observe: Observe) -> None:
+    """A restarted adapter replays the day's events: an earlier modify must not come back."""
+    alerts = observe(topics.RISK_ALERTS)
+    await desk.signal(Side.BUY, 60_000)
+    ours = await desk.only_order()
+    await desk.service.modify(ours.client_order_id, price=Decimal(59_000))
+    await desk.bar(9, 2, 65_000)  # time passes; nothing fills
+    await desk.service.modify(ours.client_order_id, price=Decimal(58_000))
+    await desk.bus.drain()
+    now = await desk.only_order()
+    replay = ExecutionReport(
+        ours.client_order_id,
+        S.ACCEPTED,
+        ours.updated_ts,
+        venue_order_id="PAPER-O2",
+        reason=MODIFIED_ON_REQUEST,
+        price=Decimal(59_000),
+        quantity=ours.quantity,
+    )
+    await desk.service.handle_report(replay)
+    await desk.bus.drain()
+    after = await desk.only_order()
+    assert (after.price, after.venue_order_id) == (58_000, now.venue_order_id)
+    assert alerts_of(alerts) == []
