@@ -16,6 +16,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,7 @@ from jts.brokers.kis.rows import order_row
 from jts.domain.enums import OrderStatus
 from jts.domain.enums import OrderType
 from jts.domain.enums import Side
+from jts.domain.enums import TimeInForce
 from jts.domain.errors import BrokerError
 from jts.domain.errors import BrokerUnavailable
 from jts.domain.errors import ConfigurationError
@@ -52,6 +54,7 @@ from jts.domain.errors import OutcomeUnknown
 from jts.domain.errors import UnknownOrder
 from jts.domain.fills import Fill
 from jts.domain.orders import Order
+from jts.domain.reports import MODIFIED_ON_REQUEST
 from jts.domain.reports import AccountState
 from jts.domain.reports import ExecutionReport
 from jts.domain.reports import OrderStatusReport
@@ -62,6 +65,15 @@ from jts.sim.fees import FeeSchedule
 log = logging.getLogger("jts.brokers.kis")
 
 LIMIT, MARKET = "00", "01"
+# ORD_DVSN 11 IOC지정가 and 13 IOC시장가: "즉시체결, 잔량취소" (KIS's order samples,
+# legacy/postman in koreainvestment/open-trading-api). KIS keeps no order past the day.
+IOC_LIMIT, IOC_MARKET = "11", "13"
+_ORDER_CODES = {
+    (TimeInForce.DAY, OrderType.LIMIT): LIMIT,
+    (TimeInForce.DAY, OrderType.MARKET): MARKET,
+    (TimeInForce.IOC, OrderType.LIMIT): IOC_LIMIT,
+    (TimeInForce.IOC, OrderType.MARKET): IOC_MARKET,
+}
 MODIFY, CANCEL = "01", "02"
 # Notice times are whole KST seconds and clocks differ: an inquiry asked this long after
 # a notice's execution time certainly counted it.
@@ -216,6 +228,11 @@ class KisExecution:
     def _order_body(self, order: Order) -> dict[str, str]:
         if order.order_type not in (OrderType.LIMIT, OrderType.MARKET):
             raise InvalidOrder(f"KIS cash orders are limit or market, not {order.order_type}")
+        code = _ORDER_CODES.get((order.time_in_force, order.order_type))
+        if code is None:
+            raise InvalidOrder(
+                f"KIS cannot keep an order past the day: time in force {order.time_in_force}"
+            )
         if order.quantity != order.quantity.to_integral_value() or order.quantity <= 0:
             raise InvalidOrder(f"KIS needs a whole number of shares, got {order.quantity}")
         price = Decimal(0)
@@ -229,7 +246,7 @@ class KisExecution:
             "CANO": account.cano,
             "ACNT_PRDT_CD": account.product_code,
             "PDNO": code_of(order.instrument_id),
-            "ORD_DVSN": LIMIT if order.order_type is OrderType.LIMIT else MARKET,
+            "ORD_DVSN": code,
             "ORD_QTY": whole(order.quantity, "quantity"),
             "ORD_UNPR": whole(price, "price"),
             "EXCG_ID_DVSN_CD": "KRX",
@@ -243,15 +260,37 @@ class KisExecution:
         self._changed()
         await self._sync_orders()
 
-    async def modify_order(self, order: Order, price: Decimal) -> str:
-        """Move a working limit order's remaining quantity to ``price``; the new ODNO.
+    async def modify_order(
+        self, order: Order, *, price: Decimal | None = None, quantity: Decimal | None = None
+    ) -> None:
+        """Lower the order's total to ``quantity`` and/or move what is left of it to ``price``.
 
-        KIS answers a modify with a new order number for the remaining quantity;
-        the journal binds the client order id to it, so later fills, cancels and
-        queries follow the order. Not part of the ExecutionClient port (no other
-        venue here modifies in place); strategies replace by cancel and resubmit.
+        A lower quantity is a partial cancel of the difference (RVSE_CNCL_DVSN_CD 02,
+        QTY_ALL_ORD_YN N): the order keeps its number. A new price is a modify of the
+        whole remaining quantity (01, QTY_ALL_ORD_YN Y): KIS gives the remainder a new
+        number, which the journal binds to the client order id, so later fills, cancels
+        and queries follow it. The cut comes first, so KIS never splits the order in
+        two. The answer is a report with the order's new terms.
         """
-        check_krx_price(order.instrument_id, price, self._clock())  # before anything is sent
+        order.check_amendment(price, quantity)
+        if price is not None:
+            check_krx_price(order.instrument_id, price, self._clock())  # before anything is sent
+        intent = self.journal.get(order.client_order_id)
+        if intent is None:
+            raise UnknownOrder(f"{order.client_order_id}: never sent to KIS")
+        total, limit = order.quantity, order.price
+        if quantity is not None and quantity < order.quantity:
+            odno, _, _ = await self._revise(
+                order, CANCEL, Decimal(0), quantity=order.quantity - quantity, idempotent=False
+            )
+            total = quantity
+            self.journal.bind(order.client_order_id, odno, quantity=total)
+            self._changed()
+            log.info("%s lowered to %s at KIS order %s", order.client_order_id, total, odno)
+            if price is None or price == order.price:
+                await self._modified(order, odno, limit, total)
+                return
+        assert price is not None
         odno, branch, response = await self._revise(order, MODIFY, price, idempotent=False)
         output = response.body.get("output") or {}
         new = str(output.get("ODNO", "")).strip()
@@ -261,14 +300,44 @@ class KisExecution:
             self._branch[new] = branch  # a modified order keeps its routing branch
         self._changed()
         self._orders.pop(odno, None)
-        self._orders[new] = self.journal.bind(order.client_order_id, new, price=price)
+        self._orders[new] = self.journal.bind(
+            order.client_order_id, new, price=price, quantity=total
+        )
         log.info("%s modified to %s: KIS order %s -> %s", order.client_order_id, price, odno, new)
-        return new
+        await self._modified(order, new, price, total)
+
+    async def _modified(
+        self, order: Order, odno: str, price: Decimal | None, quantity: Decimal
+    ) -> None:
+        # A working order's status, which a modify does not change.
+        filled = order.filled_quantity > 0
+        status = OrderStatus.PARTIALLY_FILLED if filled else OrderStatus.ACCEPTED
+        await self._report(
+            ExecutionReport(
+                order.client_order_id,
+                status,
+                self._clock(),
+                venue_order_id=odno,
+                reason=MODIFIED_ON_REQUEST,
+                price=price,
+                quantity=quantity,
+            )
+        )
 
     async def _revise(
-        self, order: Order, kind: str, price: Decimal, *, idempotent: bool
+        self,
+        order: Order,
+        kind: str,
+        price: Decimal,
+        *,
+        quantity: Decimal | None = None,
+        idempotent: bool,
     ) -> tuple[str, str, KisResponse]:
-        """order-rvsecncl on the order's whole remaining quantity: (ODNO, branch, answer)."""
+        """order-rvsecncl: (ODNO, branch, answer).
+
+        ``quantity`` None acts on the whole remaining quantity (QTY_ALL_ORD_YN Y);
+        otherwise on that many shares of it (N, ORD_QTY).
+        """
         # The journal knows the current number: a modify gives the order a new one.
         odno = self._venue_id(order.client_order_id) or order.venue_order_id
         if odno is None:
@@ -282,9 +351,9 @@ class KisExecution:
             "ORGN_ODNO": odno,
             "ORD_DVSN": LIMIT,
             "RVSE_CNCL_DVSN_CD": kind,
-            "ORD_QTY": "0",
+            "ORD_QTY": "0" if quantity is None else whole(quantity, "quantity"),
             "ORD_UNPR": whole(price, "price"),
-            "QTY_ALL_ORD_YN": "Y",
+            "QTY_ALL_ORD_YN": "Y" if quantity is None else "N",
             "EXCG_ID_DVSN_CD": "KRX",
         }
         response = await self.rest.post(
@@ -377,6 +446,7 @@ class KisExecution:
         else:
             generation = self._generation
             rows = await self._today_rows(unfilled_only=unfilled_only)
+            self._follow_modifies(rows)
             self._asked_at = asked_at
             self._today_cache[unfilled_only] = (asked_at, generation, rows)
         reports = []
@@ -384,6 +454,37 @@ class KisExecution:
             odno = str(row.get("odno", "")).strip()
             reports.append(order_row(row, self.journal.client_id_of(odno)))
         return reports
+
+    def _follow_modifies(self, rows: list[dict[str, Any]]) -> None:
+        """Bind the number a modify gave one of our orders, when this client did not see it.
+
+        A modify made by another process sharing the journal (a restarted one), or by
+        hand in the HTS, shows up as a row whose ``orgn_odno`` is the order's current
+        number: the same order, so its fills and its end belong to it. Rows come
+        oldest first, so a chain of modifies is followed in order.
+        """
+        for row in rows:
+            odno = str(row.get("odno", "")).strip()
+            origin = str(row.get("orgn_odno", "")).strip()
+            if not origin or not odno or self.journal.client_id_of(odno):
+                continue
+            client_id = self.journal.client_id_of(origin)
+            intent = self.journal.get(client_id) if client_id else None
+            if intent is None or intent.venue_order_id != origin:
+                continue
+            price = dec(row.get("ord_unpr"), "ord_unpr")
+            bound = self.journal.bind(intent.client_order_id, odno, price=price or intent.price)
+            if self._orders.pop(origin, None) is not None:
+                self._orders[odno] = bound
+            branch = self._branch.get(origin)
+            if branch:
+                self._branch.setdefault(odno, branch)
+            log.warning(
+                "%s: KIS order %s was modified into %s elsewhere; following it",
+                intent.client_order_id,
+                origin,
+                odno,
+            )
 
     async def query_order(self, client_order_id: str) -> OrderStatusReport | None:
         intent = self.journal.get(client_order_id)
@@ -394,10 +495,9 @@ class KisExecution:
         intent = self.journal.get(client_order_id) or intent
         if intent.venue_order_id:
             for report in today:
-                if report.venue_order_id == intent.venue_order_id:
+                if report.client_order_id == client_order_id:
                     await self._advance(report)
-                    return report
-            return None
+            return self._view(intent, today)
         found = match_intent(intent, today, self.journal.claimed())
         if found is None:
             if self._clock() - intent.sent_ns < RESOLVE_GRACE_NS:
@@ -424,7 +524,50 @@ class KisExecution:
         return resolved
 
     async def open_orders(self) -> list[OrderStatusReport]:
-        return [r for r in await self._today() if r.status not in _DONE]
+        today = await self._today()
+        working = []
+        for row in today:
+            report: OrderStatusReport | None = row
+            intent = self.journal.get(row.client_order_id or "")
+            if intent is not None and intent.venue_order_id:
+                if row.venue_order_id != intent.venue_order_id:
+                    continue  # a number the order had before a modify
+                report = self._view(intent, today)
+            if report is not None and report.status not in _DONE:
+                working.append(report)
+        return working
+
+    def _view(
+        self, intent: OrderIntent, today: list[OrderStatusReport]
+    ) -> OrderStatusReport | None:
+        """The order as the platform knows it, across every number KIS gave it.
+
+        KIS lists each number as a row of its own: a modify's row counts only what
+        filled under the new number, and a partial cancel leaves ``ord_qty`` as it
+        was (the cut is in ``cnc_cfrm_qty``). The journal holds the order's total.
+        """
+        numbers = set(self.journal.venue_ids_of(intent.client_order_id))
+        rows = [r for r in today if r.venue_order_id in numbers]
+        current = next((r for r in rows if r.venue_order_id == intent.venue_order_id), None)
+        if current is None:
+            return None
+        filled = sum((r.filled_quantity for r in rows), Decimal(0))
+        amount = sum((r.filled_quantity * (r.avg_fill_price or 0) for r in rows), Decimal(0))
+        status = current.status
+        if filled >= intent.quantity:
+            status = OrderStatus.FILLED
+        elif status not in _DONE:
+            status = OrderStatus.PARTIALLY_FILLED if filled > 0 else OrderStatus.ACCEPTED
+        elif status is OrderStatus.FILLED:
+            status = OrderStatus.PARTIALLY_FILLED  # filled under this number, not in total
+        return replace(
+            current,
+            client_order_id=intent.client_order_id,
+            quantity=intent.quantity,
+            filled_quantity=filled,
+            avg_fill_price=amount / filled if filled > 0 else None,
+            status=status,
+        )
 
     async def fills(self, since_ns: int) -> list[Fill]:
         await self._sync_orders()
@@ -527,6 +670,9 @@ class KisExecution:
             self.ledger.confirm(report.venue_order_id, self._asked_at)
             if intent.venue_order_id != report.venue_order_id:
                 return  # an order number the order had before a modify: fills only
+            if self._filled_in_total(intent):
+                self._orders.pop(report.venue_order_id, None)  # its last fill said FILLED
+                return
             if report.status in _DONE and report.status is not OrderStatus.FILLED:
                 watched = self._orders.pop(report.venue_order_id, None)
                 if watched is not None and report.status is OrderStatus.CANCELED:
@@ -554,12 +700,8 @@ class KisExecution:
         )
         if fill is None:
             return
-        # Across every number the order has had (a modify starts a new one).
-        done = sum(
-            (self.ledger.totals(v)[0] for v in self.journal.venue_ids_of(intent.client_order_id)),
-            Decimal(0),
-        )
-        status = OrderStatus.FILLED if done >= intent.quantity else OrderStatus.PARTIALLY_FILLED
+        filled = self._filled_in_total(intent)
+        status = OrderStatus.FILLED if filled else OrderStatus.PARTIALLY_FILLED
         if status is OrderStatus.FILLED:
             self._orders.pop(odno, None)
         await self._report(
@@ -567,6 +709,12 @@ class KisExecution:
                 intent.client_order_id, status, fill.ts, venue_order_id=odno, fill=self._fill(fill)
             )
         )
+
+    def _filled_in_total(self, intent: OrderIntent) -> bool:
+        """Whether the fills under every number the order has had reach its total."""
+        numbers = self.journal.venue_ids_of(intent.client_order_id)
+        done = sum((self.ledger.totals(v)[0] for v in numbers), Decimal(0))
+        return done >= intent.quantity
 
     async def _on_notice(self, notice: FillNotice) -> None:
         client_id = self.journal.client_id_of(notice.order_no)

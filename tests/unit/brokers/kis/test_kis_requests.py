@@ -77,7 +77,7 @@ async def test_a_branch_nobody_can_tell_refuses_cancel_and_modify_unsent(tmp_pat
         with pytest.raises(IncompleteRequest, match="KRX_FWDG_ORD_ORGNO") as cancel:
             await restarted.cancel_order(live)
         with pytest.raises(IncompleteRequest, match="KRX_FWDG_ORD_ORGNO"):
-            await restarted.modify_order(live, Decimal(61_000))
+            await restarted.modify_order(live, price=Decimal(61_000))
         assert not isinstance(cancel.value, BrokerUnavailable)  # neither unknown nor retried
         assert sent_to(h, RVSECNCL) == 0
         assert not h.fake.orders[0].cancelled
@@ -112,8 +112,9 @@ async def test_every_request_builder_refuses_a_blank_required_field(
         yesterday = int((now - timedelta(days=1)).timestamp()) * NANOS_PER_SECOND
         await h.market.historical_bars(SAMSUNG, yesterday - minutes, yesterday, Timeframe.M1)
         live = await accepted_order(h, "walk-1")
-        new = await h.execution.modify_order(live, Decimal(61_000))
-        live.venue_order_id = new
+        await h.execution.modify_order(live, quantity=Decimal(6))  # a partial cancel
+        await h.execution.modify_order(live, price=Decimal(61_000))
+        live.venue_order_id = h.execution.journal.get("walk-1").venue_order_id
         await h.execution.cancel_order(live)
         await h.execution.account()
         await asyncio.sleep(0)
