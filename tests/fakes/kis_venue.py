@@ -21,11 +21,11 @@ from fakes.kis_server import FakeKis
 from jts.brokers.kis.config import KisAccountConfig
 from jts.brokers.kis.config import KisSecret
 from jts.brokers.kis.config import KisSettings
+from jts.brokers.kis.data import KisMarketData
 from jts.brokers.kis.environments import KisEnvironment
 from jts.brokers.kis.execution import KisExecution
-from jts.brokers.kis.market_data import KisMarketData
-from jts.brokers.kis.rows import SEOUL
-from jts.brokers.kis.rows import kst_ns
+from jts.brokers.kis.parsing import SEOUL
+from jts.brokers.kis.parsing import kst_ns
 from jts.brokers.kis.session import KisSession
 from jts.brokers.kis.session import open_session
 from jts.domain.enums import TimeInForce

@@ -16,7 +16,6 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -24,29 +23,31 @@ from typing import Any
 from jts.brokers.common.costs import krx_fill_costs
 from jts.brokers.common.fill_ledger import FillLedger
 from jts.brokers.common.fill_ledger import LedgerFill
-from jts.brokers.common.intents import RESOLVE_GRACE_NS
 from jts.brokers.common.intents import IntentJournal
 from jts.brokers.common.intents import OrderIntent
-from jts.brokers.common.intents import match_intent
 from jts.brokers.common.prices import check_krx_price
 from jts.brokers.common.prices import whole
 from jts.brokers.common.requests import IncompleteRequest
 from jts.brokers.kis.environments import Paths
-from jts.brokers.kis.realtime import FillNotice
-from jts.brokers.kis.realtime import KisRealtime
-from jts.brokers.kis.rest import KisResponse
-from jts.brokers.kis.rest import KisRest
-from jts.brokers.kis.rows import code_of
-from jts.brokers.kis.rows import dec
-from jts.brokers.kis.rows import instrument_of
-from jts.brokers.kis.rows import kst_day
-from jts.brokers.kis.rows import order_row
+from jts.brokers.kis.http import KisResponse
+from jts.brokers.kis.http import KisRest
+from jts.brokers.kis.parsing import code_of
+from jts.brokers.kis.parsing import dec
+from jts.brokers.kis.parsing import instrument_of
+from jts.brokers.kis.parsing import kst_day
+from jts.brokers.kis.parsing import order_row
+from jts.brokers.kis.reconciliation import DONE as _DONE
+from jts.brokers.kis.reconciliation import combined
+from jts.brokers.kis.reconciliation import follow_modifies
+from jts.brokers.kis.reconciliation import resolve_unbound
+from jts.brokers.kis.reconciliation import working_orders
+from jts.brokers.kis.websocket import FillNotice
+from jts.brokers.kis.websocket import KisRealtime
 from jts.domain.enums import OrderStatus
 from jts.domain.enums import OrderType
 from jts.domain.enums import Side
 from jts.domain.enums import TimeInForce
 from jts.domain.errors import BrokerError
-from jts.domain.errors import BrokerUnavailable
 from jts.domain.errors import ConfigurationError
 from jts.domain.errors import InvalidOrder
 from jts.domain.errors import OrderRejectedByVenue
@@ -80,7 +81,6 @@ MODIFY, CANCEL = "01", "02"
 NOTICE_MARGIN_NS = 2 * NANOS_PER_SECOND
 # An order inquiry is reused for this long unless a report or an order changed things.
 TODAY_REUSE_NS = NANOS_PER_SECOND
-_DONE = (OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.REJECTED, OrderStatus.EXPIRED)
 
 
 class KisExecution:
@@ -446,7 +446,13 @@ class KisExecution:
         else:
             generation = self._generation
             rows = await self._today_rows(unfilled_only=unfilled_only)
-            self._follow_modifies(rows)
+            for origin, bound in follow_modifies(self.journal, rows):
+                if bound.venue_order_id is not None:
+                    if self._orders.pop(origin, None) is not None:
+                        self._orders[bound.venue_order_id] = bound
+                    branch = self._branch.get(origin)
+                    if branch:
+                        self._branch.setdefault(bound.venue_order_id, branch)
             self._asked_at = asked_at
             self._today_cache[unfilled_only] = (asked_at, generation, rows)
         reports = []
@@ -454,37 +460,6 @@ class KisExecution:
             odno = str(row.get("odno", "")).strip()
             reports.append(order_row(row, self.journal.client_id_of(odno)))
         return reports
-
-    def _follow_modifies(self, rows: list[dict[str, Any]]) -> None:
-        """Bind the number a modify gave one of our orders, when this client did not see it.
-
-        A modify made by another process sharing the journal (a restarted one), or by
-        hand in the HTS, shows up as a row whose ``orgn_odno`` is the order's current
-        number: the same order, so its fills and its end belong to it. Rows come
-        oldest first, so a chain of modifies is followed in order.
-        """
-        for row in rows:
-            odno = str(row.get("odno", "")).strip()
-            origin = str(row.get("orgn_odno", "")).strip()
-            if not origin or not odno or self.journal.client_id_of(odno):
-                continue
-            client_id = self.journal.client_id_of(origin)
-            intent = self.journal.get(client_id) if client_id else None
-            if intent is None or intent.venue_order_id != origin:
-                continue
-            price = dec(row.get("ord_unpr"), "ord_unpr")
-            bound = self.journal.bind(intent.client_order_id, odno, price=price or intent.price)
-            if self._orders.pop(origin, None) is not None:
-                self._orders[odno] = bound
-            branch = self._branch.get(origin)
-            if branch:
-                self._branch.setdefault(odno, branch)
-            log.warning(
-                "%s: KIS order %s was modified into %s elsewhere; following it",
-                intent.client_order_id,
-                origin,
-                odno,
-            )
 
     async def query_order(self, client_order_id: str) -> OrderStatusReport | None:
         intent = self.journal.get(client_order_id)
@@ -497,77 +472,16 @@ class KisExecution:
             for report in today:
                 if report.client_order_id == client_order_id:
                     await self._advance(report)
-            return self._view(intent, today)
-        found = match_intent(intent, today, self.journal.claimed())
-        if found is None:
-            if self._clock() - intent.sent_ns < RESOLVE_GRACE_NS:
-                raise BrokerUnavailable(
-                    f"{client_order_id}: not listed by KIS yet; ask again shortly"
-                )
+            return combined(self.journal, intent, today)
+        resolved = resolve_unbound(self.journal, intent, today, self._clock())
+        if resolved is None:
             return None
-        log.warning("%s resolved by matching: KIS order %s", client_order_id, found.venue_order_id)
-        bound = self.journal.bind(client_order_id, found.venue_order_id)
-        self._orders[found.venue_order_id] = bound
-        resolved = OrderStatusReport(
-            client_order_id,
-            found.venue_order_id,
-            found.instrument_id,
-            found.side,
-            found.quantity,
-            found.price,
-            found.filled_quantity,
-            found.avg_fill_price,
-            found.status,
-            found.ts,
-        )
+        self._orders[resolved.venue_order_id] = self.journal.get(client_order_id) or intent
         await self._advance(resolved)
         return resolved
 
     async def open_orders(self) -> list[OrderStatusReport]:
-        today = await self._today()
-        working = []
-        for row in today:
-            report: OrderStatusReport | None = row
-            intent = self.journal.get(row.client_order_id or "")
-            if intent is not None and intent.venue_order_id:
-                if row.venue_order_id != intent.venue_order_id:
-                    continue  # a number the order had before a modify
-                report = self._view(intent, today)
-            if report is not None and report.status not in _DONE:
-                working.append(report)
-        return working
-
-    def _view(
-        self, intent: OrderIntent, today: list[OrderStatusReport]
-    ) -> OrderStatusReport | None:
-        """The order as the platform knows it, across every number KIS gave it.
-
-        KIS lists each number as a row of its own: a modify's row counts only what
-        filled under the new number, and a partial cancel leaves ``ord_qty`` as it
-        was (the cut is in ``cnc_cfrm_qty``). The journal holds the order's total.
-        """
-        numbers = set(self.journal.venue_ids_of(intent.client_order_id))
-        rows = [r for r in today if r.venue_order_id in numbers]
-        current = next((r for r in rows if r.venue_order_id == intent.venue_order_id), None)
-        if current is None:
-            return None
-        filled = sum((r.filled_quantity for r in rows), Decimal(0))
-        amount = sum((r.filled_quantity * (r.avg_fill_price or 0) for r in rows), Decimal(0))
-        status = current.status
-        if filled >= intent.quantity:
-            status = OrderStatus.FILLED
-        elif status not in _DONE:
-            status = OrderStatus.PARTIALLY_FILLED if filled > 0 else OrderStatus.ACCEPTED
-        elif status is OrderStatus.FILLED:
-            status = OrderStatus.PARTIALLY_FILLED  # filled under this number, not in total
-        return replace(
-            current,
-            client_order_id=intent.client_order_id,
-            quantity=intent.quantity,
-            filled_quantity=filled,
-            avg_fill_price=amount / filled if filled > 0 else None,
-            status=status,
-        )
+        return working_orders(self.journal, await self._today())
 
     async def fills(self, since_ns: int) -> list[Fill]:
         await self._sync_orders()

@@ -16,10 +16,10 @@ from fakes.kis_venue import KisHarness
 from fakes.kis_venue import kis_venue
 from fakes.venue_harness import Reports
 from jts.brokers.common.requests import IncompleteRequest
-from jts.brokers.kis import rest as kis_rest
+from jts.brokers.kis import http as kis_http
 from jts.brokers.kis.environments import Paths
-from jts.brokers.kis.required_fields import REQUIRED
-from jts.brokers.kis.rows import SEOUL
+from jts.brokers.kis.parsing import SEOUL
+from jts.brokers.kis.schemas import REQUIRED
 from jts.domain.enums import OrderStatus
 from jts.domain.enums import OrderType
 from jts.domain.enums import Side
@@ -91,13 +91,13 @@ async def test_every_request_builder_refuses_a_blank_required_field(
 ) -> None:
     """Each request the adapter builds, with each required field blanked, is refused unsent."""
     built: list[tuple[str, str | None, dict[str, Any]]] = []
-    check = kis_rest.check_request
+    check = kis_http.check_request
 
     def spy(path: str, payload: Any, *, account: str, tr_id: str | None = None) -> None:
         built.append((path, tr_id, dict(payload)))
         check(path, payload, account=account, tr_id=tr_id)
 
-    monkeypatch.setattr(kis_rest, "check_request", spy)
+    monkeypatch.setattr(kis_http, "check_request", spy)
     async with kis_venue(tmp_path) as h:
         rest = h.session.rest
         # The token request was built at connect (the spy was already in place).
