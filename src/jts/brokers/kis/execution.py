@@ -4,10 +4,10 @@ KIS takes no client order id, so every order is journalled (``IntentJournal``)
 before it is sent and bound to KIS's order number (ODNO) when the answer comes.
 A lost answer leaves the intent unbound and the order UNKNOWN upstream;
 ``query_order`` then finds it in today's orders by instrument, side, quantity,
-price and time, and a resubmission of the same client order id is refused
-rather than sent. Fills come from the real-time notice stream when it is up
-and from the order inquiry otherwise, through one ``FillLedger`` so each
-quantity is reported once.
+price and time (``reconciliation.py``), and a resubmission of the same client
+order id is refused rather than sent. Fills come from the real-time notice
+stream when it is up and from the order inquiry otherwise, through one
+``FillLedger`` so each quantity is reported once.
 """
 
 from __future__ import annotations
@@ -291,7 +291,14 @@ class KisExecution:
                 await self._modified(order, odno, limit, total)
                 return
         assert price is not None
-        odno, branch, response = await self._revise(order, MODIFY, price, idempotent=False)
+        try:
+            odno, branch, response = await self._revise(order, MODIFY, price, idempotent=False)
+        except BrokerError:
+            if total != order.quantity:  # the cut stands at KIS: say so, then the refusal
+                await self._modified(
+                    order, self._venue_id(order.client_order_id) or "", limit, total
+                )
+            raise
         output = response.body.get("output") or {}
         new = str(output.get("ODNO", "")).strip()
         if not new:

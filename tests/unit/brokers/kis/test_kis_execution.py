@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from fakes.kis_venue import APP_KEY
 from fakes.kis_venue import SAMSUNG
 from fakes.kis_venue import KisHarness
 from fakes.kis_venue import kis_venue
@@ -25,6 +26,7 @@ from jts.domain.enums import Side
 from jts.domain.enums import TimeInForce
 from jts.domain.errors import BrokerUnavailable
 from jts.domain.errors import InvalidOrder
+from jts.domain.errors import OrderRejectedByVenue
 from jts.domain.errors import OutcomeUnknown
 from jts.domain.orders import Order
 from jts.domain.timestamps import NANOS_PER_SECOND
@@ -445,3 +447,25 @@ async def test_ioc_goes_as_kis_ioc_and_gtc_is_refused_unsent(tmp_path: Path) -> 
             "not sent to KIS: KIS cannot keep an order past the day: time in force GTC"
         )
         assert order_requests(h) == sent
+
+
+async def test_a_cut_that_stood_is_reported_when_kis_refuses_the_reprice(tmp_path: Path) -> None:
+    async with kis_venue(tmp_path) as h:
+        h.fake._accounts[APP_KEY].cash = Decimal(600_000)  # exactly 10 at 60,000
+        reports = await wired(h)
+        await h.execution.submit_order(order("c-poor", price=60_000))
+        accepted = await reports.wait_for("c-poor", OrderStatus.ACCEPTED)
+        live = order("c-poor", price=60_000)
+        live.venue_order_id = accepted.venue_order_id
+        # 8 at 80,000 needs 160,000 more than the 480,000 the cut leaves reserved.
+        with pytest.raises(OrderRejectedByVenue, match="APBK0919"):
+            await h.execution.modify_order(live, price=Decimal(80_000), quantity=Decimal(8))
+        answer = reports.of("c-poor")[-1]
+        assert (answer.price, answer.quantity, answer.venue_order_id) == (
+            Decimal(60_000),
+            Decimal(8),
+            accepted.venue_order_id,
+        )
+        assert [(o.price, o.remaining) for o in h.fake.orders] == [(Decimal(60_000), 8)]
+        status = await h.execution.query_order("c-poor")
+        assert status is not None and (status.quantity, status.price) == (8, 60_000)
