@@ -72,6 +72,8 @@ P_MINUTE = f"{PREFIX}/quotations/inquire-time-itemchartprice"
 P_MINUTE_DAY = f"{PREFIX}/quotations/inquire-time-dailychartprice"
 P_ORDER = f"{PREFIX}/trading/order-cash"
 P_RVSECNCL = f"{PREFIX}/trading/order-rvsecncl"
+# ORD_DVSN 11 IOC지정가, 13 IOC시장가 (즉시체결, 잔량취소), as KIS's order samples list them.
+IOC_LIMIT, IOC_MARKET = "11", "13"
 P_BALANCE = f"{PREFIX}/trading/inquire-balance"
 P_CCLD = f"{PREFIX}/trading/inquire-daily-ccld"
 
@@ -923,7 +925,7 @@ class FakeKis:
         code, ord_dvsn = params["PDNO"], params["ORD_DVSN"]
         if len(code) != 6:
             raise _KisError("FAKE2004", "종목코드를 확인하여 주십시오.")
-        if ord_dvsn not in ("00", "01"):
+        if ord_dvsn not in ("00", "01", IOC_LIMIT, IOC_MARKET):
             raise _KisError("FAKE2005", f"이 가짜 서버가 지원하지 않는 주문구분입니다: {ord_dvsn}")
         reject = self._reject_next
         if reject is not None and not reject[2]:
@@ -931,7 +933,7 @@ class FakeKis:
             raise _KisError(reject[0], reject[1])
         qty = self._parse_qty(params["ORD_QTY"])
         quote = self._quotes.get(code)
-        if ord_dvsn == "00":
+        if ord_dvsn in ("00", IOC_LIMIT):
             price = self._parse_limit_price(params["ORD_UNPR"])
             check_price = price
         else:
@@ -961,8 +963,15 @@ class FakeKis:
             self._push_notice(account, order, rejected=True)
         else:
             self._push_notice(account, order)
-            if ord_dvsn == "01" and quote is not None:
+            if ord_dvsn in ("01", IOC_MARKET) and quote is not None:
                 self._fill(order, qty, quote.price)
+            elif ord_dvsn == IOC_LIMIT and quote is not None:
+                crosses = price >= quote.price if side == "02" else price <= quote.price
+                if crosses:
+                    self._fill(order, qty, price)
+            if ord_dvsn in (IOC_LIMIT, IOC_MARKET) and order.remaining > 0:
+                # 즉시체결, 잔량취소: what did not trade at once is canceled by the venue.
+                order.cancelled_qty += order.remaining
         output = {"KRX_FWDG_ORD_ORGNO": BRANCH, "ODNO": order.odno, "ORD_TMD": order.ord_tmd}
         return {**self._ok("주문 전송 완료 되었습니다.", "APBK0013"), "output": output}, ""
 
@@ -1175,7 +1184,7 @@ class FakeKis:
                         "tot_ccld_amt": _s(amount),
                         "loan_dt": "",
                         "ord_dvsn_cd": o.ord_dvsn,
-                        "cncl_cfrm_qty": _s(o.cancelled_qty),
+                        "cnc_cfrm_qty": _s(o.cancelled_qty),
                         "rmn_qty": _s(o.remaining),
                         "rjct_qty": _s(o.qty if o.rejected else 0),
                         "ccld_cndt_name": "없음",
@@ -1212,7 +1221,7 @@ class FakeKis:
                         "tot_ccld_amt": "0",
                         "loan_dt": "",
                         "ord_dvsn_cd": "00",
-                        "cncl_cfrm_qty": _s(c.qty),
+                        "cnc_cfrm_qty": _s(c.qty),
                         "rmn_qty": "0",
                         "rjct_qty": "0",
                         "ccld_cndt_name": "없음",
@@ -1486,6 +1495,20 @@ class FakeKis:
     def _notice_targets(self, account: FakeAccount) -> list[_WsSession]:
         item = (self._notice_tr_id(), account.hts_id)
         return [s for s in self._sessions if item in s.subscriptions]
+
+    def trade(self, code: str, price: Decimal, qty: int) -> None:
+        """The market trades ``qty`` at ``price``: resting limits that cross fill up to that."""
+        self.set_price(code, price, volume=qty, fill=False)
+        left = qty
+        for order in list(self.orders):
+            if left <= 0:
+                break
+            if order.code != code or order.remaining <= 0 or order.ord_dvsn != "00":
+                continue
+            if order.price >= price if order.side == "02" else order.price <= price:
+                take = min(order.remaining, left)
+                self._fill(order, take, order.price)
+                left -= take
 
     def fill(self, odno: str, qty: int, price: Decimal | None = None) -> None:
         """Execute ``qty`` of a resting order (a partial fill), at its limit by default."""

@@ -21,13 +21,14 @@ from fakes.kis_server import FakeKis
 from jts.brokers.kis.config import KisAccountConfig
 from jts.brokers.kis.config import KisSecret
 from jts.brokers.kis.config import KisSettings
+from jts.brokers.kis.data import KisMarketData
 from jts.brokers.kis.environments import KisEnvironment
 from jts.brokers.kis.execution import KisExecution
-from jts.brokers.kis.market_data import KisMarketData
-from jts.brokers.kis.rows import SEOUL
-from jts.brokers.kis.rows import kst_ns
+from jts.brokers.kis.parsing import SEOUL
+from jts.brokers.kis.parsing import kst_ns
 from jts.brokers.kis.session import KisSession
 from jts.brokers.kis.session import open_session
+from jts.domain.enums import TimeInForce
 from jts.domain.reports import MarketDataBatch
 from jts.domain.ticks import TickRule
 
@@ -83,9 +84,14 @@ class KisHarness:
     instrument_id: str = SAMSUNG
     clients: list[KisExecution] = field(default_factory=list)
     streamed: list[MarketDataBatch] = field(default_factory=list)
+    # KIS keeps no order past the day (ORD_DVSN has DAY and IOC kinds only).
+    unsupported_time_in_force: frozenset[TimeInForce] = frozenset({TimeInForce.GTC})
 
     async def set_price(self, price: Decimal) -> None:
         self.fake.set_price(self.instrument_id.split(":")[1], price, volume=100)
+
+    async def trade(self, price: Decimal, quantity: Decimal) -> None:
+        self.fake.trade(self.instrument_id.split(":")[1], price, int(quantity))
 
     def tick(self) -> Decimal:
         return TickRule.krx_stock().tick_at(Decimal(70_000))

@@ -18,6 +18,7 @@ from jts.brokers.paper.factory import build_paper_venue
 from jts.brokers.paper.remote import RemotePaperExecutionClient
 from jts.brokers.paper.server import build_venue_api
 from jts.core.clocks import SimClock
+from jts.domain.enums import TimeInForce
 from jts.domain.instruments import krx_stock
 from jts.domain.market import Bar
 from jts.domain.market import Timeframe
@@ -44,6 +45,8 @@ class PaperHarness:
     streamed: list[MarketDataBatch] = field(default_factory=list)
     minute: int = 1
     clients: list[RemotePaperExecutionClient] = field(default_factory=list)
+    # The engine keeps DAY, IOC and GTC alike.
+    unsupported_time_in_force: frozenset[TimeInForce] = frozenset()
 
     @property
     def market(self) -> object:
@@ -52,14 +55,21 @@ class PaperHarness:
     def tick(self) -> Decimal:
         return TickRule.krx_stock().tick_at(Decimal(70_000))
 
-    async def set_price(self, price: Decimal) -> None:
+    async def set_price(self, price: Decimal, volume: Decimal = Decimal(100_000)) -> None:
         ts = SESSION_OPEN + self.minute * NANOS_PER_MINUTE
         self.minute += 1
         self.clock.set_time(ts + NANOS_PER_MINUTE)
-        bar = Bar(SAMSUNG, Timeframe.M1, ts, price, price, price, price, Decimal(100_000))
+        bar = Bar(SAMSUNG, Timeframe.M1, ts, price, price, price, price, volume)
         seen = len(self.streamed)
         await self.feed.put(MarketDataBatch(ts + NANOS_PER_MINUTE, bars=(bar,)))
         await eventually(lambda: len(self.streamed) > seen)  # the stream task has no event
+
+    async def trade(self, price: Decimal, quantity: Decimal) -> None:
+        """A bar whose volume lets the engine fill exactly ``quantity`` at its participation."""
+        rate = self.venue.engine.config.participation_rate
+        volume = quantity / rate
+        assert volume == volume.to_integral_value(), f"{quantity} is no whole bar at {rate}"
+        await self.set_price(price, volume)
 
     async def seed_history(self) -> tuple[int, int]:
         start = SESSION_OPEN + self.minute * NANOS_PER_MINUTE

@@ -417,6 +417,49 @@ async def test_cancel_and_modify(fake: FakeKis, client: Client) -> None:
     assert [r["cncl_yn"] for r in rows] == ["Y", "N", "N"]  # newest first
 
 
+async def test_partial_cancel_keeps_the_number_and_rows_show_the_cut(
+    fake: FakeKis, client: Client
+) -> None:
+    fake.set_price("005930", Decimal("70000"))
+    odno = (await client.order("TTTC0012U", "005930", 10, 69000)).json()["output"]["ODNO"]
+    fake.trade("005930", Decimal("69000"), 3)  # 3 of 10 trade
+    cut = await client.post(
+        "trading/order-rvsecncl",
+        "TTTC0013U",
+        {
+            "CANO": CANO,
+            "ACNT_PRDT_CD": "01",
+            "KRX_FWDG_ORD_ORGNO": "91252",
+            "ORGN_ODNO": odno,
+            "ORD_DVSN": "00",
+            "RVSE_CNCL_DVSN_CD": "02",
+            "ORD_QTY": "4",
+            "ORD_UNPR": "0",
+            "QTY_ALL_ORD_YN": "N",
+            "EXCG_ID_DVSN_CD": "KRX",
+        },
+    )
+    assert cut.json()["rt_cd"] == "0" and cut.json()["output"]["ODNO"] != odno
+    rows = (await client.daily_ccld("TTTC0081R")).json()["output1"]
+    [original] = [r for r in rows if r["odno"] == odno]
+    # KIS's field names: the cut is in cnc_cfrm_qty, ord_qty stays as ordered.
+    assert (original["ord_qty"], original["tot_ccld_qty"]) == ("10", "3")
+    assert (original["cnc_cfrm_qty"], original["rmn_qty"], original["cncl_yn"]) == ("4", "3", "N")
+
+
+async def test_ioc_fills_what_crosses_at_once_and_cancels_the_rest(
+    fake: FakeKis, client: Client
+) -> None:
+    fake.set_price("005930", Decimal("70000"))
+    crossing = await client.order("TTTC0012U", "005930", 5, 70000, ord_dvsn="11")
+    resting = await client.order("TTTC0012U", "005930", 5, 69000, ord_dvsn="11")
+    assert crossing.json()["rt_cd"] == resting.json()["rt_cd"] == "0"
+    assert (fake.orders[0].filled_qty, fake.orders[0].remaining) == (5, 0)
+    assert (fake.orders[1].filled_qty, fake.orders[1].cancelled_qty) == (0, 5)
+    fake.set_price("005930", Decimal("68000"))  # the IOC rest is gone: nothing more fills
+    assert fake.orders[1].filled_qty == 0
+
+
 async def test_drop_next_disconnects_but_order_exists(fake: FakeKis, client: Client) -> None:
     fake.set_price("005930", Decimal("70000"))
     fake.drop_next("/trading/order-cash")

@@ -98,6 +98,8 @@ def test_the_tree_as_it_is_keeps_every_contract() -> None:
         # Venues: their own libraries, never each other.
         ("jts.brokers.paper.execution", "confluent_kafka", {"brokers-no-infra-libs"}),
         ("jts.brokers.kis.config", "fastapi", {"kis-own-libraries"}),
+        ("jts.brokers.kis.execution", "httpx", {"kis-wire-in-its-modules"}),
+        ("jts.brokers.kis.data", "websockets", {"kis-wire-in-its-modules"}),
         ("jts.brokers.creon.errors", "websockets", {"creon-own-libraries"}),
         ("jts.brokers.paper.execution", "websockets", {"paper-own-libraries"}),
         ("jts.brokers.common.ratelimit", "jts.brokers.kis.config", {"venue-machinery-neutral"}),

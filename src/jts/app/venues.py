@@ -6,9 +6,8 @@ from datetime import date
 from datetime import timedelta
 
 from jts.app.settings import Settings
-from jts.brokers.kis.execution import KisExecution
-from jts.brokers.kis.pool import KisAccountPool
-from jts.brokers.kis.session import open_session
+from jts.brokers.kis.factory import kis_execution
+from jts.brokers.kis.factory import kis_market_data
 from jts.domain.errors import ConfigurationError
 from jts.ports import ExecutionClient
 from jts.ports import MarketDataClient
@@ -21,12 +20,9 @@ def broker_market_data(settings: Settings, source: str) -> MarketDataClient:
     """A connected-on-demand client; credentials are checked here, before any I/O."""
     state_dir = settings.data_dir / "brokers"
     if source == "kis":
-        trading = None
-        if settings.execution.venue == "kis" and settings.kis.accounts:
-            trading = settings.kis.trading_account or settings.kis.accounts[0].name
         # The trading account's socket carries order execution's fill notices.
-        pool = KisAccountPool(settings.kis, state_dir=state_dir, socket_reserved_for=trading)
-        return pool.market_data()
+        trading = settings.execution.venue == "kis"
+        return kis_market_data(settings.kis, state_dir=state_dir, trading=trading)
     if source == "creon":
         from jts.app.creon import creon_broker
 
@@ -38,16 +34,7 @@ def broker_execution(settings: Settings, venue: str) -> ExecutionClient:
     """The live venue order execution trades on (``execution.venue``)."""
     state_dir = settings.data_dir / "brokers"
     if venue == "kis":
-        kis = settings.kis
-        if not kis.accounts:
-            raise ConfigurationError("execution.venue 'kis' needs at least one [[kis.accounts]]")
-        name = kis.trading_account or kis.accounts[0].name
-        try:
-            account = kis.account(name)
-        except KeyError as exc:
-            raise ConfigurationError(f"kis.trading_account: {exc.args[0]}") from None
-        session = open_session(kis, account, state_dir=state_dir)
-        return KisExecution(session.rest, state_dir=state_dir, realtime=session.realtime)
+        return kis_execution(settings.kis, state_dir=state_dir)
     if venue == "creon":
         from jts.app.creon import creon_broker
 

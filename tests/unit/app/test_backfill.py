@@ -17,7 +17,7 @@ from fakes.kis_venue import kis_settings
 from jts.app.backfill import backfill
 from jts.brokers.common.calendars import calendar_for_venue
 from jts.brokers.common.calendars import known_calendar
-from jts.brokers.kis.market_data import KisMarketData
+from jts.brokers.kis.data import KisMarketData
 from jts.brokers.kis.session import open_session
 from jts.core.bar_checks import BarChecks
 from jts.domain.market import Timeframe

@@ -129,15 +129,27 @@ class IntentJournal:
         self._append(intent)
 
     def bind(
-        self, client_order_id: str, venue_order_id: str, *, price: Decimal | None = None
+        self,
+        client_order_id: str,
+        venue_order_id: str,
+        *,
+        price: Decimal | None = None,
+        quantity: Decimal | None = None,
     ) -> OrderIntent:
-        """Tie the intent to the venue's order number (again after a modify, with its price)."""
+        """Tie the intent to the venue's order number (again after a modify, with its terms).
+
+        ``quantity`` is the order's new total after a modify lowered it.
+        """
         intent = self._by_client[client_order_id]
-        if intent.venue_order_id == venue_order_id and (price is None or price == intent.price):
+        price = intent.price if price is None else price
+        quantity = intent.quantity if quantity is None else quantity
+        if (intent.venue_order_id, intent.price, intent.quantity) == (
+            venue_order_id,
+            price,
+            quantity,
+        ):
             return intent
-        bound = replace(
-            intent, venue_order_id=venue_order_id, price=intent.price if price is None else price
-        )
+        bound = replace(intent, venue_order_id=venue_order_id, price=price, quantity=quantity)
         self._append(bound)
         return bound
 

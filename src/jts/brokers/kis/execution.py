@@ -4,10 +4,10 @@ KIS takes no client order id, so every order is journalled (``IntentJournal``)
 before it is sent and bound to KIS's order number (ODNO) when the answer comes.
 A lost answer leaves the intent unbound and the order UNKNOWN upstream;
 ``query_order`` then finds it in today's orders by instrument, side, quantity,
-price and time, and a resubmission of the same client order id is refused
-rather than sent. Fills come from the real-time notice stream when it is up
-and from the order inquiry otherwise, through one ``FillLedger`` so each
-quantity is reported once.
+price and time (``reconciliation.py``), and a resubmission of the same client
+order id is refused rather than sent. Fills come from the real-time notice
+stream when it is up and from the order inquiry otherwise, through one
+``FillLedger`` so each quantity is reported once.
 """
 
 from __future__ import annotations
@@ -23,28 +23,31 @@ from typing import Any
 from jts.brokers.common.costs import krx_fill_costs
 from jts.brokers.common.fill_ledger import FillLedger
 from jts.brokers.common.fill_ledger import LedgerFill
-from jts.brokers.common.intents import RESOLVE_GRACE_NS
 from jts.brokers.common.intents import IntentJournal
 from jts.brokers.common.intents import OrderIntent
-from jts.brokers.common.intents import match_intent
 from jts.brokers.common.prices import check_krx_price
 from jts.brokers.common.prices import whole
 from jts.brokers.common.requests import IncompleteRequest
 from jts.brokers.kis.environments import Paths
-from jts.brokers.kis.realtime import FillNotice
-from jts.brokers.kis.realtime import KisRealtime
-from jts.brokers.kis.rest import KisResponse
-from jts.brokers.kis.rest import KisRest
-from jts.brokers.kis.rows import code_of
-from jts.brokers.kis.rows import dec
-from jts.brokers.kis.rows import instrument_of
-from jts.brokers.kis.rows import kst_day
-from jts.brokers.kis.rows import order_row
+from jts.brokers.kis.http import KisResponse
+from jts.brokers.kis.http import KisRest
+from jts.brokers.kis.parsing import code_of
+from jts.brokers.kis.parsing import dec
+from jts.brokers.kis.parsing import instrument_of
+from jts.brokers.kis.parsing import kst_day
+from jts.brokers.kis.parsing import order_row
+from jts.brokers.kis.reconciliation import DONE as _DONE
+from jts.brokers.kis.reconciliation import combined
+from jts.brokers.kis.reconciliation import follow_modifies
+from jts.brokers.kis.reconciliation import resolve_unbound
+from jts.brokers.kis.reconciliation import working_orders
+from jts.brokers.kis.websocket import FillNotice
+from jts.brokers.kis.websocket import KisRealtime
 from jts.domain.enums import OrderStatus
 from jts.domain.enums import OrderType
 from jts.domain.enums import Side
+from jts.domain.enums import TimeInForce
 from jts.domain.errors import BrokerError
-from jts.domain.errors import BrokerUnavailable
 from jts.domain.errors import ConfigurationError
 from jts.domain.errors import InvalidOrder
 from jts.domain.errors import OrderRejectedByVenue
@@ -52,6 +55,7 @@ from jts.domain.errors import OutcomeUnknown
 from jts.domain.errors import UnknownOrder
 from jts.domain.fills import Fill
 from jts.domain.orders import Order
+from jts.domain.reports import MODIFIED_ON_REQUEST
 from jts.domain.reports import AccountState
 from jts.domain.reports import ExecutionReport
 from jts.domain.reports import OrderStatusReport
@@ -62,13 +66,21 @@ from jts.sim.fees import FeeSchedule
 log = logging.getLogger("jts.brokers.kis")
 
 LIMIT, MARKET = "00", "01"
+# ORD_DVSN 11 IOC지정가 and 13 IOC시장가: "즉시체결, 잔량취소" (KIS's order samples,
+# legacy/postman in koreainvestment/open-trading-api). KIS keeps no order past the day.
+IOC_LIMIT, IOC_MARKET = "11", "13"
+_ORDER_CODES = {
+    (TimeInForce.DAY, OrderType.LIMIT): LIMIT,
+    (TimeInForce.DAY, OrderType.MARKET): MARKET,
+    (TimeInForce.IOC, OrderType.LIMIT): IOC_LIMIT,
+    (TimeInForce.IOC, OrderType.MARKET): IOC_MARKET,
+}
 MODIFY, CANCEL = "01", "02"
 # Notice times are whole KST seconds and clocks differ: an inquiry asked this long after
 # a notice's execution time certainly counted it.
 NOTICE_MARGIN_NS = 2 * NANOS_PER_SECOND
 # An order inquiry is reused for this long unless a report or an order changed things.
 TODAY_REUSE_NS = NANOS_PER_SECOND
-_DONE = (OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.REJECTED, OrderStatus.EXPIRED)
 
 
 class KisExecution:
@@ -216,6 +228,11 @@ class KisExecution:
     def _order_body(self, order: Order) -> dict[str, str]:
         if order.order_type not in (OrderType.LIMIT, OrderType.MARKET):
             raise InvalidOrder(f"KIS cash orders are limit or market, not {order.order_type}")
+        code = _ORDER_CODES.get((order.time_in_force, order.order_type))
+        if code is None:
+            raise InvalidOrder(
+                f"KIS cannot keep an order past the day: time in force {order.time_in_force}"
+            )
         if order.quantity != order.quantity.to_integral_value() or order.quantity <= 0:
             raise InvalidOrder(f"KIS needs a whole number of shares, got {order.quantity}")
         price = Decimal(0)
@@ -229,7 +246,7 @@ class KisExecution:
             "CANO": account.cano,
             "ACNT_PRDT_CD": account.product_code,
             "PDNO": code_of(order.instrument_id),
-            "ORD_DVSN": LIMIT if order.order_type is OrderType.LIMIT else MARKET,
+            "ORD_DVSN": code,
             "ORD_QTY": whole(order.quantity, "quantity"),
             "ORD_UNPR": whole(price, "price"),
             "EXCG_ID_DVSN_CD": "KRX",
@@ -243,16 +260,45 @@ class KisExecution:
         self._changed()
         await self._sync_orders()
 
-    async def modify_order(self, order: Order, price: Decimal) -> str:
-        """Move a working limit order's remaining quantity to ``price``; the new ODNO.
+    async def modify_order(
+        self, order: Order, *, price: Decimal | None = None, quantity: Decimal | None = None
+    ) -> None:
+        """Lower the order's total to ``quantity`` and/or move what is left of it to ``price``.
 
-        KIS answers a modify with a new order number for the remaining quantity;
-        the journal binds the client order id to it, so later fills, cancels and
-        queries follow the order. Not part of the ExecutionClient port (no other
-        venue here modifies in place); strategies replace by cancel and resubmit.
+        A lower quantity is a partial cancel of the difference (RVSE_CNCL_DVSN_CD 02,
+        QTY_ALL_ORD_YN N): the order keeps its number. A new price is a modify of the
+        whole remaining quantity (01, QTY_ALL_ORD_YN Y): KIS gives the remainder a new
+        number, which the journal binds to the client order id, so later fills, cancels
+        and queries follow it. The cut comes first, so KIS never splits the order in
+        two. The answer is a report with the order's new terms.
         """
-        check_krx_price(order.instrument_id, price, self._clock())  # before anything is sent
-        odno, branch, response = await self._revise(order, MODIFY, price, idempotent=False)
+        order.check_amendment(price, quantity)
+        if price is not None:
+            check_krx_price(order.instrument_id, price, self._clock())  # before anything is sent
+        intent = self.journal.get(order.client_order_id)
+        if intent is None:
+            raise UnknownOrder(f"{order.client_order_id}: never sent to KIS")
+        total, limit = order.quantity, order.price
+        if quantity is not None and quantity < order.quantity:
+            odno, _, _ = await self._revise(
+                order, CANCEL, Decimal(0), quantity=order.quantity - quantity, idempotent=False
+            )
+            total = quantity
+            self.journal.bind(order.client_order_id, odno, quantity=total)
+            self._changed()
+            log.info("%s lowered to %s at KIS order %s", order.client_order_id, total, odno)
+            if price is None or price == order.price:
+                await self._modified(order, odno, limit, total)
+                return
+        assert price is not None
+        try:
+            odno, branch, response = await self._revise(order, MODIFY, price, idempotent=False)
+        except BrokerError:
+            if total != order.quantity:  # the cut stands at KIS: say so, then the refusal
+                await self._modified(
+                    order, self._venue_id(order.client_order_id) or "", limit, total
+                )
+            raise
         output = response.body.get("output") or {}
         new = str(output.get("ODNO", "")).strip()
         if not new:
@@ -261,14 +307,44 @@ class KisExecution:
             self._branch[new] = branch  # a modified order keeps its routing branch
         self._changed()
         self._orders.pop(odno, None)
-        self._orders[new] = self.journal.bind(order.client_order_id, new, price=price)
+        self._orders[new] = self.journal.bind(
+            order.client_order_id, new, price=price, quantity=total
+        )
         log.info("%s modified to %s: KIS order %s -> %s", order.client_order_id, price, odno, new)
-        return new
+        await self._modified(order, new, price, total)
+
+    async def _modified(
+        self, order: Order, odno: str, price: Decimal | None, quantity: Decimal
+    ) -> None:
+        # A working order's status, which a modify does not change.
+        filled = order.filled_quantity > 0
+        status = OrderStatus.PARTIALLY_FILLED if filled else OrderStatus.ACCEPTED
+        await self._report(
+            ExecutionReport(
+                order.client_order_id,
+                status,
+                self._clock(),
+                venue_order_id=odno,
+                reason=MODIFIED_ON_REQUEST,
+                price=price,
+                quantity=quantity,
+            )
+        )
 
     async def _revise(
-        self, order: Order, kind: str, price: Decimal, *, idempotent: bool
+        self,
+        order: Order,
+        kind: str,
+        price: Decimal,
+        *,
+        quantity: Decimal | None = None,
+        idempotent: bool,
     ) -> tuple[str, str, KisResponse]:
-        """order-rvsecncl on the order's whole remaining quantity: (ODNO, branch, answer)."""
+        """order-rvsecncl: (ODNO, branch, answer).
+
+        ``quantity`` None acts on the whole remaining quantity (QTY_ALL_ORD_YN Y);
+        otherwise on that many shares of it (N, ORD_QTY).
+        """
         # The journal knows the current number: a modify gives the order a new one.
         odno = self._venue_id(order.client_order_id) or order.venue_order_id
         if odno is None:
@@ -282,9 +358,9 @@ class KisExecution:
             "ORGN_ODNO": odno,
             "ORD_DVSN": LIMIT,
             "RVSE_CNCL_DVSN_CD": kind,
-            "ORD_QTY": "0",
+            "ORD_QTY": "0" if quantity is None else whole(quantity, "quantity"),
             "ORD_UNPR": whole(price, "price"),
-            "QTY_ALL_ORD_YN": "Y",
+            "QTY_ALL_ORD_YN": "Y" if quantity is None else "N",
             "EXCG_ID_DVSN_CD": "KRX",
         }
         response = await self.rest.post(
@@ -377,6 +453,13 @@ class KisExecution:
         else:
             generation = self._generation
             rows = await self._today_rows(unfilled_only=unfilled_only)
+            for origin, bound in follow_modifies(self.journal, rows):
+                if bound.venue_order_id is not None:
+                    if self._orders.pop(origin, None) is not None:
+                        self._orders[bound.venue_order_id] = bound
+                    branch = self._branch.get(origin)
+                    if branch:
+                        self._branch.setdefault(bound.venue_order_id, branch)
             self._asked_at = asked_at
             self._today_cache[unfilled_only] = (asked_at, generation, rows)
         reports = []
@@ -394,37 +477,18 @@ class KisExecution:
         intent = self.journal.get(client_order_id) or intent
         if intent.venue_order_id:
             for report in today:
-                if report.venue_order_id == intent.venue_order_id:
+                if report.client_order_id == client_order_id:
                     await self._advance(report)
-                    return report
+            return combined(self.journal, intent, today)
+        resolved = resolve_unbound(self.journal, intent, today, self._clock())
+        if resolved is None:
             return None
-        found = match_intent(intent, today, self.journal.claimed())
-        if found is None:
-            if self._clock() - intent.sent_ns < RESOLVE_GRACE_NS:
-                raise BrokerUnavailable(
-                    f"{client_order_id}: not listed by KIS yet; ask again shortly"
-                )
-            return None
-        log.warning("%s resolved by matching: KIS order %s", client_order_id, found.venue_order_id)
-        bound = self.journal.bind(client_order_id, found.venue_order_id)
-        self._orders[found.venue_order_id] = bound
-        resolved = OrderStatusReport(
-            client_order_id,
-            found.venue_order_id,
-            found.instrument_id,
-            found.side,
-            found.quantity,
-            found.price,
-            found.filled_quantity,
-            found.avg_fill_price,
-            found.status,
-            found.ts,
-        )
+        self._orders[resolved.venue_order_id] = self.journal.get(client_order_id) or intent
         await self._advance(resolved)
         return resolved
 
     async def open_orders(self) -> list[OrderStatusReport]:
-        return [r for r in await self._today() if r.status not in _DONE]
+        return working_orders(self.journal, await self._today())
 
     async def fills(self, since_ns: int) -> list[Fill]:
         await self._sync_orders()
@@ -527,6 +591,9 @@ class KisExecution:
             self.ledger.confirm(report.venue_order_id, self._asked_at)
             if intent.venue_order_id != report.venue_order_id:
                 return  # an order number the order had before a modify: fills only
+            if self._filled_in_total(intent):
+                self._orders.pop(report.venue_order_id, None)  # its last fill said FILLED
+                return
             if report.status in _DONE and report.status is not OrderStatus.FILLED:
                 watched = self._orders.pop(report.venue_order_id, None)
                 if watched is not None and report.status is OrderStatus.CANCELED:
@@ -554,12 +621,8 @@ class KisExecution:
         )
         if fill is None:
             return
-        # Across every number the order has had (a modify starts a new one).
-        done = sum(
-            (self.ledger.totals(v)[0] for v in self.journal.venue_ids_of(intent.client_order_id)),
-            Decimal(0),
-        )
-        status = OrderStatus.FILLED if done >= intent.quantity else OrderStatus.PARTIALLY_FILLED
+        filled = self._filled_in_total(intent)
+        status = OrderStatus.FILLED if filled else OrderStatus.PARTIALLY_FILLED
         if status is OrderStatus.FILLED:
             self._orders.pop(odno, None)
         await self._report(
@@ -567,6 +630,12 @@ class KisExecution:
                 intent.client_order_id, status, fill.ts, venue_order_id=odno, fill=self._fill(fill)
             )
         )
+
+    def _filled_in_total(self, intent: OrderIntent) -> bool:
+        """Whether the fills under every number the order has had reach its total."""
+        numbers = self.journal.venue_ids_of(intent.client_order_id)
+        done = sum((self.ledger.totals(v)[0] for v in numbers), Decimal(0))
+        return done >= intent.quantity
 
     async def _on_notice(self, notice: FillNotice) -> None:
         client_id = self.journal.client_id_of(notice.order_no)

@@ -26,8 +26,8 @@ from jts.brokers.common.health_board import HealthBoard
 from jts.brokers.common.ratelimit import BudgetUsage
 from jts.brokers.common.ratelimit import SqliteWindows
 from jts.brokers.kis.config import KisSettings
+from jts.brokers.kis.data import KisMarketData
 from jts.brokers.kis.execution import KisExecution
-from jts.brokers.kis.market_data import KisMarketData
 from jts.brokers.kis.session import BUDGETS_FILE
 from jts.brokers.kis.session import KisSession
 from jts.brokers.kis.session import open_session

@@ -17,11 +17,9 @@ from jts.brokers.kis.config import KisAccountConfig
 from jts.brokers.kis.config import KisSettings
 from jts.brokers.kis.credentials import load_credentials
 from jts.brokers.kis.environments import endpoints_for
-from jts.brokers.kis.execution import KisExecution
-from jts.brokers.kis.market_data import KisMarketData
-from jts.brokers.kis.realtime import KisRealtime
-from jts.brokers.kis.rest import KisRest
+from jts.brokers.kis.http import KisRest
 from jts.brokers.kis.token import TokenCache
+from jts.brokers.kis.websocket import KisRealtime
 
 BUDGETS_FILE = "broker-budgets.sqlite"
 # KIS counts calls by arrival; ours are counted when reserved. A window a tenth of a
@@ -93,11 +91,3 @@ def open_session(
             max_registrations=account.max_ws_registrations,
         )
     return KisSession(account, rest, realtime, guard)
-
-
-def execution_client(session: KisSession, *, state_dir: Path) -> KisExecution:
-    return KisExecution(session.rest, state_dir=state_dir, realtime=session.realtime)
-
-
-def market_data_client(session: KisSession, symbols: list[str]) -> KisMarketData:
-    return KisMarketData(session.rest, symbols, realtime=session.realtime)

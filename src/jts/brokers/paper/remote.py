@@ -2,7 +2,9 @@
 
 Errors are translated in one place (``_call``): no answer (refused, reset, timed
 out) or a 5xx is ``BrokerUnavailable``, 401/403 ``AuthenticationFailed``, 404
-``UnknownOrder``, other 4xx ``OrderRejectedByVenue`` with the venue's reason. A
+``UnknownOrder``, other 4xx ``OrderRejectedByVenue`` with the venue's reason (a
+modify's 422, a change the venue's rules forbid, is ``InvalidOrder``: nothing
+changed there, and the same change will never be accepted). A
 submit that got no answer may still have reached the venue: the caller marks the
 order UNKNOWN and reconciles, so this client never retries a submit itself.
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 from typing import TypeVar
 
@@ -25,6 +28,7 @@ from pydantic import ValidationError
 
 from jts.brokers.paper.schemas import AccountOut
 from jts.brokers.paper.schemas import FillOut
+from jts.brokers.paper.schemas import OrderChangeIn
 from jts.brokers.paper.schemas import OrderIn
 from jts.brokers.paper.schemas import OrderOut
 from jts.brokers.paper.schemas import ReportPage
@@ -32,6 +36,7 @@ from jts.domain.errors import AuthenticationFailed
 from jts.domain.errors import BrokerError
 from jts.domain.errors import BrokerUnavailable
 from jts.domain.errors import ConfigurationError
+from jts.domain.errors import InvalidOrder
 from jts.domain.errors import OrderRejectedByVenue
 from jts.domain.errors import UnknownOrder
 from jts.domain.fills import Fill
@@ -107,6 +112,18 @@ class RemotePaperExecutionClient:
     async def cancel_order(self, order: Order) -> None:
         await self._call("DELETE", f"/orders/{order.client_order_id}")
 
+    async def modify_order(
+        self, order: Order, *, price: Decimal | None = None, quantity: Decimal | None = None
+    ) -> None:
+        """PATCH the order; the venue's report (new terms, new venue id) comes by the journal."""
+        order.check_amendment(price, quantity)
+        body = OrderChangeIn(price=price, quantity=quantity).model_dump(
+            mode="json", exclude_none=True
+        )
+        await self._call(
+            "PATCH", f"/orders/{order.client_order_id}", json=body, invalid=InvalidOrder
+        )
+
     async def query_order(self, client_order_id: str) -> OrderStatusReport | None:
         try:
             answer = await self._call("GET", f"/orders/{client_order_id}")
@@ -128,7 +145,15 @@ class RemotePaperExecutionClient:
 
     # -- the one choke point -------------------------------------------------------------
 
-    async def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        invalid: type[BrokerError] | type[InvalidOrder] = OrderRejectedByVenue,
+        **kwargs: Any,
+    ) -> httpx.Response:
+        """One request; ``invalid`` is what a 422 (a rule the request breaks) raises."""
         http = self._http
         if http is None:
             raise BrokerUnavailable(f"{self.venue}: not connected")
@@ -152,6 +177,8 @@ class RemotePaperExecutionClient:
             )
         if status == 404:
             raise UnknownOrder(f"{self.venue}: {reason}")
+        if status == 422:
+            raise invalid(reason)
         raise OrderRejectedByVenue(reason)
 
     # -- reports ---------------------------------------------------------------------------

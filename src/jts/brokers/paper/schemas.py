@@ -11,6 +11,7 @@ from decimal import Decimal
 from pydantic import BaseModel
 from pydantic import ConfigDict
 from pydantic import Field
+from pydantic import model_validator
 
 from jts.domain.enums import LiquiditySide
 from jts.domain.enums import OrderStatus
@@ -66,6 +67,19 @@ class OrderIn(_Wire):
             order_id=self.order_id,
             client_order_id=self.client_order_id,
         )
+
+
+class OrderChangeIn(_Wire):
+    """A modify: a new limit price and/or a new total quantity (filled included)."""
+
+    price: Decimal | None = Field(None, gt=0)
+    quantity: Decimal | None = Field(None, gt=0)
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> OrderChangeIn:
+        if self.price is None and self.quantity is None:
+            raise ValueError("a modify needs a new price or quantity")
+        return self
 
 
 class OrderOut(_Wire):
@@ -166,6 +180,9 @@ class ReportOut(_Wire):
     venue_order_id: str | None = None
     reason: str | None = None
     fill: FillOut | None = None
+    # The order's new terms, on the report of an accepted modify.
+    price: Decimal | None = None
+    quantity: Decimal | None = None
 
     @classmethod
     def of(cls, seq: int, report: ExecutionReport) -> ReportOut:
@@ -177,6 +194,8 @@ class ReportOut(_Wire):
             venue_order_id=report.venue_order_id,
             reason=report.reason,
             fill=None if report.fill is None else FillOut.of(report.fill),
+            price=report.price,
+            quantity=report.quantity,
         )
 
     def to_report(self) -> ExecutionReport:
@@ -187,6 +206,8 @@ class ReportOut(_Wire):
             venue_order_id=self.venue_order_id,
             reason=self.reason,
             fill=None if self.fill is None else self.fill.to_fill(),
+            price=self.price,
+            quantity=self.quantity,
         )
 
 

@@ -33,12 +33,14 @@ from jts.brokers.paper.execution import PaperExecutionClient
 from jts.brokers.paper.execution import status_report
 from jts.brokers.paper.schemas import AccountOut
 from jts.brokers.paper.schemas import FillOut
+from jts.brokers.paper.schemas import OrderChangeIn
 from jts.brokers.paper.schemas import OrderIn
 from jts.brokers.paper.schemas import OrderOut
 from jts.brokers.paper.schemas import ReportOut
 from jts.brokers.paper.schemas import ReportPage
 from jts.domain.errors import ConfigurationError
 from jts.domain.errors import DomainError
+from jts.domain.errors import InvalidOrder
 from jts.domain.errors import UnknownOrder
 from jts.domain.reports import ExecutionReport
 from jts.domain.secrets import weak_secret_reason
@@ -103,6 +105,7 @@ def build_venue_api(venue: PaperExecutionClient, *, token: str) -> FastAPI:
 
     secured = APIRouter(dependencies=[Depends(authorised)])
     _order_routes(secured, venue, submissions)
+    _modify_route(secured, venue, submissions)
     _account_routes(secured, venue, journal)
     api.include_router(secured)
     return api
@@ -147,6 +150,31 @@ def _order_routes(
     async def orders(open: bool = False) -> list[OrderOut]:
         chosen = venue.engine.open_orders() if open else venue.engine.orders()
         return [OrderOut.of(status_report(o), submissions[o.client_order_id]) for o in chosen]
+
+
+def _modify_route(
+    router: APIRouter, venue: PaperExecutionClient, submissions: Counter[str]
+) -> None:
+    @router.patch("/orders/{client_order_id}")
+    async def modify(client_order_id: str, change: OrderChangeIn) -> OrderOut:
+        # 422: the change breaks a rule (off the ladder, more shares, nothing changed);
+        # 409: the order is no longer working. Either way the order stands as it was.
+        order = venue.engine.order(client_order_id)
+        if order is None:
+            raise HTTPException(404, f"no order {client_order_id}")
+        if not order.is_open:
+            raise HTTPException(
+                409, f"{client_order_id}: cannot modify an order that is {order.status}"
+            )
+        try:
+            await venue.modify_order(order, price=change.price, quantity=change.quantity)
+        except UnknownOrder as exc:
+            raise HTTPException(404, str(exc)) from None
+        except InvalidOrder as exc:
+            raise HTTPException(422, str(exc)) from None
+        except DomainError as exc:
+            raise HTTPException(409, str(exc)) from None
+        return OrderOut.of(status_report(order), submissions[client_order_id])
 
 
 def _account_routes(router: APIRouter, venue: PaperExecutionClient, journal: ReportJournal) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from fakes.kis_venue import APP_KEY
 from fakes.kis_venue import SAMSUNG
 from fakes.kis_venue import KisHarness
 from fakes.kis_venue import kis_venue
@@ -22,8 +23,10 @@ from jts.core.clocks import SimClock
 from jts.domain.enums import OrderStatus
 from jts.domain.enums import OrderType
 from jts.domain.enums import Side
+from jts.domain.enums import TimeInForce
 from jts.domain.errors import BrokerUnavailable
 from jts.domain.errors import InvalidOrder
+from jts.domain.errors import OrderRejectedByVenue
 from jts.domain.errors import OutcomeUnknown
 from jts.domain.orders import Order
 from jts.domain.timestamps import NANOS_PER_SECOND
@@ -164,7 +167,7 @@ async def test_a_modify_off_the_tick_ladder_is_refused_before_reaching_kis(tmp_p
         sent = order_requests(h)
         for bad in (Decimal(61_050), Decimal("61000.5")):
             with pytest.raises(InvalidOrder, match="nearest valid 61,000 below, 61,100 above"):
-                await h.execution.modify_order(live, bad)
+                await h.execution.modify_order(live, price=bad)
         assert order_requests(h) == sent
         assert [o.price for o in h.fake.orders] == [Decimal(60_000)]
 
@@ -236,8 +239,15 @@ async def test_modify_moves_the_order_to_a_new_price_and_number(tmp_path: Path) 
         accepted = await reports.wait_for("c-7", OrderStatus.ACCEPTED)
         live = order("c-7", price=60_000)
         live.venue_order_id = accepted.venue_order_id
-        new_odno = await h.execution.modify_order(live, Decimal(61_000))
-        assert new_odno != accepted.venue_order_id
+        await h.execution.modify_order(live, price=Decimal(61_000))
+        answer = reports.of("c-7")[-1]
+        assert (answer.status, answer.price, answer.quantity) == (
+            OrderStatus.ACCEPTED,
+            Decimal(61_000),
+            Decimal(10),
+        )
+        new_odno = answer.venue_order_id
+        assert new_odno is not None and new_odno != accepted.venue_order_id
         [modified] = [o for o in h.fake.orders if o.odno == new_odno]
         assert modified.price == 61_000
         status = await h.execution.query_order("c-7")
@@ -345,3 +355,117 @@ async def test_reconciling_many_orders_shares_one_inquiry(tmp_path: Path) -> Non
             await h.execution.fills(0)
         after = sum(1 for r in h.fake.requests if r[1].endswith("inquire-daily-ccld"))
         assert after - before == 1
+
+
+def revisions(h: KisHarness) -> list[dict[str, str]]:
+    """The bodies of the order-rvsecncl calls the fake KIS received, in order."""
+    return [params for path, params in h.fake.queries if path.endswith("order-rvsecncl")]
+
+
+async def test_a_cut_and_a_reprice_are_a_partial_cancel_then_a_whole_remainder_modify(
+    tmp_path: Path,
+) -> None:
+    async with kis_venue(tmp_path) as h:
+        reports = await wired(h)
+        await h.execution.submit_order(order("c-cut", price=60_000))
+        accepted = await reports.wait_for("c-cut", OrderStatus.ACCEPTED)
+        first = accepted.venue_order_id
+        h.fake.fill(first, 3)  # 3 of 10 done: 7 left
+        await reports.wait_for("c-cut", OrderStatus.PARTIALLY_FILLED)
+        live = order("c-cut", price=60_000)
+        live.venue_order_id = first
+        live.filled_quantity = Decimal(3)
+        await h.execution.modify_order(live, price=Decimal(61_000), quantity=Decimal(8))
+        cut, move = revisions(h)
+        assert (cut["RVSE_CNCL_DVSN_CD"], cut["QTY_ALL_ORD_YN"], cut["ORD_QTY"]) == ("02", "N", "2")
+        assert cut["ORGN_ODNO"] == first
+        assert (move["RVSE_CNCL_DVSN_CD"], move["QTY_ALL_ORD_YN"]) == ("01", "Y")
+        assert (move["ORGN_ODNO"], move["ORD_UNPR"]) == (first, "61000")
+        # KIS kept one order: the original (3 filled, 2 canceled) and its remainder of 5.
+        original, remainder = h.fake.orders
+        assert (original.filled_qty, original.cancelled_qty, original.remaining) == (3, 2, 0)
+        assert (remainder.orgn_odno, remainder.qty, remainder.price) == (first, 5, 61_000)
+        answer = reports.of("c-cut")[-1]
+        assert (answer.status, answer.venue_order_id) == (
+            OrderStatus.PARTIALLY_FILLED,
+            remainder.odno,
+        )
+        assert (answer.price, answer.quantity) == (Decimal(61_000), Decimal(8))
+        status = await h.execution.query_order("c-cut")
+        assert status is not None
+        assert (status.quantity, status.filled_quantity, status.price, status.status) == (
+            Decimal(8),
+            Decimal(3),
+            Decimal(61_000),
+            OrderStatus.PARTIALLY_FILLED,
+        )
+        await h.set_price(Decimal(60_500))
+        done = await reports.wait_for("c-cut", OrderStatus.FILLED)
+        assert done.fill is not None and done.fill.quantity == 5
+
+
+async def test_a_lower_quantity_alone_keeps_the_kis_order_number(tmp_path: Path) -> None:
+    async with kis_venue(tmp_path) as h:
+        reports = await wired(h)
+        await h.execution.submit_order(order("c-low", price=60_000))
+        accepted = await reports.wait_for("c-low", OrderStatus.ACCEPTED)
+        live = order("c-low", price=60_000)
+        live.venue_order_id = accepted.venue_order_id
+        await h.execution.modify_order(live, quantity=Decimal(4))
+        [cut] = revisions(h)
+        assert (cut["RVSE_CNCL_DVSN_CD"], cut["QTY_ALL_ORD_YN"], cut["ORD_QTY"]) == ("02", "N", "6")
+        assert reports.of("c-low")[-1].venue_order_id == accepted.venue_order_id
+        assert len(h.fake.orders) == 1 and h.fake.orders[0].remaining == 4
+        [working] = await h.execution.open_orders()
+        assert (working.quantity, working.venue_order_id) == (Decimal(4), accepted.venue_order_id)
+        # The cut rest fills in full: FILLED, never read as canceled.
+        await h.set_price(Decimal(59_000))
+        await reports.wait_for("c-low", OrderStatus.FILLED)
+        status = await h.execution.query_order("c-low")
+        assert status is not None and status.status is OrderStatus.FILLED
+        assert OrderStatus.CANCELED not in [r.status for r in reports.of("c-low")]
+
+
+async def test_ioc_goes_as_kis_ioc_and_gtc_is_refused_unsent(tmp_path: Path) -> None:
+    async with kis_venue(tmp_path) as h:
+        reports = await wired(h)
+        ioc = order("c-ioc", price=70_000, qty=5)
+        ioc.time_in_force = TimeInForce.IOC
+        await h.execution.submit_order(ioc)
+        await reports.wait_for("c-ioc", OrderStatus.FILLED)
+        assert h.fake.orders[0].ord_dvsn == "11"
+        rest = order("c-ioc-rest", price=60_000, qty=5)
+        rest.time_in_force = TimeInForce.IOC
+        await h.execution.submit_order(rest)
+        await reports.wait_for("c-ioc-rest", OrderStatus.CANCELED)  # nothing crossed at once
+        sent = order_requests(h)
+        gtc = order("c-gtc", price=60_000)
+        gtc.time_in_force = TimeInForce.GTC
+        await h.execution.submit_order(gtc)
+        rejected = await reports.wait_for("c-gtc", OrderStatus.REJECTED)
+        assert rejected.reason == (
+            "not sent to KIS: KIS cannot keep an order past the day: time in force GTC"
+        )
+        assert order_requests(h) == sent
+
+
+async def test_a_cut_that_stood_is_reported_when_kis_refuses_the_reprice(tmp_path: Path) -> None:
+    async with kis_venue(tmp_path) as h:
+        h.fake._accounts[APP_KEY].cash = Decimal(600_000)  # exactly 10 at 60,000
+        reports = await wired(h)
+        await h.execution.submit_order(order("c-poor", price=60_000))
+        accepted = await reports.wait_for("c-poor", OrderStatus.ACCEPTED)
+        live = order("c-poor", price=60_000)
+        live.venue_order_id = accepted.venue_order_id
+        # 8 at 80,000 needs 160,000 more than the 480,000 the cut leaves reserved.
+        with pytest.raises(OrderRejectedByVenue, match="APBK0919"):
+            await h.execution.modify_order(live, price=Decimal(80_000), quantity=Decimal(8))
+        answer = reports.of("c-poor")[-1]
+        assert (answer.price, answer.quantity, answer.venue_order_id) == (
+            Decimal(60_000),
+            Decimal(8),
+            accepted.venue_order_id,
+        )
+        assert [(o.price, o.remaining) for o in h.fake.orders] == [(Decimal(60_000), 8)]
+        status = await h.execution.query_order("c-poor")
+        assert status is not None and (status.quantity, status.price) == (8, 60_000)

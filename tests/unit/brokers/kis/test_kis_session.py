@@ -21,8 +21,8 @@ from fakes.venue_harness import Reports
 from jts.brokers.common.guard import RetryPolicy
 from jts.brokers.kis.config import KisSettings
 from jts.brokers.kis.credentials import load_credentials
+from jts.brokers.kis.data import KisMarketData
 from jts.brokers.kis.execution import KisExecution
-from jts.brokers.kis.market_data import KisMarketData
 from jts.brokers.kis.session import open_session
 from jts.domain.enums import OrderStatus
 from jts.domain.enums import OrderType

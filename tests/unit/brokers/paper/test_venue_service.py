@@ -27,6 +27,7 @@ from jts.domain.enums import Side
 from jts.domain.errors import AuthenticationFailed
 from jts.domain.errors import BrokerUnavailable
 from jts.domain.errors import ConfigurationError
+from jts.domain.errors import InvalidOrder
 from jts.domain.errors import UnknownOrder
 from jts.domain.market import Bar
 from jts.domain.market import Timeframe
@@ -191,6 +192,46 @@ async def test_bad_requests_get_a_4xx_with_a_reason(service: Service) -> None:
         assert bad.status_code == 422
         assert "quantity" in bad.json()["detail"] and "side" in bad.json()["detail"]
         assert (await http.get("/health")).status_code == 200
+
+
+async def test_a_modify_travels_over_http_and_bad_ones_get_a_4xx_with_a_reason(
+    service: Service, client: tuple[RemotePaperExecutionClient, Reports]
+) -> None:
+    remote, reports = client
+    working = order("C3", price=60_000)
+    await remote.submit_order(working)
+    await reports.wait(1)
+    await remote.modify_order(working, price=Decimal(61_000), quantity=Decimal(6))
+    [_, modified] = await reports.wait(2)
+    assert (modified.status, modified.price, modified.quantity) == (
+        OrderStatus.ACCEPTED,
+        Decimal(61_000),
+        Decimal(6),
+    )
+    assert modified.venue_order_id == (await remote.query_order("C3")).venue_order_id
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    async with httpx.AsyncClient(base_url=service.url, headers=headers) as http:
+        cases = [
+            ("C3", {}, 422, "needs a new price or quantity"),
+            ("C3", {"price": "-1"}, 422, "price"),
+            ("C3", {"price": "61000", "side": "SELL"}, 422, "side"),
+            ("C3", {"price": "61050"}, 422, "nearest valid 61,000 below"),
+            ("nope", {"price": "61000"}, 404, "no order nope"),
+        ]
+        for cid, body, status, detail in cases:
+            answer = await http.patch(f"/orders/{cid}", json=body)
+            assert answer.status_code == status, body
+            assert detail in answer.json()["detail"], body
+        # The venue's rule refusals reach the caller as InvalidOrder; nothing changed there.
+        with pytest.raises(InvalidOrder, match="nearest valid 61,000 below"):
+            await remote.modify_order(working, price=Decimal(61_050))
+        with pytest.raises(InvalidOrder, match="not raise it"):
+            await remote.modify_order(working, quantity=Decimal(20))
+        await http.delete("/orders/C3")
+        closed = await http.patch("/orders/C3", json={"price": "62000"})
+        assert closed.status_code == 409 and "CANCELED" in closed.json()["detail"]
+    statuses = [r.status for r in await reports.wait(3)]
+    assert statuses == [OrderStatus.ACCEPTED, OrderStatus.ACCEPTED, OrderStatus.CANCELED]
 
 
 async def test_wrong_token_is_an_authentication_error(service: Service) -> None:

@@ -16,10 +16,10 @@ from fakes.kis_venue import KisHarness
 from fakes.kis_venue import kis_venue
 from fakes.venue_harness import Reports
 from jts.brokers.common.requests import IncompleteRequest
-from jts.brokers.kis import rest as kis_rest
+from jts.brokers.kis import http as kis_http
 from jts.brokers.kis.environments import Paths
-from jts.brokers.kis.required_fields import REQUIRED
-from jts.brokers.kis.rows import SEOUL
+from jts.brokers.kis.parsing import SEOUL
+from jts.brokers.kis.schemas import REQUIRED
 from jts.domain.enums import OrderStatus
 from jts.domain.enums import OrderType
 from jts.domain.enums import Side
@@ -77,7 +77,7 @@ async def test_a_branch_nobody_can_tell_refuses_cancel_and_modify_unsent(tmp_pat
         with pytest.raises(IncompleteRequest, match="KRX_FWDG_ORD_ORGNO") as cancel:
             await restarted.cancel_order(live)
         with pytest.raises(IncompleteRequest, match="KRX_FWDG_ORD_ORGNO"):
-            await restarted.modify_order(live, Decimal(61_000))
+            await restarted.modify_order(live, price=Decimal(61_000))
         assert not isinstance(cancel.value, BrokerUnavailable)  # neither unknown nor retried
         assert sent_to(h, RVSECNCL) == 0
         assert not h.fake.orders[0].cancelled
@@ -91,13 +91,13 @@ async def test_every_request_builder_refuses_a_blank_required_field(
 ) -> None:
     """Each request the adapter builds, with each required field blanked, is refused unsent."""
     built: list[tuple[str, str | None, dict[str, Any]]] = []
-    check = kis_rest.check_request
+    check = kis_http.check_request
 
     def spy(path: str, payload: Any, *, account: str, tr_id: str | None = None) -> None:
         built.append((path, tr_id, dict(payload)))
         check(path, payload, account=account, tr_id=tr_id)
 
-    monkeypatch.setattr(kis_rest, "check_request", spy)
+    monkeypatch.setattr(kis_http, "check_request", spy)
     async with kis_venue(tmp_path) as h:
         rest = h.session.rest
         # The token request was built at connect (the spy was already in place).
@@ -112,8 +112,9 @@ async def test_every_request_builder_refuses_a_blank_required_field(
         yesterday = int((now - timedelta(days=1)).timestamp()) * NANOS_PER_SECOND
         await h.market.historical_bars(SAMSUNG, yesterday - minutes, yesterday, Timeframe.M1)
         live = await accepted_order(h, "walk-1")
-        new = await h.execution.modify_order(live, Decimal(61_000))
-        live.venue_order_id = new
+        await h.execution.modify_order(live, quantity=Decimal(6))  # a partial cancel
+        await h.execution.modify_order(live, price=Decimal(61_000))
+        live.venue_order_id = h.execution.journal.get("walk-1").venue_order_id
         await h.execution.cancel_order(live)
         await h.execution.account()
         await asyncio.sleep(0)

@@ -30,14 +30,14 @@ from cryptography.hazmat.primitives.ciphers import modes
 from websockets.asyncio.client import ClientConnection
 
 from jts.brokers.kis.environments import Paths
-from jts.brokers.kis.rows import dec
-from jts.brokers.kis.rows import instrument_of
-from jts.brokers.kis.rows import kst_day
-from jts.brokers.kis.rows import kst_ns
+from jts.brokers.kis.parsing import dec
+from jts.brokers.kis.parsing import instrument_of
+from jts.brokers.kis.parsing import kst_day
+from jts.brokers.kis.parsing import kst_ns
 from jts.domain.enums import Side
 from jts.domain.errors import DataError
 
-log = logging.getLogger("jts.brokers.kis.realtime")
+log = logging.getLogger("jts.brokers.kis.websocket")
 
 KEY_IN_USE = "OPSP8996"
 

@@ -24,7 +24,7 @@ from jts.brokers.kis.environments import KisEndpoints
 from jts.brokers.kis.environments import Paths
 from jts.brokers.kis.errors import TokenRejected
 from jts.brokers.kis.errors import venue_error
-from jts.brokers.kis.required_fields import check_request
+from jts.brokers.kis.schemas import check_request
 from jts.brokers.kis.token import AccessToken
 from jts.brokers.kis.token import TokenCache
 from jts.domain.errors import AuthenticationFailed

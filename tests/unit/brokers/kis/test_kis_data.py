@@ -13,9 +13,9 @@ from fakes.kis_server import P_DAILY
 from fakes.kis_server import P_MINUTE_DAY
 from fakes.kis_venue import SAMSUNG
 from fakes.kis_venue import kis_venue
-from jts.brokers.kis.rows import SEOUL
-from jts.brokers.kis.rows import kst_day
-from jts.brokers.kis.rows import kst_ns
+from jts.brokers.kis.parsing import SEOUL
+from jts.brokers.kis.parsing import kst_day
+from jts.brokers.kis.parsing import kst_ns
 from jts.domain.market import Timeframe
 from jts.domain.timestamps import NANOS_PER_MINUTE
 from waiting import eventually

@@ -22,15 +22,15 @@ from decimal import Decimal
 from typing import Any
 
 from jts.brokers.kis.environments import Paths
-from jts.brokers.kis.realtime import KisRealtime
-from jts.brokers.kis.realtime import OrderBook
-from jts.brokers.kis.realtime import TradePrint
-from jts.brokers.kis.rest import KisRest
-from jts.brokers.kis.rows import code_of
-from jts.brokers.kis.rows import dec
-from jts.brokers.kis.rows import kst_day
-from jts.brokers.kis.rows import kst_ns
-from jts.brokers.kis.rows import kst_time
+from jts.brokers.kis.http import KisRest
+from jts.brokers.kis.parsing import code_of
+from jts.brokers.kis.parsing import dec
+from jts.brokers.kis.parsing import kst_day
+from jts.brokers.kis.parsing import kst_ns
+from jts.brokers.kis.parsing import kst_time
+from jts.brokers.kis.websocket import KisRealtime
+from jts.brokers.kis.websocket import OrderBook
+from jts.brokers.kis.websocket import TradePrint
 from jts.core.minute_bars import MinuteBarBuilder
 from jts.domain.errors import DataError
 from jts.domain.errors import InvalidOrder
