@@ -34,6 +34,7 @@ from starlette.types import Send
 from jts.brokers.creon.bridge import errors
 from jts.brokers.creon.bridge.com import ComFactory
 from jts.brokers.creon.bridge.errors import BridgeError
+from jts.brokers.creon.bridge.service import PAGE_WAIT
 from jts.brokers.creon.bridge.service import CreonBridge
 from jts.brokers.creon.schemas import BalanceOut
 from jts.brokers.creon.schemas import BarsOut
@@ -61,6 +62,7 @@ def build_bridge_app(
     account: str | None = None,
     state_path: Path | None = None,
     max_wait: float = 3.0,
+    page_wait: float = PAGE_WAIT,
     bridge: CreonBridge | None = None,
 ) -> FastAPI:
     """The app; the COM thread starts and stops with the app's lifespan."""
@@ -68,7 +70,11 @@ def build_bridge_app(
     if reason is not None:
         raise ValueError(f"the bridge needs a strong shared secret: {reason}")
     creon = bridge or CreonBridge(
-        com_factory, account=account, state_path=state_path, max_wait=max_wait
+        com_factory,
+        account=account,
+        state_path=state_path,
+        max_wait=max_wait,
+        page_wait=page_wait,
     )
 
     @asynccontextmanager

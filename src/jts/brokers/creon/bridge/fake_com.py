@@ -576,6 +576,7 @@ class FakeDib:
     """Common shape of Creon request objects: inputs, headers, rows, status, paging."""
 
     kind = com.LT_NONTRADE_REQUEST
+    count_header: int | None = None  # the header that holds a page's row count
 
     def __init__(self, market: FakeCreonMarket) -> None:
         self.market = market
@@ -586,6 +587,7 @@ class FakeDib:
         self.message = ""
         self.Continue = 0
         self._pending: list[dict[int, Any]] = []
+        self._page_size = market.page_size
         self._callback: Callable[[], None] | None = None
 
     def SetInputValue(self, index: int, value: Any) -> None:
@@ -599,10 +601,13 @@ class FakeDib:
         if not self.market.spend(self.kind) and self.kind == com.LT_TRADE_REQUEST:
             return com.RQ_LIMIT_EXCEEDED
         self.status, self.message = 0, "정상 처리되었습니다"
-        self.headers, self.rows = {}, []
         if self.Continue and self._pending:
-            self._serve(self._pending)
+            # The next page: same headers, the page's own row count.
+            self._serve(self._pending, self._page_size)
+            if self.count_header is not None:
+                self.headers[self.count_header] = len(self.rows)
         else:
+            self.headers, self.rows = {}, []
             self.request()
         return com.RQ_OK
 
@@ -613,7 +618,7 @@ class FakeDib:
         self.status, self.message = -1, message
 
     def _serve(self, rows: list[dict[int, Any]], page: int | None = None) -> None:
-        size = page or self.market.page_size
+        size = self._page_size = page or self.market.page_size
         self.rows, self._pending = rows[:size], rows[size:]
         self.Continue = 1 if self._pending else 0
 
@@ -731,6 +736,8 @@ class FakeStockMst(FakeDib):
 class FakeStockChart(FakeDib):
     """StockChart: data index = position of the field in the ascending sorted field list."""
 
+    count_header = 3
+
     def request(self) -> None:
         code = str(self.inputs.get(0, ""))
         listing = self.market.listings.get(code)
@@ -764,15 +771,6 @@ class FakeStockChart(FakeDib):
         newest_first = [{pos: row.get(f, 0) for pos, f in enumerate(fields)} for row in table[::-1]]
         self._serve(newest_first)
         self._set_headers(listing, fields)
-
-    def BlockRequest(self) -> int:
-        status = super().BlockRequest()
-        if status == com.RQ_OK and self.status == 0 and not self.headers:
-            listing = self.market.listings[str(self.inputs.get(0))]
-            raw = self.inputs.get(5, (0, 5))
-            fields = sorted({int(f) for f in raw} if isinstance(raw, Iterable) else {int(raw)})
-            self._set_headers(listing, fields)
-        return status
 
     def _set_headers(self, listing: _Listing, fields: Sequence[int]) -> None:
         self.headers = {
@@ -883,6 +881,8 @@ class _AccountDib(FakeDib):
 class FakeUnfilled(_AccountDib):
     """CpTd5339: open orders, at most 20 rows a request, ``Continue`` for more."""
 
+    count_header = 5
+
     def request(self) -> None:
         if not self._account_ok():
             return
@@ -914,6 +914,8 @@ class FakeUnfilled(_AccountDib):
 
 class FakeTodayOrders(_AccountDib):
     """CpTd5341: today's orders and fills, one row per order (cancel orders have their own row)."""
+
+    count_header = 6
 
     def request(self) -> None:
         if not self._account_ok():
@@ -959,6 +961,8 @@ def _today_row(market: FakeCreonMarket, o: FakeOrder) -> dict[int, Any]:
 
 class FakeBalance(_AccountDib):
     """CpTd6033: holdings (header 9 is the D+2 expected deposit)."""
+
+    count_header = 7
 
     def request(self) -> None:
         if not self._account_ok():

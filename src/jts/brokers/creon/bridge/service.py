@@ -37,6 +37,7 @@ from jts.brokers.creon.bridge.com import ComFactory
 from jts.brokers.creon.bridge.com import ComWorker
 from jts.brokers.creon.bridge.errors import BridgeError
 from jts.brokers.creon.bridge.limits import LimitGate
+from jts.brokers.creon.bridge.limits import WaitBudget
 from jts.brokers.creon.schemas import BalanceOut
 from jts.brokers.creon.schemas import BarOut
 from jts.brokers.creon.schemas import CancelOut
@@ -65,6 +66,7 @@ log = logging.getLogger("jts.brokers.creon.bridge")
 
 KST = timezone(timedelta(hours=9), "KST")  # no DST; no tz database needed on Windows
 MAX_PAGES = 400
+PAGE_WAIT = 60.0  # the longest a paged look-up waits for Creon's counter, over all its pages
 MAX_PAGE = 5_000
 _SIDE_CODE = {Side.SELL: "1", Side.BUY: "2"}
 _CODE_SIDE = {"1": Side.SELL, "2": Side.BUY}
@@ -237,6 +239,7 @@ class CreonBridge:
         account: str | None = None,
         state_path: Path | None = None,
         max_wait: float = 3.0,
+        page_wait: float = PAGE_WAIT,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock_ns: Callable[[], int] = time.time_ns,
     ) -> None:
@@ -245,6 +248,7 @@ class CreonBridge:
         self.gate = LimitGate(
             self.worker, lambda: self._obj(com.CYBOS), max_wait=max_wait, sleep=sleep
         )
+        self.page_wait = page_wait
         self.journal = EventJournal()
         self._clock_ns = clock_ns
         self.state = BridgeState(state_path, kst_day(clock_ns()))
@@ -495,12 +499,13 @@ class CreonBridge:
                 tuple(obj.GetDataValue(i, r) for i in range(len(_BAR_FIELDS))) for r in range(rows)
             ]
 
-        rows = await self.gate.call(com.LT_NONTRADE_REQUEST, first_page)
+        budget = WaitBudget(self.page_wait)
+        rows = await self.gate.call(com.LT_NONTRADE_REQUEST, first_page, budget)
         pages = 1
         while await self.worker.run(lambda: int(chart_obj[0].Continue)) and pages < MAX_PAGES:
             if rows and int(rows[-1][0]) < _ymd(first_day):
                 break  # newest first: everything further back is before the range
-            rows.extend(await self.gate.call(com.LT_NONTRADE_REQUEST, next_page))
+            rows.extend(await self.gate.call(com.LT_NONTRADE_REQUEST, next_page, budget))
             pages += 1
         bars: dict[int, BarOut] = {}
         for ymd, hhmm, o, h, lo, c, v in rows:
@@ -661,8 +666,13 @@ class CreonBridge:
         fields: tuple[int, ...],
         count_header: int,
         header_fields: tuple[int, ...] = (),
+        budget: WaitBudget | None = None,
     ) -> tuple[list[dict[int, Any]], dict[int, Any]]:
-        """Every row of an account request, page by page (each page is one counted request)."""
+        """Every row of an account request, page by page (each page is one counted request).
+
+        The pages share one waiting budget: a look-up longer than a counter window
+        waits for the next window and completes.
+        """
         holder: list[Any] = []
 
         def page(first: bool) -> tuple[list[dict[int, Any]], dict[int, Any]]:
@@ -678,11 +688,12 @@ class CreonBridge:
             headers = {i: obj.GetHeaderValue(i) for i in header_fields}
             return rows, headers
 
-        rows, headers = await self.gate.call(com.LT_TRADE_REQUEST, lambda: page(True))
+        budget = budget or WaitBudget(self.page_wait)
+        rows, headers = await self.gate.call(com.LT_TRADE_REQUEST, lambda: page(True), budget)
         for _ in range(MAX_PAGES):
             if not await self.worker.run(lambda: int(holder[0].Continue)):
                 break
-            more, _headers = await self.gate.call(com.LT_TRADE_REQUEST, lambda: page(False))
+            more, _headers = await self.gate.call(com.LT_TRADE_REQUEST, lambda: page(False), budget)
             rows.extend(more)
         return rows, headers
 
@@ -737,12 +748,12 @@ class CreonBridge:
             )
         return out
 
-    async def open_orders(self) -> list[OrderOut]:
+    async def open_orders(self, budget: WaitBudget | None = None) -> list[OrderOut]:
         """CpTd5339: orders with quantity still open."""
         account, product = self._require_trading()
         inputs = ((0, account), (1, product), (3, ""), (4, "0"), (5, "0"), (6, "0"), (7, 20))
         fields = (1, 2, 3, 6, 7, 8, 11, 13, 21)  # 2: 원주문번호
-        rows, _headers = await self._pages(com.UNFILLED, inputs, fields, 5)
+        rows, _headers = await self._pages(com.UNFILLED, inputs, fields, 5, budget=budget)
         now = self._clock_ns()
         return [
             OrderOut(
@@ -764,10 +775,12 @@ class CreonBridge:
     async def balance(self) -> BalanceOut:
         account, product = self._require_trading()
         inputs = ((0, account), (1, product), (2, 50))
-        rows, headers = await self._pages(com.BALANCE, inputs, (0, 7, 12, 15, 17), 7, (0, 9))
+        budget = WaitBudget(self.page_wait)  # one answer: the two look-ups share the wait
+        fields = (0, 7, 12, 15, 17)
+        rows, headers = await self._pages(com.BALANCE, inputs, fields, 7, (0, 9), budget)
         reserved = sum(
             (o.price or Decimal(0)) * o.open_quantity
-            for o in await self.open_orders()
+            for o in await self.open_orders(budget)
             if o.side is Side.BUY
         )
         return BalanceOut(
