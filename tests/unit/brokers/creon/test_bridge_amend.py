@@ -10,7 +10,6 @@ with its text, never a bare 500.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from collections.abc import Callable
 from contextlib import asynccontextmanager
 from decimal import Decimal
 from typing import Any
@@ -25,8 +24,10 @@ from fakes.creon_venue import start_bridge
 from jts.brokers.creon.bridge import com
 from jts.brokers.creon.bridge.app import build_bridge_app
 from jts.brokers.creon.bridge.errors import com_error_text
-from jts.brokers.creon.bridge.fake_com import FakeComFactory
-from jts.brokers.creon.bridge.fake_com import FakeCreonMarket
+from jts.brokers.creon.bridge.fake.faults import FakeComError
+from jts.brokers.creon.bridge.fake.faults import FaultyComFactory
+from jts.brokers.creon.bridge.fake.market import FakeCreonMarket
+from jts.brokers.creon.bridge.fake.objects import FakeComFactory
 from jts.brokers.creon.bridge.service import CreonBridge
 from sockets import serve
 
@@ -200,40 +201,6 @@ async def test_a_trade_fills_crossing_orders_in_time_priority_up_to_its_quantity
 # -- COM failures ------------------------------------------------------------------------
 
 
-class FakeComError(Exception):
-    """Shaped like pywintypes.com_error: (hresult, message, excepinfo, argerror)."""
-
-
-def com_error(description: str) -> FakeComError:
-    return FakeComError(
-        -2147352567, "Exception occurred.", (0, "CpTrade", description, None, 0, -1), None
-    )
-
-
-class Patched:
-    """A fake COM object with some members replaced."""
-
-    def __init__(self, obj: Any, **members: Any) -> None:
-        self._obj = obj
-        self._members = members
-
-    def __getattr__(self, name: str) -> Any:
-        if name in self._members:
-            return self._members[name]
-        return getattr(self._obj, name)
-
-
-class PatchingFactory(FakeComFactory):
-    """Dispatches fake objects through ``patch(progid, obj)``."""
-
-    def __init__(self, market: FakeCreonMarket, patch: Callable[[str, Any], Any]) -> None:
-        super().__init__(market)
-        self._patch = patch
-
-    def dispatch(self, progid: str) -> Any:
-        return self._patch(progid, super().dispatch(progid))
-
-
 @asynccontextmanager
 async def bridge_over(factory: FakeComFactory) -> AsyncIterator[httpx.AsyncClient]:
     app = build_bridge_app(factory, SECRET, bridge=CreonBridge(factory))
@@ -249,34 +216,16 @@ async def bridge_over(factory: FakeComFactory) -> AsyncIterator[httpx.AsyncClien
 
 async def test_a_com_exception_is_a_502_with_its_text_and_whether_it_was_sent() -> None:
     market = FakeCreonMarket()
-    mode = {"where": ""}
-
-    def patch(progid: str, obj: Any) -> Any:
-        if progid != com.ORDER:
-            return obj
-
-        def set_input(index: int, value: Any) -> None:
-            if mode["where"] == "input":
-                raise com_error("입력값 오류")
-            obj.SetInputValue(index, value)
-
-        def block() -> int:
-            status = obj.BlockRequest()
-            if mode["where"] == "after":
-                raise com_error("응답 수신 오류")
-            return int(status)
-
-        return Patched(obj, SetInputValue=set_input, BlockRequest=block)
-
-    async with bridge_over(PatchingFactory(market, patch)) as http:
-        mode["where"] = "input"
+    factory = FaultyComFactory(market)
+    async with bridge_over(factory) as http:
+        factory.fail(com.ORDER, "SetInputValue", FakeComError("입력값 오류"))
         before = await http.post("/orders", json=buy(1, 60_000))
         assert before.status_code == 502
         assert before.json()["code"] == "COM_ERROR"
         assert before.json()["sent"] is False
         assert "입력값 오류" in before.json()["detail"]
         assert market.orders() == []
-        mode["where"] = "after"
+        factory.fail(com.ORDER, "BlockRequest", FakeComError("응답 수신 오류"))
         after = await http.post("/orders", json=buy(1, 60_000))
         assert (after.status_code, after.json()["code"], after.json()["sent"]) == (
             502,
@@ -285,54 +234,43 @@ async def test_a_com_exception_is_a_502_with_its_text_and_whether_it_was_sent() 
         )
         assert "응답 수신 오류" in after.json()["detail"]
         assert len(market.orders()) == 1  # Creon took it; the adapter must find out
-        mode["where"] = ""
         assert (await http.post("/orders", json=buy(1, 60_000))).status_code == 201
+        factory.fail(com.UNFILLED, "BlockRequest", RuntimeError("boom"))
+        lookup = await http.get("/orders", params={"open": "true"})
+        assert (lookup.status_code, lookup.json()["code"]) == (502, "COM_ERROR")
+        assert lookup.json()["detail"] == "RuntimeError: boom"
 
 
 async def test_a_cancel_creon_accepted_needs_only_its_cancel_number() -> None:
     market = FakeCreonMarket()
-    headers: dict[int, Any] = {}
-
-    def patch(progid: str, obj: Any) -> Any:
-        if progid != com.CANCEL:
-            return obj
-
-        def header(index: int) -> Any:
-            if index in headers:
-                value = headers[index]
-                if isinstance(value, Exception):
-                    raise value
-                return value
-            return obj.GetHeaderValue(index)
-
-        return Patched(obj, GetHeaderValue=header)
-
-    async with bridge_over(PatchingFactory(market, patch)) as http:
+    factory = FaultyComFactory(market)
+    async with bridge_over(factory) as http:
         numbers = [
             (await http.post("/orders", json=buy(1, 60_000))).json()["order_no"] for _ in range(4)
         ]
-        headers[5] = None
+        factory.blank(com.CANCEL, 5)
         no_quantity = await http.delete(f"/orders/{numbers[0]}", params={"code": CODE})
         assert no_quantity.status_code == 200, no_quantity.text
         assert no_quantity.json()["quantity"] is None
-        headers[5] = com_error("no such header")
+        factory.fail(com.CANCEL, "GetHeaderValue", FakeComError("no such header"), header=5)
         raising = await http.delete(f"/orders/{numbers[1]}", params={"code": CODE})
         assert (raising.status_code, raising.json()["quantity"]) == (200, None)
-        headers[6] = 0
+        factory.blank(com.CANCEL, 6)
         no_number = await http.delete(f"/orders/{numbers[2]}", params={"code": CODE})
         assert no_number.status_code == 502
         assert (no_number.json()["code"], no_number.json()["sent"]) == ("COMM_FAILURE", True)
-        headers[6] = com_error("header read failed")
+        factory.fail(com.CANCEL, "GetHeaderValue", FakeComError("header read failed"), header=6)
         failed = await http.delete(f"/orders/{numbers[3]}", params={"code": CODE})
         assert (failed.status_code, failed.json()["code"], failed.json()["sent"]) == (
             502,
             "COM_ERROR",
             True,
         )
+    assert [o.open_quantity for o in market.orders()] == [0, 0, 0, 0]  # all four canceled
 
 
 def test_com_error_text_reads_pywin32s_shape() -> None:
-    text = com_error_text(com_error("주문 오류"))
+    text = com_error_text(FakeComError("주문 오류"))
     assert text == "Exception occurred. CpTrade: 주문 오류 (hresult 0x80020009)"
     assert com_error_text(OSError("Invalid class string")) == "OSError: Invalid class string"
     assert com_error_text(RuntimeError()) == "RuntimeError"

@@ -16,7 +16,7 @@ from fakes.creon_venue import SECRET
 from fakes.creon_venue import start_bridge
 from jts.brokers.creon.bridge import com
 from jts.brokers.creon.bridge.errors import BridgeError
-from jts.brokers.creon.bridge.fake_com import FakeCreonMarket
+from jts.brokers.creon.bridge.fake.market import FakeCreonMarket
 from jts.brokers.creon.bridge.service import CreonBridge
 from jts.brokers.creon.schemas import OrderIn
 from jts.domain.enums import Side

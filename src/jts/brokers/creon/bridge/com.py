@@ -7,7 +7,7 @@ the async side hands it one at a time and pumps messages between them, so an
 ``OnReceived`` handler fires on the same thread as the ``BlockRequest`` calls.
 
 The bridge is written against the Protocols below, not against pywin32, so the
-same code runs over the fake objects on Linux. ProgIDs are listed here once.
+same code runs over the fake objects (``bridge.fake``) on Linux. ProgIDs are listed here once.
 
 Whatever a COM call raises (``pywintypes.com_error`` or anything else) is turned
 into a ``BridgeError`` 502 ``COM_ERROR`` on this thread, marked ``sent`` when the

@@ -92,13 +92,15 @@ def warn_if_exposed(host: str) -> bool:
     return not loopback
 
 
-def _factory(fake: bool) -> tuple[Any, Any]:
-    """The COM factory, and the fake market when faking."""
-    if fake:
-        from jts.brokers.creon.bridge.fake_com import FakeCreonMarket
+def _factory(fake: bool) -> Any:
+    """The COM factory: Creon's own on Windows, else (``--fake``) the fake market's.
 
-        market = FakeCreonMarket()
-        return market.factory(), market
+    No fault is ever wired here; tests that want one wrap the app themselves.
+    """
+    if fake:
+        from jts.brokers.creon.bridge.fake.market import FakeCreonMarket
+
+        return FakeCreonMarket().factory()
     if sys.platform != "win32":
         raise SystemExit(
             "jts-creon-bridge: Creon's COM objects exist only on Windows; use --fake elsewhere"
@@ -113,7 +115,7 @@ def _factory(fake: bool) -> tuple[Any, Any]:
         )
     from jts.brokers.creon.bridge.com import Win32ComFactory
 
-    return Win32ComFactory(), None
+    return Win32ComFactory()
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -123,13 +125,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     secret = read_secret(args.secret_file)
     warn_if_exposed(args.host)
-    factory, market = _factory(args.fake)
+    factory = _factory(args.fake)
 
     import uvicorn
 
     from jts.brokers.creon.bridge.app import build_bridge_app
 
-    app: Any = build_bridge_app(
+    app = build_bridge_app(
         factory,
         secret,
         account=args.account,
@@ -137,10 +139,6 @@ def main(argv: Sequence[str] | None = None) -> None:
         max_wait=args.max_wait,
         page_wait=args.page_wait,
     )
-    if market is not None:
-        from jts.brokers.creon.bridge.fake_com import drop_order_responses
-
-        app = drop_order_responses(app, market)
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
 
 
