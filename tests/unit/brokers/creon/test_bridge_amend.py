@@ -274,3 +274,19 @@ def test_com_error_text_reads_pywin32s_shape() -> None:
     assert text == "Exception occurred. CpTrade: 주문 오류 (hresult 0x80020009)"
     assert com_error_text(OSError("Invalid class string")) == "OSError: Invalid class string"
     assert com_error_text(RuntimeError()) == "RuntimeError"
+
+
+async def test_an_event_that_cannot_be_read_is_logged_and_the_bridge_goes_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    market = FakeCreonMarket()
+    factory = FaultyComFactory(market)
+    async with bridge_over(factory) as http:
+        factory.fail(com.CONCLUSION, "GetHeaderValue", FakeComError("이벤트 오류"), header=3)
+        first = (await http.post("/orders", json=buy(1, 60_000))).json()["order_no"]
+        second = (await http.post("/orders", json=buy(1, 60_000))).json()["order_no"]
+        journal = await events(http, 0, 1)
+        assert [(e["kind"], e["order_no"]) for e in journal] == [("accepted", second)]
+        opened = (await http.get("/orders", params={"open": "true"})).json()
+        assert [o["order_no"] for o in opened] == [first, second]
+    assert "이벤트 오류" in caplog.text

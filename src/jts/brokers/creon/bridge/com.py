@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import logging
 import queue
 import sys
 import threading
@@ -33,6 +34,7 @@ from jts.brokers.creon.bridge.errors import BridgeError
 from jts.brokers.creon.bridge.errors import com_error_text
 
 T = TypeVar("T")
+_log = logging.getLogger("jts.brokers.creon.bridge")
 
 CYBOS = "CpUtil.CpCybos"
 CODE_MGR = "CpUtil.CpCodeMgr"
@@ -204,7 +206,7 @@ class ComWorker:
             try:
                 item = self._jobs.get(timeout=self._pump_interval)
             except queue.Empty:
-                self.factory.pump()
+                self._pump()
                 continue
             if item is _STOP:
                 return
@@ -224,4 +226,11 @@ class ComWorker:
                 future.set_exception(exc)
             else:
                 future.set_result(result)
+            self._pump()
+
+    def _pump(self) -> None:
+        """Deliver events; an exception from a handler is logged, the thread goes on."""
+        try:
             self.factory.pump()
+        except Exception as exc:
+            _log.error("Creon: an event handler failed: %s", com_error_text(exc))

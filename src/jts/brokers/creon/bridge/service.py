@@ -314,7 +314,15 @@ class CreonBridge:
 
     def _on_received(self) -> None:
         obj = self._conclusion
-        headers = {i: obj.GetHeaderValue(i) for i in (3, 4, 5, 6, 9, 12, 14, 16)}
+        try:
+            headers = {i: obj.GetHeaderValue(i) for i in (3, 4, 5, 6, 9, 12, 14, 16)}
+        except Exception as exc:  # a COM error must not stop the COM thread's pump
+            log.error(
+                "Creon: a CpConclusion event could not be read (%s); the order look-ups "
+                "still show its effect",
+                errors.com_error_text(exc),
+            )
+            return
         ts = self._clock_ns()
         assert self._loop is not None
         self._loop.call_soon_threadsafe(self._on_conclusion, headers, ts)
