@@ -28,8 +28,8 @@ import uvicorn
 
 from jts.brokers.creon.adapter import CreonBroker
 from jts.brokers.creon.bridge.app import build_bridge_app
-from jts.brokers.creon.bridge.fake_com import FakeCreonMarket
-from jts.brokers.creon.bridge.fake_com import drop_order_responses
+from jts.brokers.creon.bridge.fake.faults import drop_order_responses
+from jts.brokers.creon.bridge.fake.market import FakeCreonMarket
 from jts.brokers.creon.bridge.service import CreonBridge
 from jts.domain.reports import MarketDataBatch
 from jts.domain.ticks import TickRule

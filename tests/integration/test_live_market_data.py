@@ -23,7 +23,7 @@ from fakes.kis_venue import CANO
 from fakes.kis_venue import account_config
 from jts.app.serve import serve
 from jts.app.settings import Settings
-from jts.brokers.creon.bridge.fake_com import FakeCreonMarket
+from jts.brokers.creon.bridge.fake.market import FakeCreonMarket
 from jts.core import topics
 from kafka_tools import read_topic
 from kafka_tools import unique_prefix

@@ -18,7 +18,7 @@ from fakes.creon_venue import SECRET
 from fakes.creon_venue import BridgeServer
 from fakes.creon_venue import start_bridge
 from jts.brokers.creon.bridge import com
-from jts.brokers.creon.bridge.fake_com import FakeCreonMarket
+from jts.brokers.creon.bridge.fake.market import FakeCreonMarket
 from jts.domain.timestamps import NANOS_PER_DAY
 from jts.domain.timestamps import NANOS_PER_MINUTE
 from jts.domain.timestamps import dt_to_ns

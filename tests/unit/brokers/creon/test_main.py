@@ -54,22 +54,38 @@ def test_only_fake_off_windows(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_bridge_package_imports_nothing_heavy() -> None:
-    """The bridge must install on 32-bit Windows Python: no httpx, kafka, pandas and such."""
+    """The bridge must install on 32-bit Windows Python: no httpx, kafka, pandas and such.
+
+    The bridge proper loads only jts.domain and the shared wire models; the fake
+    (``--fake``) may add jts.sim and jts.ports, still nothing heavy.
+    """
     import subprocess
 
     code = (
         "import sys\n"
-        "import jts.brokers.creon.bridge.app, jts.brokers.creon.bridge.main\n"
-        "import jts.brokers.creon.bridge.fake_com\n"
         "bad = {'httpx', 'confluent_kafka', 'chdb', 'sqlalchemy', 'pandas', 'numpy', 'pyarrow',"
         " 'tenacity', 'exchange_calendars', 'typer', 'structlog'}\n"
-        "loaded = bad & {m.split('.')[0] for m in sys.modules}\n"
-        "jts = {m for m in sys.modules if m.startswith('jts.') and not m.startswith("
-        "('jts.domain', 'jts.brokers.creon.bridge'))}\n"
-        "jts -= {'jts.brokers', 'jts.brokers.creon'}\n"
-        "assert not loaded and not jts, (loaded, jts)\n"
+        "def check(allowed):\n"
+        "    loaded = bad & {m.split('.')[0] for m in sys.modules}\n"
+        "    jts = {m for m in sys.modules if m.startswith('jts.') and not m.startswith("
+        "allowed)}\n"
+        "    jts -= {'jts.brokers', 'jts.brokers.creon', 'jts.brokers.creon.schemas'}\n"
+        "    assert not loaded and not jts, (loaded, jts)\n"
+        "import jts.brokers.creon.bridge.app, jts.brokers.creon.bridge.main\n"
+        "check(('jts.domain', 'jts.brokers.creon.bridge'))\n"
+        "assert 'jts.brokers.creon.bridge.fake' not in sys.modules\n"
+        "import jts.brokers.creon.bridge.fake.market, jts.brokers.creon.bridge.fake.faults\n"
+        "check(('jts.domain', 'jts.brokers.creon.bridge', 'jts.sim', 'jts.ports'))\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], check=False, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_the_entry_point_wires_no_fault() -> None:
+    """Fault injection is for tests only: the served app is the bridge app as built."""
+    import inspect
+
+    source = inspect.getsource(cli)
+    assert "faults" not in source and "drop_order_responses" not in source

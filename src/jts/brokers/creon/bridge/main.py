@@ -44,6 +44,12 @@ def _parser() -> argparse.ArgumentParser:
         default=3.0,
         help="longest wait for Creon's request counter before answering 429 (seconds)",
     )
+    parser.add_argument(
+        "--page-wait",
+        type=float,
+        default=60.0,
+        help="longest a look-up of many pages waits for Creon's counter in all (seconds)",
+    )
     parser.add_argument("--fake", action="store_true", help="serve a fake Creon (tests, demos)")
     parser.add_argument("--log-level", default="info")
     return parser
@@ -86,13 +92,15 @@ def warn_if_exposed(host: str) -> bool:
     return not loopback
 
 
-def _factory(fake: bool) -> tuple[Any, Any]:
-    """The COM factory, and the fake market when faking."""
-    if fake:
-        from jts.brokers.creon.bridge.fake_com import FakeCreonMarket
+def _factory(fake: bool) -> Any:
+    """The COM factory: Creon's own on Windows, else (``--fake``) the fake market's.
 
-        market = FakeCreonMarket()
-        return market.factory(), market
+    No fault is ever wired here; tests that want one wrap the app themselves.
+    """
+    if fake:
+        from jts.brokers.creon.bridge.fake.market import FakeCreonMarket
+
+        return FakeCreonMarket().factory()
     if sys.platform != "win32":
         raise SystemExit(
             "jts-creon-bridge: Creon's COM objects exist only on Windows; use --fake elsewhere"
@@ -107,7 +115,7 @@ def _factory(fake: bool) -> tuple[Any, Any]:
         )
     from jts.brokers.creon.bridge.com import Win32ComFactory
 
-    return Win32ComFactory(), None
+    return Win32ComFactory()
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -117,23 +125,20 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     secret = read_secret(args.secret_file)
     warn_if_exposed(args.host)
-    factory, market = _factory(args.fake)
+    factory = _factory(args.fake)
 
     import uvicorn
 
     from jts.brokers.creon.bridge.app import build_bridge_app
 
-    app: Any = build_bridge_app(
+    app = build_bridge_app(
         factory,
         secret,
         account=args.account,
         state_path=args.state_file,
         max_wait=args.max_wait,
+        page_wait=args.page_wait,
     )
-    if market is not None:
-        from jts.brokers.creon.bridge.fake_com import drop_order_responses
-
-        app = drop_order_responses(app, market)
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
 
 
