@@ -28,9 +28,9 @@ def broker_market_data(settings: Settings, source: str) -> MarketDataClient:
         pool = KisAccountPool(settings.kis, state_dir=state_dir, socket_reserved_for=trading)
         return pool.market_data()
     if source == "creon":
-        from jts.app.creon import creon_broker
+        from jts.brokers.creon.factory import build_creon
 
-        return creon_broker(settings, state_dir=state_dir)
+        return build_creon(settings.creon, state_dir=None, watch=settings.feed.symbols).data
     raise ConfigurationError(f"{source!r} is not a live broker source ({', '.join(LIVE_SOURCES)})")
 
 
@@ -49,9 +49,9 @@ def broker_execution(settings: Settings, venue: str) -> ExecutionClient:
         session = open_session(kis, account, state_dir=state_dir)
         return KisExecution(session.rest, state_dir=state_dir, realtime=session.realtime)
     if venue == "creon":
-        from jts.app.creon import creon_broker
+        from jts.brokers.creon.factory import build_creon
 
-        return creon_broker(settings, state_dir=state_dir)
+        return build_creon(settings.creon, state_dir=state_dir).execution
     raise ConfigurationError(f"{venue!r} is not a live broker ({', '.join(LIVE_SOURCES)})")
 
 
