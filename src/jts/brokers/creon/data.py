@@ -13,14 +13,14 @@ from decimal import Decimal
 
 from pydantic import TypeAdapter
 
-from jts.brokers.creon.bridge.schemas import BarsOut
-from jts.brokers.creon.bridge.schemas import InstrumentOut
-from jts.brokers.creon.bridge.schemas import QuoteOut
 from jts.brokers.creon.errors import VENUE
 from jts.brokers.creon.http import BridgeClient
 from jts.brokers.creon.parsing import bar_of
 from jts.brokers.creon.parsing import creon_code
 from jts.brokers.creon.parsing import instrument_of
+from jts.brokers.creon.schemas import BarsOut
+from jts.brokers.creon.schemas import InstrumentOut
+from jts.brokers.creon.schemas import QuoteOut
 from jts.domain.errors import BrokerUnavailable
 from jts.domain.instruments import Instrument
 from jts.domain.market import Bar

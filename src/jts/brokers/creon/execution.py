@@ -33,12 +33,6 @@ from pydantic import TypeAdapter
 from jts.brokers.common.guard import VenueGuard
 from jts.brokers.common.intents import IntentJournal
 from jts.brokers.common.intents import OrderIntent
-from jts.brokers.creon.bridge.schemas import BalanceOut
-from jts.brokers.creon.bridge.schemas import CancelOut
-from jts.brokers.creon.bridge.schemas import EventOut
-from jts.brokers.creon.bridge.schemas import EventPage
-from jts.brokers.creon.bridge.schemas import FillOut
-from jts.brokers.creon.bridge.schemas import OrderAck
 from jts.brokers.creon.errors import VENUE
 from jts.brokers.creon.http import BridgeClient
 from jts.brokers.creon.parsing import creon_code
@@ -47,6 +41,12 @@ from jts.brokers.creon.parsing import instrument_id_of
 from jts.brokers.creon.parsing import order_body
 from jts.brokers.creon.reconciliation import CreonReconciler
 from jts.brokers.creon.reconciliation import follow
+from jts.brokers.creon.schemas import BalanceOut
+from jts.brokers.creon.schemas import CancelOut
+from jts.brokers.creon.schemas import EventOut
+from jts.brokers.creon.schemas import EventPage
+from jts.brokers.creon.schemas import FillOut
+from jts.brokers.creon.schemas import OrderAck
 from jts.domain.enums import OrderStatus
 from jts.domain.enums import OrderType
 from jts.domain.errors import ConfigurationError

@@ -29,11 +29,11 @@ from jts.brokers.common.guard import RetryPolicy
 from jts.brokers.common.guard import VenueGuard
 from jts.brokers.common.ratelimit import RateBudget
 from jts.brokers.common.ratelimit import RateLimit
-from jts.brokers.creon.bridge.schemas import HealthOut
 from jts.brokers.creon.config import MIN_LOOKUP_TIMEOUT
 from jts.brokers.creon.errors import VENUE
 from jts.brokers.creon.errors import from_answer
 from jts.brokers.creon.errors import from_transport
+from jts.brokers.creon.schemas import HealthOut
 from jts.domain.errors import BrokerUnavailable
 from jts.domain.errors import ConfigurationError
 from jts.domain.errors import OutcomeUnknown

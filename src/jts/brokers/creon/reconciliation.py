@@ -30,9 +30,9 @@ from jts.brokers.common.intents import RESOLVE_GRACE_NS
 from jts.brokers.common.intents import IntentJournal
 from jts.brokers.common.intents import OrderIntent
 from jts.brokers.common.intents import match_intent
-from jts.brokers.creon.bridge.schemas import OrderOut
 from jts.brokers.creon.http import BridgeClient
 from jts.brokers.creon.parsing import status_of
+from jts.brokers.creon.schemas import OrderOut
 from jts.domain.enums import OrderStatus
 from jts.domain.errors import BrokerUnavailable
 from jts.domain.reports import OrderStatusReport
@@ -46,8 +46,7 @@ _WORKING = (OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED)
 
 def orig_of(order: OrderOut) -> str | None:
     """The number ``order`` replaced (a modify), if any."""
-    orig: str | None = getattr(order, "orig_order_no", None)
-    return orig or None
+    return order.orig_order_no or None
 
 
 def follow(

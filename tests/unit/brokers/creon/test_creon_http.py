@@ -57,8 +57,8 @@ async def test_look_ups_wait_longer_than_orders() -> None:
             return httpx.Response(200, json={"code": "A005930", "timeframe": "1m", "bars": []})
         return httpx.Response(200, json={"order_no": "1", "cancel_order_no": "2", "quantity": 1})
 
-    from jts.brokers.creon.bridge.schemas import BarsOut
-    from jts.brokers.creon.bridge.schemas import CancelOut
+    from jts.brokers.creon.schemas import BarsOut
+    from jts.brokers.creon.schemas import CancelOut
 
     bridge = BridgeClient("http://bridge", "s", account="1", timeout=3.0, lookup_timeout=80.0)
     bridge._http = httpx.AsyncClient(

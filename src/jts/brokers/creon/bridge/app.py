@@ -3,9 +3,10 @@
 Every path wants ``Authorization: Bearer <secret>`` (compared in constant
 time), checked before routing, so the OpenAPI schema (``/openapi.json``) and
 unknown paths are refused alike; a weak secret is refused when the app is
-built. Errors are JSON ``{"detail", "code"}``: ``detail`` carries Creon's own
-message (``GetDibMsg1``) where there is one, ``code`` is stable for the
-adapter. 429 comes with ``Retry-After``; 503 means Creon is not connected or
+built. Errors are JSON ``{"detail", "code", "sent"}``: ``detail`` carries
+Creon's own message (``GetDibMsg1``) or the COM error text where there is one,
+``code`` is stable for the adapter, ``sent`` says whether the request reached
+Creon. 429 comes with ``Retry-After``; 503 means Creon is not connected or
 trading is not initialised, and that nothing was sent.
 """
 
@@ -24,6 +25,7 @@ from fastapi import Query
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp
 from starlette.types import Receive
 from starlette.types import Scope
@@ -32,21 +34,25 @@ from starlette.types import Send
 from jts.brokers.creon.bridge import errors
 from jts.brokers.creon.bridge.com import ComFactory
 from jts.brokers.creon.bridge.errors import BridgeError
-from jts.brokers.creon.bridge.schemas import BalanceOut
-from jts.brokers.creon.bridge.schemas import BarsOut
-from jts.brokers.creon.bridge.schemas import CancelOut
-from jts.brokers.creon.bridge.schemas import EventPage
-from jts.brokers.creon.bridge.schemas import FillOut
-from jts.brokers.creon.bridge.schemas import HealthOut
-from jts.brokers.creon.bridge.schemas import InstrumentOut
-from jts.brokers.creon.bridge.schemas import OrderAck
-from jts.brokers.creon.bridge.schemas import OrderIn
-from jts.brokers.creon.bridge.schemas import OrderOut
-from jts.brokers.creon.bridge.schemas import QuoteOut
+from jts.brokers.creon.bridge.service import PAGE_WAIT
 from jts.brokers.creon.bridge.service import CreonBridge
+from jts.brokers.creon.schemas import BalanceOut
+from jts.brokers.creon.schemas import BarsOut
+from jts.brokers.creon.schemas import CancelOut
+from jts.brokers.creon.schemas import EventPage
+from jts.brokers.creon.schemas import FillOut
+from jts.brokers.creon.schemas import HealthOut
+from jts.brokers.creon.schemas import InstrumentOut
+from jts.brokers.creon.schemas import ModifyIn
+from jts.brokers.creon.schemas import ModifyOut
+from jts.brokers.creon.schemas import OrderAck
+from jts.brokers.creon.schemas import OrderIn
+from jts.brokers.creon.schemas import OrderOut
+from jts.brokers.creon.schemas import QuoteOut
 from jts.domain.secrets import weak_secret_reason
 
 MAX_WAIT = 30.0
+_HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
 
 
 def build_bridge_app(
@@ -56,6 +62,7 @@ def build_bridge_app(
     account: str | None = None,
     state_path: Path | None = None,
     max_wait: float = 3.0,
+    page_wait: float = PAGE_WAIT,
     bridge: CreonBridge | None = None,
 ) -> FastAPI:
     """The app; the COM thread starts and stops with the app's lifespan."""
@@ -63,7 +70,11 @@ def build_bridge_app(
     if reason is not None:
         raise ValueError(f"the bridge needs a strong shared secret: {reason}")
     creon = bridge or CreonBridge(
-        com_factory, account=account, state_path=state_path, max_wait=max_wait
+        com_factory,
+        account=account,
+        state_path=state_path,
+        max_wait=max_wait,
+        page_wait=page_wait,
     )
 
     @asynccontextmanager
@@ -87,7 +98,9 @@ def build_bridge_app(
         if exc.status == 401:
             headers["WWW-Authenticate"] = "Bearer"
         return JSONResponse(
-            {"detail": exc.detail, "code": exc.code}, status_code=exc.status, headers=headers
+            {"detail": exc.detail, "code": exc.code, "sent": exc.sent},
+            status_code=exc.status,
+            headers=headers,
         )
 
     @api.exception_handler(RequestValidationError)
@@ -95,7 +108,27 @@ def build_bridge_app(
         problems = "; ".join(
             f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}" for error in exc.errors()
         )
-        return JSONResponse({"detail": problems, "code": errors.INVALID}, status_code=422)
+        return JSONResponse(
+            {"detail": problems, "code": errors.INVALID, "sent": False}, status_code=422
+        )
+
+    @api.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, "HTTP_ERROR")
+        return JSONResponse(
+            {"detail": str(exc.detail), "code": code, "sent": False},
+            status_code=exc.status_code,
+            headers=exc.headers,
+        )
+
+    @api.exception_handler(Exception)
+    async def internal(request: Request, exc: Exception) -> JSONResponse:
+        # Not a COM failure (those are BridgeErrors from the COM thread) but a bug on the
+        # loop side; whether Creon acted is not known, so it is reported as possibly sent.
+        return JSONResponse(
+            {"detail": f"{type(exc).__name__}: {exc}", "code": errors.INTERNAL, "sent": True},
+            status_code=500,
+        )
 
     router = APIRouter()
     _market_routes(router, creon)
@@ -119,7 +152,11 @@ class _RequireSecret:
             await send({"type": "websocket.close", "code": 1008})
             return
         refusal = JSONResponse(
-            {"detail": "missing or wrong bearer secret", "code": errors.UNAUTHORIZED},
+            {
+                "detail": "missing or wrong bearer secret",
+                "code": errors.UNAUTHORIZED,
+                "sent": False,
+            },
             status_code=401,
             headers={"WWW-Authenticate": "Bearer"},
         )
@@ -164,9 +201,17 @@ def _order_routes(router: APIRouter, creon: CreonBridge) -> None:
     async def place(order: OrderIn) -> OrderAck:
         return await creon.place(order)
 
+    @router.post("/orders/{order_no}/modify")
+    async def modify(order_no: str, change: ModifyIn) -> ModifyOut:
+        return await creon.modify(order_no, change)
+
     @router.delete("/orders/{order_no}")
-    async def cancel(order_no: str, code: str | None = None) -> CancelOut:
-        return await creon.cancel(order_no, code)
+    async def cancel(
+        order_no: str,
+        code: str | None = None,
+        quantity: Annotated[int, Query(ge=0)] = 0,
+    ) -> CancelOut:
+        return await creon.cancel(order_no, code, quantity)
 
     @router.get("/orders")
     async def orders(open: bool = False) -> list[OrderOut]:

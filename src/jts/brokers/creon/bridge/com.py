@@ -7,7 +7,12 @@ the async side hands it one at a time and pumps messages between them, so an
 ``OnReceived`` handler fires on the same thread as the ``BlockRequest`` calls.
 
 The bridge is written against the Protocols below, not against pywin32, so the
-same code runs over ``fake_com`` on Linux. ProgIDs are listed here once.
+same code runs over the fake objects on Linux. ProgIDs are listed here once.
+
+Whatever a COM call raises (``pywintypes.com_error`` or anything else) is turned
+into a ``BridgeError`` 502 ``COM_ERROR`` on this thread, marked ``sent`` when the
+job had already called ``BlockRequest`` (through ``ComWorker.block_request``),
+so the adapter can tell "nothing happened" from "Creon may have acted".
 """
 
 from __future__ import annotations
@@ -23,6 +28,10 @@ from typing import Any
 from typing import Protocol
 from typing import TypeVar
 
+from jts.brokers.creon.bridge import errors
+from jts.brokers.creon.bridge.errors import BridgeError
+from jts.brokers.creon.bridge.errors import com_error_text
+
 T = TypeVar("T")
 
 CYBOS = "CpUtil.CpCybos"
@@ -32,6 +41,7 @@ STOCK_MST = "DsCbo1.StockMst"
 STOCK_CHART = "CpSysDib.StockChart"
 TD_UTIL = "CpTrade.CpTdUtil"
 ORDER = "CpTrade.CpTd0311"
+MODIFY = "CpTrade.CpTd0313"
 CANCEL = "CpTrade.CpTd0314"
 UNFILLED = "CpTrade.CpTd5339"
 TODAY_ORDERS = "CpTrade.CpTd5341"
@@ -160,6 +170,12 @@ class ComWorker:
         self._jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="creon-com", daemon=True)
         self._started = False
+        self._sent = False  # the running job called BlockRequest; COM thread only
+
+    def block_request(self, obj: DibObject) -> int:
+        """``obj.BlockRequest()``, noting that the running job reached Creon; COM thread."""
+        self._sent = True
+        return int(obj.BlockRequest())
 
     def start(self) -> None:
         if not self._started:
@@ -195,8 +211,15 @@ class ComWorker:
             fn, future = item
             if not future.set_running_or_notify_cancel():
                 continue
+            self._sent = False
             try:
                 result = fn()
+            except BridgeError as exc:
+                future.set_exception(exc)
+            except Exception as exc:
+                future.set_exception(
+                    BridgeError(502, errors.COM_ERROR, com_error_text(exc), sent=self._sent)
+                )
             except BaseException as exc:
                 future.set_exception(exc)
             else:

@@ -75,12 +75,19 @@ class FakeOrder:
     filled: int = 0
     fill_value: int = 0
     cancelled: int = 0
-    orig_order_no: int = 0
+    moved: int = 0  # modified away to a new order number (CpTd0313)
+    orig_order_no: int = 0  # the order this one cancels, or replaced by a modify
     is_cancel: bool = False  # a cancel order's own row in the 5341 list
 
     @property
     def open_quantity(self) -> int:
-        return 0 if self.is_cancel else self.quantity - self.filled - self.cancelled
+        if self.is_cancel:
+            return 0
+        return self.quantity - self.filled - self.cancelled - self.moved
+
+    @property
+    def is_modify(self) -> bool:
+        return bool(self.orig_order_no) and not self.is_cancel
 
     @property
     def avg_price(self) -> int:
@@ -242,6 +249,38 @@ class FakeCreonMarket:
                 if left is not None:
                     left -= qty
 
+    def trade(self, code: str, price: int, quantity: int) -> None:
+        """A trade of exactly ``quantity`` at ``price``: crossing orders fill up to it.
+
+        Time priority (order numbers ascending); what the trade does not reach keeps working.
+        """
+        if quantity <= 0:
+            raise ValueError(f"a trade needs a positive quantity, not {quantity}")
+        self.set_price(code, price, quantity)
+
+    def modify_by_hand(self, order_no: int, price: int) -> int:
+        """A price modify made in the HTS: same events as CpTd0313; returns the new number."""
+        with self._lock:
+            order = self._orders.get(order_no)
+            code = order.code if order else ""
+            modified, problem = self.modify(self._hand_inputs(order_no, code, price))
+        if modified is None:
+            raise ValueError(problem)
+        return modified.order_no
+
+    def cancel_by_hand(self, order_no: int) -> int:
+        """A cancel made in the HTS: same events as CpTd0314; returns the cancel order number."""
+        with self._lock:
+            order = self._orders.get(order_no)
+            code = order.code if order else ""
+            cancel, problem = self.cancel(self._hand_inputs(order_no, code, 0))
+        if cancel is None:
+            raise ValueError(problem)
+        return cancel.order_no
+
+    def _hand_inputs(self, order_no: int, code: str, price: int) -> dict[int, Any]:
+        return {1: order_no, 2: self.account, 3: self.product, 4: code, 5: 0, 6: price}
+
     def drop_next_order_response(self) -> None:
         """The next POST /orders is processed and then its connection is cut (see middleware)."""
         with self._lock:
@@ -388,18 +427,65 @@ class FakeCreonMarket:
         return ""
 
     def cancel(self, inputs: dict[int, Any]) -> tuple[FakeOrder | None, str]:
-        """A CpTd0314 request: the cancel order, or None and Creon's message."""
-        orig = _as_int(inputs.get(1))
-        qty = _as_int(inputs.get(5))
+        """A CpTd0314 request: the cancel order, or None and Creon's message.
+
+        Input 5 is the quantity to cancel, 0 for all that remains open.
+        """
         with self._lock:
-            if not self.trade_ready:
-                return None, "[CpTd0314] 주문 초기화(TradeInit)가 되지 않았습니다"
-            order = self._orders.get(orig)
-            if order is None or order.is_cancel or order.code != str(inputs.get(4, "")):
-                return None, f"[40030] 원주문번호 오류 ({orig})"
-            if order.open_quantity <= 0:
-                return None, "[40031] 취소가능수량이 없습니다"
+            order, problem = self._amendable(inputs, "CpTd0314")
+            if order is None:
+                return None, problem
+            qty = _as_int(inputs.get(5))
+            if qty > order.open_quantity:
+                return None, f"[40032] 취소수량이 취소가능수량({order.open_quantity})을 초과합니다"
             return self._cancel_rest(order, qty or order.open_quantity), ""
+
+    def modify(self, inputs: dict[int, Any]) -> tuple[FakeOrder | None, str]:
+        """A CpTd0313 price modify: the order under its new number, or None and a message.
+
+        Input 5 is the quantity to modify (0 = all that remains open), input 6 the new
+        price. The modified quantity moves to a new order number that names the old
+        one as its original; fills already made stay under the old number.
+        """
+        with self._lock:
+            order, problem = self._amendable(inputs, "CpTd0313")
+            if order is None:
+                return None, problem
+            qty = _as_int(inputs.get(5)) or order.open_quantity
+            if qty > order.open_quantity:
+                return None, f"[40033] 정정수량이 정정가능수량({order.open_quantity})을 초과합니다"
+            price = _as_int(inputs.get(6))
+            problem = self._price_problem(order.code, price, "01")
+            if problem:
+                return None, problem
+            order.moved += qty
+            new = FakeOrder(
+                self._next_order_no, order.code, order.side, qty, price, "01", order.condition
+            )
+            new.orig_order_no = order.order_no
+            self._next_order_no += 1
+            self._orders[new.order_no] = new
+            self._event(new, "2", qty, price, modify_kind="2")
+            listing = self.listings[order.code]
+            if price >= listing.price if order.side == "2" else price <= listing.price:
+                self._fill(new, qty, listing.price)
+            return new, ""
+
+    def _amendable(self, inputs: dict[int, Any], what: str) -> tuple[FakeOrder | None, str]:
+        """The open order a modify or cancel names, or None and Creon's message."""
+        orig = _as_int(inputs.get(1))
+        if not self.trade_ready:
+            return None, f"[{what}] 주문 초기화(TradeInit)가 되지 않았습니다"
+        if inputs.get(2) != self.account or inputs.get(3) != self.product:
+            return None, "[40002] 계좌번호 또는 상품관리구분코드 오류"
+        order = self._orders.get(orig)
+        if order is None or order.is_cancel or order.code != str(inputs.get(4, "")):
+            return None, f"[40030] 원주문번호 오류 ({orig})"
+        if order.open_quantity <= 0:
+            return None, "[40031] 취소가능수량이 없습니다" if what == "CpTd0314" else (
+                "[40031] 정정가능수량이 없습니다"
+            )
+        return order, ""
 
     def _cancel_rest(self, order: FakeOrder, qty: int | None = None) -> FakeOrder:
         qty = min(qty or order.open_quantity, order.open_quantity)
@@ -490,6 +576,7 @@ class FakeDib:
     """Common shape of Creon request objects: inputs, headers, rows, status, paging."""
 
     kind = com.LT_NONTRADE_REQUEST
+    count_header: int | None = None  # the header that holds a page's row count
 
     def __init__(self, market: FakeCreonMarket) -> None:
         self.market = market
@@ -500,6 +587,7 @@ class FakeDib:
         self.message = ""
         self.Continue = 0
         self._pending: list[dict[int, Any]] = []
+        self._page_size = market.page_size
         self._callback: Callable[[], None] | None = None
 
     def SetInputValue(self, index: int, value: Any) -> None:
@@ -513,10 +601,13 @@ class FakeDib:
         if not self.market.spend(self.kind) and self.kind == com.LT_TRADE_REQUEST:
             return com.RQ_LIMIT_EXCEEDED
         self.status, self.message = 0, "정상 처리되었습니다"
-        self.headers, self.rows = {}, []
         if self.Continue and self._pending:
-            self._serve(self._pending)
+            # The next page: same headers, the page's own row count.
+            self._serve(self._pending, self._page_size)
+            if self.count_header is not None:
+                self.headers[self.count_header] = len(self.rows)
         else:
+            self.headers, self.rows = {}, []
             self.request()
         return com.RQ_OK
 
@@ -527,7 +618,7 @@ class FakeDib:
         self.status, self.message = -1, message
 
     def _serve(self, rows: list[dict[int, Any]], page: int | None = None) -> None:
-        size = page or self.market.page_size
+        size = self._page_size = page or self.market.page_size
         self.rows, self._pending = rows[:size], rows[size:]
         self.Continue = 1 if self._pending else 0
 
@@ -645,6 +736,8 @@ class FakeStockMst(FakeDib):
 class FakeStockChart(FakeDib):
     """StockChart: data index = position of the field in the ascending sorted field list."""
 
+    count_header = 3
+
     def request(self) -> None:
         code = str(self.inputs.get(0, ""))
         listing = self.market.listings.get(code)
@@ -678,15 +771,6 @@ class FakeStockChart(FakeDib):
         newest_first = [{pos: row.get(f, 0) for pos, f in enumerate(fields)} for row in table[::-1]]
         self._serve(newest_first)
         self._set_headers(listing, fields)
-
-    def BlockRequest(self) -> int:
-        status = super().BlockRequest()
-        if status == com.RQ_OK and self.status == 0 and not self.headers:
-            listing = self.market.listings[str(self.inputs.get(0))]
-            raw = self.inputs.get(5, (0, 5))
-            fields = sorted({int(f) for f in raw} if isinstance(raw, Iterable) else {int(raw)})
-            self._set_headers(listing, fields)
-        return status
 
     def _set_headers(self, listing: _Listing, fields: Sequence[int]) -> None:
         self.headers = {
@@ -740,6 +824,28 @@ class FakeOrderObject(FakeDib):
         }
 
 
+class FakeModifyObject(FakeDib):
+    """CpTd0313: price modify. Header 7 is the new order number."""
+
+    kind = com.LT_TRADE_REQUEST
+
+    def request(self) -> None:
+        new, problem = self.market.modify(self.inputs)
+        if new is None:
+            self._fail(problem)
+            return
+        self.message = "[0000] 정정주문이 접수되었습니다"
+        self.headers = {
+            1: new.orig_order_no,
+            2: self.market.account,
+            3: self.market.product,
+            4: new.code,
+            5: new.quantity,
+            6: new.price,
+            7: new.order_no,
+        }
+
+
 class FakeCancelObject(FakeDib):
     """CpTd0314: cancel. Header 6 is the cancel order's own number."""
 
@@ -775,6 +881,8 @@ class _AccountDib(FakeDib):
 class FakeUnfilled(_AccountDib):
     """CpTd5339: open orders, at most 20 rows a request, ``Continue`` for more."""
 
+    count_header = 5
+
     def request(self) -> None:
         if not self._account_ok():
             return
@@ -806,6 +914,8 @@ class FakeUnfilled(_AccountDib):
 
 class FakeTodayOrders(_AccountDib):
     """CpTd5341: today's orders and fills, one row per order (cancel orders have their own row)."""
+
+    count_header = 6
 
     def request(self) -> None:
         if not self._account_ok():
@@ -839,18 +949,20 @@ def _today_row(market: FakeCreonMarket, o: FakeOrder) -> dict[int, Any]:
         10: o.filled,
         11: o.avg_price,
         12: o.quantity if o.is_cancel else 0,
-        13: "취소주문" if o.is_cancel else "정상주문",
+        13: "취소주문" if o.is_cancel else "정정주문" if o.is_modify else "정상주문",
         14: "",
         22: o.open_quantity,
         24: "매수" if buy else "매도",
         34: o.hoga,
         35: o.side,
-        36: "3" if o.is_cancel else "1",
+        36: "3" if o.is_cancel else "2" if o.is_modify else "1",
     }
 
 
 class FakeBalance(_AccountDib):
     """CpTd6033: holdings (header 9 is the D+2 expected deposit)."""
+
+    count_header = 7
 
     def request(self) -> None:
         if not self._account_ok():
@@ -901,6 +1013,7 @@ _OBJECTS: dict[str, Callable[[FakeCreonMarket], Any]] = {
     com.STOCK_MST: FakeStockMst,
     com.STOCK_CHART: FakeStockChart,
     com.ORDER: FakeOrderObject,
+    com.MODIFY: FakeModifyObject,
     com.CANCEL: FakeCancelObject,
     com.UNFILLED: FakeUnfilled,
     com.TODAY_ORDERS: FakeTodayOrders,

@@ -9,6 +9,12 @@ thread, so no other request can take the last slot in between. When the
 counter is spent the gate sleeps the remaining time on the event loop; when
 that wait is longer than ``max_wait`` it gives up with a retry-after instead
 of holding an HTTP request open.
+
+A look-up of many pages (a long chart, hundreds of open orders) can need more
+requests than one 15-second window allows; refusing it would make every retry
+fail the same way. Its pages share a ``WaitBudget`` instead: each page waits
+for the next window as long as the look-up's total waiting stays within the
+budget (60 s by default), and only then gives up with 429.
 """
 
 from __future__ import annotations
@@ -28,6 +34,13 @@ T = TypeVar("T")
 
 # Creon's clock and ours differ slightly: wait a little past the announced reset.
 _MARGIN = 0.05
+
+
+@dataclass(slots=True)
+class WaitBudget:
+    """Seconds the pages of one look-up may still spend waiting for Creon's counter."""
+
+    left: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,20 +71,28 @@ class LimitGate:
         self.waits = 0
         self.waited = 0.0
 
-    async def call(self, kind: int, fn: Callable[[], T]) -> T:
-        """``fn()`` on the COM thread once Creon's ``kind`` counter has room."""
+    async def call(self, kind: int, fn: Callable[[], T], budget: WaitBudget | None = None) -> T:
+        """``fn()`` on the COM thread once Creon's ``kind`` counter has room.
+
+        Without a ``budget`` one wait may last ``max_wait``; with one, waits are
+        taken from it (a page of a long look-up).
+        """
         while True:
             outcome = await self._worker.run(lambda: self._attempt(kind, fn))
             if isinstance(outcome, _Done):
                 return outcome.value
             seconds = outcome.ms / 1000 + _MARGIN
-            if seconds > self.max_wait:
+            allowed = self.max_wait if budget is None else budget.left
+            if seconds > allowed:
+                paged = "" if budget is None else " (the look-up's waiting budget is spent)"
                 raise BridgeError(
                     429,
                     "RATE_LIMITED",
-                    f"Creon request counter {kind} is spent for {seconds:.1f}s",
+                    f"Creon request counter {kind} is spent for {seconds:.1f}s{paged}",
                     retry_after=seconds,
                 )
+            if budget is not None:
+                budget.left -= seconds
             self.waits += 1
             self.waited += seconds
             await self._sleep(seconds)

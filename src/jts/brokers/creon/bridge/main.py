@@ -44,6 +44,12 @@ def _parser() -> argparse.ArgumentParser:
         default=3.0,
         help="longest wait for Creon's request counter before answering 429 (seconds)",
     )
+    parser.add_argument(
+        "--page-wait",
+        type=float,
+        default=60.0,
+        help="longest a look-up of many pages waits for Creon's counter in all (seconds)",
+    )
     parser.add_argument("--fake", action="store_true", help="serve a fake Creon (tests, demos)")
     parser.add_argument("--log-level", default="info")
     return parser
@@ -129,6 +135,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         account=args.account,
         state_path=args.state_file,
         max_wait=args.max_wait,
+        page_wait=args.page_wait,
     )
     if market is not None:
         from jts.brokers.creon.bridge.fake_com import drop_order_responses

@@ -37,20 +37,23 @@ from jts.brokers.creon.bridge.com import ComFactory
 from jts.brokers.creon.bridge.com import ComWorker
 from jts.brokers.creon.bridge.errors import BridgeError
 from jts.brokers.creon.bridge.limits import LimitGate
-from jts.brokers.creon.bridge.schemas import BalanceOut
-from jts.brokers.creon.bridge.schemas import BarOut
-from jts.brokers.creon.bridge.schemas import CancelOut
-from jts.brokers.creon.bridge.schemas import EventKind
-from jts.brokers.creon.bridge.schemas import EventOut
-from jts.brokers.creon.bridge.schemas import FillOut
-from jts.brokers.creon.bridge.schemas import HealthOut
-from jts.brokers.creon.bridge.schemas import InstrumentOut
-from jts.brokers.creon.bridge.schemas import ModifyKind
-from jts.brokers.creon.bridge.schemas import OrderAck
-from jts.brokers.creon.bridge.schemas import OrderIn
-from jts.brokers.creon.bridge.schemas import OrderOut
-from jts.brokers.creon.bridge.schemas import PositionOut
-from jts.brokers.creon.bridge.schemas import QuoteOut
+from jts.brokers.creon.bridge.limits import WaitBudget
+from jts.brokers.creon.schemas import BalanceOut
+from jts.brokers.creon.schemas import BarOut
+from jts.brokers.creon.schemas import CancelOut
+from jts.brokers.creon.schemas import EventKind
+from jts.brokers.creon.schemas import EventOut
+from jts.brokers.creon.schemas import FillOut
+from jts.brokers.creon.schemas import HealthOut
+from jts.brokers.creon.schemas import InstrumentOut
+from jts.brokers.creon.schemas import ModifyIn
+from jts.brokers.creon.schemas import ModifyKind
+from jts.brokers.creon.schemas import ModifyOut
+from jts.brokers.creon.schemas import OrderAck
+from jts.brokers.creon.schemas import OrderIn
+from jts.brokers.creon.schemas import OrderOut
+from jts.brokers.creon.schemas import PositionOut
+from jts.brokers.creon.schemas import QuoteOut
 from jts.domain.enums import OrderStatus
 from jts.domain.enums import OrderType
 from jts.domain.enums import Side
@@ -63,6 +66,7 @@ log = logging.getLogger("jts.brokers.creon.bridge")
 
 KST = timezone(timedelta(hours=9), "KST")  # no DST; no tz database needed on Windows
 MAX_PAGES = 400
+PAGE_WAIT = 60.0  # the longest a paged look-up waits for Creon's counter, over all its pages
 MAX_PAGE = 5_000
 _SIDE_CODE = {Side.SELL: "1", Side.BUY: "2"}
 _CODE_SIDE = {"1": Side.SELL, "2": Side.BUY}
@@ -95,6 +99,39 @@ def _bar_open_ns(ymd: int, hhmm: int, chart: str, period: int) -> int:
     # Creon labels a minute bar with the minute it ends (the first bar of the day is 0901).
     end = day + timedelta(hours=hhmm // 100, minutes=hhmm % 100)
     return dt_to_ns(end) - period * NANOS_PER_MINUTE
+
+
+def _limit_price(price: Decimal | None) -> int:
+    """A limit price as Creon takes it: positive whole won on the KRX ladder, else 422."""
+    if price is None or price <= 0 or price != price.to_integral_value():
+        raise BridgeError(422, errors.INVALID, "a limit order needs a positive whole-won price")
+    # The bridge trades today only: the ladder every board has shared since 2023-01-25.
+    off_ladder = TickRule.krx_stock().problem(price, "KRW")
+    if off_ladder is not None:
+        raise BridgeError(422, errors.INVALID, off_ladder)
+    return int(price)
+
+
+def _optional_quantity(obj: Any, header: int) -> int | None:
+    """An optional quantity header: None when Creon leaves it out (or reading it fails).
+
+    COM thread. A request Creon accepted must not fail for an optional field.
+    """
+    try:
+        value = obj.GetHeaderValue(header)
+        quantity = int(value) if value not in (None, "") else 0
+    except Exception:  # a COM error on an optional field: the answer stands without it
+        return None
+    return quantity if quantity > 0 else None
+
+
+def _orig(value: Any) -> str | None:
+    """원주문번호 of a look-up row: set (non-zero) on an order that replaced another."""
+    try:
+        number = int(value or 0)
+    except (TypeError, ValueError):
+        return None
+    return str(number) if number > 0 else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +239,7 @@ class CreonBridge:
         account: str | None = None,
         state_path: Path | None = None,
         max_wait: float = 3.0,
+        page_wait: float = PAGE_WAIT,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock_ns: Callable[[], int] = time.time_ns,
     ) -> None:
@@ -210,6 +248,7 @@ class CreonBridge:
         self.gate = LimitGate(
             self.worker, lambda: self._obj(com.CYBOS), max_wait=max_wait, sleep=sleep
         )
+        self.page_wait = page_wait
         self.journal = EventJournal()
         self._clock_ns = clock_ns
         self.state = BridgeState(state_path, kst_day(clock_ns()))
@@ -336,13 +375,18 @@ class CreonBridge:
             )
         if status == com.RQ_CONFIRM_CANCELLED:
             raise BridgeError(
-                409, errors.CONFIRM_CANCELLED, f"{what}: cancelled in Creon's confirmation dialog"
+                409,
+                errors.CONFIRM_CANCELLED,
+                f"{what}: cancelled in Creon's confirmation dialog",
+                sent=True,
             )
         if status != com.RQ_OK:
-            raise BridgeError(502, errors.COMM_FAILURE, f"{what}: BlockRequest returned {status}")
+            raise BridgeError(
+                502, errors.COMM_FAILURE, f"{what}: BlockRequest returned {status}", sent=True
+            )
         if obj.GetDibStatus() != 0:
             raise BridgeError(
-                400, errors.REJECTED, str(obj.GetDibMsg1()).strip() or f"{what} failed"
+                400, errors.REJECTED, str(obj.GetDibMsg1()).strip() or f"{what} failed", sent=True
             )
 
     def _require_trading(self) -> tuple[str, str]:
@@ -393,7 +437,7 @@ class CreonBridge:
         def request() -> QuoteOut:
             obj = self._obj(com.STOCK_MST)
             obj.SetInputValue(0, code)
-            self._check(obj, obj.BlockRequest(), f"StockMst {code}")
+            self._check(obj, self.worker.block_request(obj), f"StockMst {code}")
             h = obj.GetHeaderValue
 
             def px(i: int) -> Decimal:
@@ -449,18 +493,19 @@ class CreonBridge:
             return read_page(chart_obj[0])
 
         def read_page(obj: Any) -> list[tuple[Any, ...]]:
-            self._check(obj, obj.BlockRequest(), f"StockChart {code}")
+            self._check(obj, self.worker.block_request(obj), f"StockChart {code}")
             rows = int(obj.GetHeaderValue(3))
             return [
                 tuple(obj.GetDataValue(i, r) for i in range(len(_BAR_FIELDS))) for r in range(rows)
             ]
 
-        rows = await self.gate.call(com.LT_NONTRADE_REQUEST, first_page)
+        budget = WaitBudget(self.page_wait)
+        rows = await self.gate.call(com.LT_NONTRADE_REQUEST, first_page, budget)
         pages = 1
         while await self.worker.run(lambda: int(chart_obj[0].Continue)) and pages < MAX_PAGES:
             if rows and int(rows[-1][0]) < _ymd(first_day):
                 break  # newest first: everything further back is before the range
-            rows.extend(await self.gate.call(com.LT_NONTRADE_REQUEST, next_page))
+            rows.extend(await self.gate.call(com.LT_NONTRADE_REQUEST, next_page, budget))
             pages += 1
         bars: dict[int, BarOut] = {}
         for ymd, hhmm, o, h, lo, c, v in rows:
@@ -481,19 +526,7 @@ class CreonBridge:
     async def place(self, order: OrderIn) -> OrderAck:
         account, product = self._require_trading()
         if order.order_type is OrderType.LIMIT:
-            if (
-                order.price is None
-                or order.price <= 0
-                or order.price != order.price.to_integral_value()
-            ):
-                raise BridgeError(
-                    422, errors.INVALID, "a limit order needs a positive whole-won price"
-                )
-            # The bridge trades today only: the ladder every board has shared since 2023-01-25.
-            off_ladder = TickRule.krx_stock().problem(order.price, "KRW")
-            if off_ladder is not None:
-                raise BridgeError(422, errors.INVALID, off_ladder)
-            price, hoga = int(order.price), "01"
+            price, hoga = _limit_price(order.price), "01"
         else:
             if order.price is not None:
                 raise BridgeError(422, errors.INVALID, "a market order carries no price")
@@ -512,7 +545,7 @@ class CreonBridge:
                 (8, hoga),
             ):
                 obj.SetInputValue(index, value)
-            status = obj.BlockRequest()
+            status = self.worker.block_request(obj)
             placed_ns = self._clock_ns()
             self._check(obj, status, f"order {order.side} {order.quantity} {order.code}")
             order_no = str(int(obj.GetHeaderValue(8)))
@@ -538,7 +571,57 @@ class CreonBridge:
 
         return await self.gate.call(com.LT_TRADE_REQUEST, request)
 
-    async def cancel(self, order_no: str, code: str | None) -> CancelOut:
+    async def modify(self, order_no: str, change: ModifyIn) -> ModifyOut:
+        """CpTd0313: a new price for ``change.quantity`` (0 = all) of what remains open.
+
+        Creon moves the modified quantity to a new order number (header 7); what
+        was filled stays under the old one. The new number's confirm and fills
+        reach the journal as CpConclusion events carrying the old number too.
+        """
+        account, product = self._require_trading()
+        if not order_no.isdigit():
+            raise BridgeError(404, errors.UNKNOWN_ORDER, f"no open order {order_no}")
+        price = _limit_price(change.price)
+
+        def request() -> ModifyOut:
+            obj = self._obj(com.MODIFY)
+            for index, value in (
+                (1, int(order_no)),
+                (2, account),
+                (3, product),
+                (4, change.code),
+                (5, change.quantity),
+                (6, price),
+            ):
+                obj.SetInputValue(index, value)
+            self._check(obj, self.worker.block_request(obj), f"modify {order_no}")
+            new_no = int(obj.GetHeaderValue(7) or 0)
+            if new_no <= 0:
+                raise BridgeError(
+                    502,
+                    errors.COMM_FAILURE,
+                    f"modify {order_no}: Creon accepted it but gave no new order number",
+                    sent=True,
+                )
+            self.state.seen(str(new_no), self._clock_ns())
+            return ModifyOut(
+                order_no=str(new_no),
+                original_order_no=order_no,
+                code=change.code,
+                price=Decimal(price),
+                quantity=_optional_quantity(obj, 5),
+            )
+
+        return await self.gate.call(com.LT_TRADE_REQUEST, request)
+
+    async def cancel(self, order_no: str, code: str | None, quantity: int = 0) -> CancelOut:
+        """CpTd0314: cancel ``quantity`` (0 = all) of what remains open.
+
+        A 200 means Creon accepted the cancel request; the confirm event says it
+        is done. Only the cancel order's number (header 6) is required of the
+        answer: a missing canceled quantity (header 5) does not fail a cancel
+        Creon accepted.
+        """
         account, product = self._require_trading()
         placed = self.state.placed.get(order_no)
         code = code or (placed.code if placed else None)
@@ -551,13 +634,27 @@ class CreonBridge:
 
         def request() -> CancelOut:
             obj = self._obj(com.CANCEL)
-            for index, value in ((1, int(order_no)), (2, account), (3, product), (4, code), (5, 0)):
+            for index, value in (
+                (1, int(order_no)),
+                (2, account),
+                (3, product),
+                (4, code),
+                (5, quantity),
+            ):
                 obj.SetInputValue(index, value)
-            self._check(obj, obj.BlockRequest(), f"cancel {order_no}")
+            self._check(obj, self.worker.block_request(obj), f"cancel {order_no}")
+            cancel_no = int(obj.GetHeaderValue(6) or 0)
+            if cancel_no <= 0:
+                raise BridgeError(
+                    502,
+                    errors.COMM_FAILURE,
+                    f"cancel {order_no}: Creon accepted it but gave no cancel order number",
+                    sent=True,
+                )
             return CancelOut(
                 order_no=order_no,
-                cancel_order_no=str(int(obj.GetHeaderValue(6))),
-                quantity=int(obj.GetHeaderValue(5)),
+                cancel_order_no=str(cancel_no),
+                quantity=_optional_quantity(obj, 5),
             )
 
         return await self.gate.call(com.LT_TRADE_REQUEST, request)
@@ -569,8 +666,13 @@ class CreonBridge:
         fields: tuple[int, ...],
         count_header: int,
         header_fields: tuple[int, ...] = (),
+        budget: WaitBudget | None = None,
     ) -> tuple[list[dict[int, Any]], dict[int, Any]]:
-        """Every row of an account request, page by page (each page is one counted request)."""
+        """Every row of an account request, page by page (each page is one counted request).
+
+        The pages share one waiting budget: a look-up longer than a counter window
+        waits for the next window and completes.
+        """
         holder: list[Any] = []
 
         def page(first: bool) -> tuple[list[dict[int, Any]], dict[int, Any]]:
@@ -580,17 +682,18 @@ class CreonBridge:
                 for index, value in inputs:
                     obj.SetInputValue(index, value)
             obj = holder[0]
-            self._check(obj, obj.BlockRequest(), progid)
+            self._check(obj, self.worker.block_request(obj), progid)
             count = int(obj.GetHeaderValue(count_header))
             rows = [{f: obj.GetDataValue(f, r) for f in fields} for r in range(count)]
             headers = {i: obj.GetHeaderValue(i) for i in header_fields}
             return rows, headers
 
-        rows, headers = await self.gate.call(com.LT_TRADE_REQUEST, lambda: page(True))
+        budget = budget or WaitBudget(self.page_wait)
+        rows, headers = await self.gate.call(com.LT_TRADE_REQUEST, lambda: page(True), budget)
         for _ in range(MAX_PAGES):
             if not await self.worker.run(lambda: int(holder[0].Continue)):
                 break
-            more, _headers = await self.gate.call(com.LT_TRADE_REQUEST, lambda: page(False))
+            more, _headers = await self.gate.call(com.LT_TRADE_REQUEST, lambda: page(False), budget)
             rows.extend(more)
         return rows, headers
 
@@ -606,7 +709,7 @@ class CreonBridge:
             (5, 20),
             (6, ord("2")),
         )
-        fields = (1, 2, 3, 7, 8, 9, 11, 12, 14, 22, 34, 35, 36)
+        fields = (1, 2, 3, 7, 8, 9, 11, 12, 14, 22, 34, 35, 36)  # 2: 원주문번호
         rows, _headers = await self._pages(com.TODAY_ORDERS, inputs, fields, 6)
         now = self._clock_ns()
         cancelled = {
@@ -640,16 +743,17 @@ class CreonBridge:
                     status=status,
                     ts=self.state.seen(order_no, now),
                     reject_reason=reason,
+                    orig_order_no=_orig(r[2]),
                 )
             )
         return out
 
-    async def open_orders(self) -> list[OrderOut]:
+    async def open_orders(self, budget: WaitBudget | None = None) -> list[OrderOut]:
         """CpTd5339: orders with quantity still open."""
         account, product = self._require_trading()
         inputs = ((0, account), (1, product), (3, ""), (4, "0"), (5, "0"), (6, "0"), (7, 20))
-        fields = (1, 3, 6, 7, 8, 11, 13, 21)
-        rows, _headers = await self._pages(com.UNFILLED, inputs, fields, 5)
+        fields = (1, 2, 3, 6, 7, 8, 11, 13, 21)  # 2: 원주문번호
+        rows, _headers = await self._pages(com.UNFILLED, inputs, fields, 5, budget=budget)
         now = self._clock_ns()
         return [
             OrderOut(
@@ -663,6 +767,7 @@ class CreonBridge:
                 open_quantity=int(r[11]),
                 status=OrderStatus.PARTIALLY_FILLED if int(r[8] or 0) else OrderStatus.ACCEPTED,
                 ts=self.state.seen(str(int(r[1])), now),
+                orig_order_no=_orig(r[2]),
             )
             for r in rows
         ]
@@ -670,10 +775,12 @@ class CreonBridge:
     async def balance(self) -> BalanceOut:
         account, product = self._require_trading()
         inputs = ((0, account), (1, product), (2, 50))
-        rows, headers = await self._pages(com.BALANCE, inputs, (0, 7, 12, 15, 17), 7, (0, 9))
+        budget = WaitBudget(self.page_wait)  # one answer: the two look-ups share the wait
+        fields = (0, 7, 12, 15, 17)
+        rows, headers = await self._pages(com.BALANCE, inputs, fields, 7, (0, 9), budget)
         reserved = sum(
             (o.price or Decimal(0)) * o.open_quantity
-            for o in await self.open_orders()
+            for o in await self.open_orders(budget)
             if o.side is Side.BUY
         )
         return BalanceOut(

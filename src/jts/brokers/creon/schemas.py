@@ -1,8 +1,10 @@
-"""What the bridge and the adapter say to each other over HTTP.
+"""What the Creon bridge and the adapter say to each other over HTTP.
 
 Prices travel as decimal strings, times as UTC nanoseconds, codes as Creon
-writes them (``A005930``). The adapter imports these models too, so both sides
-agree by construction.
+writes them (``A005930``). Both sides import these models, so they agree by
+construction; the module lives beside ``bridge`` (not in it) because it is the
+venue's one wire shape, and imports only pydantic and ``jts.domain`` so the
+bridge stays portable to 32-bit Windows Python.
 """
 
 from __future__ import annotations
@@ -22,8 +24,15 @@ ModifyKind = Literal["normal", "modify", "cancel"]
 
 
 class ErrorOut(BaseModel):
+    """Every error body. ``sent``: the request reached Creon (BlockRequest was called).
+
+    False means nothing left the bridge, so a retry is safe; True with a failure
+    code means Creon may have acted.
+    """
+
     detail: str
     code: str
+    sent: bool = False
 
 
 class HealthOut(BaseModel):
@@ -93,10 +102,30 @@ class OrderAck(BaseModel):
     message: str
 
 
+class ModifyIn(BaseModel):
+    """CpTd0313 price modify; ``quantity`` is its input 5 (0 = all that remains)."""
+
+    code: str = Field(pattern=r"^A\d{6}$")
+    price: Decimal = Field(gt=0)
+    quantity: int = Field(default=0, ge=0)
+
+
+class ModifyOut(BaseModel):
+    """Creon moves the modified quantity to a new order number (CpTd0313 header 7)."""
+
+    order_no: str  # the new number; fills of the modified quantity come under it
+    original_order_no: str
+    code: str
+    price: Decimal
+    quantity: int | None  # the modified quantity, when Creon's answer carries it
+
+
 class CancelOut(BaseModel):
+    """A 200 means Creon accepted the cancel; the confirm event says it is done."""
+
     order_no: str
-    cancel_order_no: str
-    quantity: int
+    cancel_order_no: str  # CpTd0314 header 6
+    quantity: int | None = None  # header 5, the canceled quantity, when Creon gives it
 
 
 class OrderOut(BaseModel):
@@ -111,6 +140,7 @@ class OrderOut(BaseModel):
     status: OrderStatus
     ts: int  # when the bridge placed it, else when it first saw it
     reject_reason: str | None = None
+    orig_order_no: str | None = None  # set on an order that replaced another (a modify)
 
 
 class FillOut(BaseModel):
