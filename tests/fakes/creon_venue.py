@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
+from pydantic import SecretStr
 
 from fakes.venue_harness import Reports
 from jts.brokers.creon.bridge.app import build_bridge_app
@@ -38,6 +39,7 @@ from jts.brokers.creon.factory import CreonVenue
 from jts.brokers.creon.factory import build_creon
 from jts.domain.enums import OrderType
 from jts.domain.enums import Side
+from jts.domain.enums import TimeInForce
 from jts.domain.orders import Order
 from jts.domain.reports import ExecutionReport
 from jts.domain.reports import MarketDataBatch
@@ -98,6 +100,8 @@ class CreonHarness:
     market: MarketDataClient
     execution: ExecutionClient
     instrument_id: str = INSTRUMENT
+    # Creon orders live one day (CpTd0311 has no GTC); IOC and FOK are its conditions.
+    unsupported_time_in_force: frozenset[TimeInForce] = frozenset({TimeInForce.GTC})
     code: str = CODE
     clients: list[CreonVenue] = field(default_factory=list)
     streamed: list[MarketDataBatch] = field(default_factory=list)
@@ -121,13 +125,18 @@ class CreonHarness:
         self.market_state.set_price(self.code, price)
         await asyncio.sleep(0)
 
+    async def trade(self, price: Decimal, quantity: Decimal) -> None:
+        """A trade of exactly ``quantity`` at ``price``; crossing orders fill up to it."""
+        self.market_state.trade(self.code, int(price), int(quantity))
+        await asyncio.sleep(0)
+
     def venue_order_count(self) -> int:
         return len(self.market_state.orders())
 
     def config(self, secret: str = SECRET) -> CreonConfig:
         return CreonConfig(
             bridge_url=self.server.url,
-            secret=secret,  # type: ignore[arg-type]  # pydantic makes it a SecretStr
+            secret=SecretStr(secret),
             account=self.market_state.account,
             request_timeout=5.0,
             poll_wait=1.0,

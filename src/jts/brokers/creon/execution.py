@@ -25,6 +25,7 @@ import time
 from collections.abc import Awaitable
 from collections.abc import Callable
 from dataclasses import dataclass
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -33,6 +34,8 @@ from pydantic import TypeAdapter
 from jts.brokers.common.guard import VenueGuard
 from jts.brokers.common.intents import IntentJournal
 from jts.brokers.common.intents import OrderIntent
+from jts.brokers.common.prices import check_krx_price
+from jts.brokers.common.prices import whole
 from jts.brokers.creon.errors import VENUE
 from jts.brokers.creon.http import BridgeClient
 from jts.brokers.creon.parsing import creon_code
@@ -46,6 +49,8 @@ from jts.brokers.creon.schemas import CancelOut
 from jts.brokers.creon.schemas import EventOut
 from jts.brokers.creon.schemas import EventPage
 from jts.brokers.creon.schemas import FillOut
+from jts.brokers.creon.schemas import ModifyIn
+from jts.brokers.creon.schemas import ModifyOut
 from jts.brokers.creon.schemas import OrderAck
 from jts.domain.enums import OrderStatus
 from jts.domain.enums import OrderType
@@ -232,6 +237,35 @@ class CreonExecution:
             params={"code": creon_code(order.instrument_id)},
         )
 
+    async def modify_order(
+        self, order: Order, *, price: Decimal | None = None, quantity: Decimal | None = None
+    ) -> None:
+        """Lower the quantity (a partial cancel, first) and/or reprice (CpTd0313, a new number).
+
+        The new terms are reported when Creon confirms them (CpConclusion), like a
+        modify made by hand; the new number is bound to the order at once.
+        """
+        order.check_amendment(price, quantity)
+        reprice = price is not None and price != order.price
+        if reprice and price is not None:
+            check_krx_price(order.instrument_id, price, self._clock())
+        # Lowered first: the partial cancel names the number the order works under now.
+        cut = order.quantity - quantity if quantity is not None else Decimal(0)
+        code = creon_code(order.instrument_id)
+        number = await self._working_number(order)
+        if cut > 0:
+            await self.bridge.act(
+                CancelOut,
+                "DELETE",
+                f"/orders/{number}",
+                params={"code": code, "quantity": int(whole(cut, "quantity"))},
+            )
+        if reprice and price is not None:
+            # CpTd0313 input 5 is the quantity to modify: 0, all that remains.
+            body = ModifyIn(code=code, price=price, quantity=0).model_dump(mode="json")
+            answer = await self.bridge.act(ModifyOut, "POST", f"/orders/{number}/modify", json=body)
+            follow(self.journal, answer.order_no, number, price)
+
     async def query_order(self, client_order_id: str) -> OrderStatusReport | None:
         intent = self.journal.get(client_order_id)
         if intent is None:
@@ -250,8 +284,23 @@ class CreonExecution:
                 intent.sent_ns,
             )
         if intent.venue_order_id is None:
-            return await self.reconciler.resolve(intent)
-        return self.reconciler.report(client_order_id, await self.reconciler.today())
+            report = await self.reconciler.resolve(intent)
+        else:
+            report = self.reconciler.report(client_order_id, await self.reconciler.today())
+        return None if report is None else self._settled(report)
+
+    def _settled(self, report: OrderStatusReport) -> OrderStatusReport:
+        """A closed order as its events tell it, when they agree with the look-up.
+
+        A look-up cannot tell a lowered quantity that then filled (FILLED) from a
+        fill followed by a cancel of the rest (CANCELED): both leave a canceled part.
+        The events, taken in order, can.
+        """
+        terms = self._terms.get(report.client_order_id or "")
+        if terms is None or report.status.is_open or terms.filled != report.filled_quantity:
+            return report
+        status = OrderStatus.FILLED if terms.filled >= terms.quantity else report.status
+        return replace(report, quantity=Decimal(terms.quantity), status=status)
 
     async def open_orders(self) -> list[OrderStatusReport]:
         rows = await self.reconciler.open()

@@ -15,6 +15,7 @@ from fakes.creon_venue import limit_order as limit
 from fakes.creon_venue import wired_venue
 from fakes.venue_harness import Reports
 from jts.brokers.creon.bridge.com import LT_TRADE_REQUEST
+from jts.brokers.creon.execution import CreonExecution
 from jts.domain.enums import OrderStatus
 from jts.domain.enums import TimeInForce
 from jts.domain.errors import RequestNotSent
@@ -146,7 +147,9 @@ async def test_a_bridge_that_restarts_is_followed(venue: tuple[CreonHarness, Rep
     await harness.set_price(Decimal(69_000))
     await reports.wait_for("C6", OrderStatus.FILLED)
     head = harness.server.bridge.journal.head
-    await eventually(lambda: harness.execution.last_seq >= head)  # every event taken
+    execution = harness.execution
+    assert isinstance(execution, CreonExecution)
+    await eventually(lambda: execution.last_seq >= head)  # every event taken
     assert statuses(reports, "C6") == [OrderStatus.ACCEPTED, OrderStatus.FILLED]
     assert harness.venue_order_count() == 1
     await harness.execution.submit_order(limit("C7", 69_000))  # never sent: may go now

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,13 @@ from fakes.creon_venue import first
 from fakes.creon_venue import limit_order as limit
 from fakes.creon_venue import wired_venue
 from fakes.venue_harness import Reports
+from jts.brokers.common.intents import IntentJournal
+from jts.brokers.common.intents import OrderIntent
+from jts.brokers.creon.reconciliation import chain_report
+from jts.brokers.creon.reconciliation import link
+from jts.brokers.creon.schemas import OrderOut
 from jts.domain.enums import OrderStatus
+from jts.domain.enums import Side
 from jts.domain.errors import OutcomeUnknown
 
 
@@ -59,3 +66,62 @@ async def test_unknown_resolved_from_a_fresh_journal_reader(
     status = await fresh.query_order("C5")
     assert status is not None and status.venue_order_id == "1001"
     assert harness.venue_order_count() == 1
+
+
+def row(number: str, orig: str | None, **fields: object) -> OrderOut:
+    values: dict[str, object] = {
+        "order_no": number,
+        "code": "A005930",
+        "side": Side.BUY,
+        "quantity": 10,
+        "price": Decimal(69_000),
+        "filled_quantity": 0,
+        "avg_fill_price": None,
+        "open_quantity": 0,
+        "status": OrderStatus.CANCELED,
+        "ts": 1,
+        "orig_order_no": orig,
+    }
+    values.update(fields)
+    return OrderOut.model_validate(values)
+
+
+def test_a_chain_of_numbers_is_linked_oldest_first_and_reads_as_one_order() -> None:
+    journal = IntentJournal(None)
+    journal.record(OrderIntent("C1", "KRX:005930", Side.BUY, Decimal(10), Decimal(69_000), 1))
+    journal.bind("C1", "1001")
+    rows = [  # newest first, as a look-up may list them; 2001 is someone else's
+        row(
+            "1003",
+            "1002",
+            quantity=4,
+            price=Decimal(68_800),
+            open_quantity=4,
+            status=OrderStatus.ACCEPTED,
+        ),
+        row("2001", None, status=OrderStatus.ACCEPTED, open_quantity=10),
+        row(
+            "1002",
+            "1001",
+            quantity=7,
+            price=Decimal(68_900),
+            filled_quantity=3,
+            avg_fill_price=Decimal(68_900),
+        ),
+        row("1001", None, filled_quantity=3, avg_fill_price=Decimal(69_000)),
+    ]
+    link(journal, rows)
+    assert sorted(journal.venue_ids_of("C1")) == ["1001", "1002", "1003"]
+    intent = journal.get("C1")
+    assert intent is not None and intent.venue_order_id == "1003"  # the working number
+    assert journal.client_id_of("2001") is None
+    members = [r for r in rows if r.order_no in set(journal.venue_ids_of("C1"))]
+    report = chain_report("C1", "1003", members)
+    assert report is not None
+    assert (report.status, report.venue_order_id, report.price) == (
+        OrderStatus.PARTIALLY_FILLED,
+        "1003",
+        Decimal(68_800),
+    )
+    assert (report.filled_quantity, report.quantity) == (Decimal(6), Decimal(10))
+    assert report.avg_fill_price == Decimal(68_950)
