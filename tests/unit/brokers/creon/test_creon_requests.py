@@ -11,6 +11,7 @@ from fakes.creon_venue import INSTRUMENT
 from fakes.creon_venue import creon_venue
 from jts.brokers.common.requests import IncompleteRequest
 from jts.brokers.creon.execution import CreonExecution
+from jts.domain.enums import OrderStatus
 from jts.domain.enums import OrderType
 from jts.domain.enums import Side
 from jts.domain.errors import BrokerUnavailable
@@ -60,4 +61,20 @@ async def test_a_cancel_with_a_blank_order_number_is_refused_unsent(tmp_path: Pa
         before = calls(broker)
         with pytest.raises(UnknownOrder, match="no Creon order number"):
             await broker.cancel_order(order)
+        assert calls(broker) == before
+
+
+async def test_a_modify_without_an_order_number_is_refused_unsent(tmp_path: Path) -> None:
+    async with creon_venue(tmp_path) as h:
+        broker = h.execution
+        assert isinstance(broker, CreonExecution)
+        order = limit("R3")
+        order.transition(OrderStatus.SUBMITTED, 1)
+        order.transition(OrderStatus.ACCEPTED, 1)
+        order.venue_order_id = ""
+        before = calls(broker)
+        with pytest.raises(UnknownOrder, match="no Creon order number"):
+            await broker.modify_order(order, price=Decimal(68_900))
+        with pytest.raises(UnknownOrder, match="no Creon order number"):
+            await broker.modify_order(order, quantity=Decimal(5))
         assert calls(broker) == before
