@@ -391,8 +391,9 @@ class CreonExecution:
             await self._emit(report)
 
     async def _owner(self, event: EventOut) -> str | None:
-        if event.modify == "cancel":
-            # A cancel's own number is not the order's: the original number names it.
+        if event.modify == "cancel" or (event.modify == "modify" and event.kind != "confirm"):
+            # A cancel's own number is not the order's, and a modify's new number is the
+            # order's only once confirmed (or filled): the original number names it.
             return await self._client_id(event.orig_order_no or event.order_no)
         price = event.price if event.kind == "confirm" else None
         cid = follow(self.journal, event.order_no, event.orig_order_no, price)
@@ -439,9 +440,7 @@ class CreonExecution:
             return self._confirmed(cid, terms, event)
         if event.modify != "normal":
             if event.kind == "reject":
-                log.warning(
-                    "creon: Creon refused a %s of %s (%s)", event.modify, cid, event.order_no
-                )
+                self._refused(cid, event)
             return None  # the cancel's or the modify's own acceptance: no change yet
         if event.kind == "accepted":
             return ExecutionReport(
@@ -456,6 +455,14 @@ class CreonExecution:
                 reason="rejected by the exchange (Creon CpConclusion)",
             )
         return None
+
+    def _refused(self, cid: str, event: EventOut) -> None:
+        """Creon refused a modify or cancel: the order works on as it was, under its number."""
+        log.warning("creon: Creon refused a %s of %s (%s)", event.modify, cid, event.order_no)
+        intent = self.journal.get(cid)
+        orig = event.orig_order_no
+        if event.modify == "modify" and orig and intent and intent.venue_order_id == event.order_no:
+            self.journal.bind(cid, orig)  # bound at the request's answer; it never worked
 
     def _confirmed(self, cid: str, terms: _Terms, event: EventOut) -> ExecutionReport | None:
         """Creon confirmed a modify (a new price, a new number) or a cancel (part or all)."""

@@ -22,7 +22,9 @@ from fakes.venue_harness import Reports
 from jts.brokers.common.intents import OrderIntent
 from jts.brokers.creon.execution import CreonExecution
 from jts.brokers.creon.http import BridgeClient
+from jts.brokers.creon.schemas import EventOut
 from jts.domain.enums import OrderStatus
+from jts.domain.enums import Side
 from jts.domain.errors import BrokerError
 from jts.domain.errors import InvalidOrder
 from jts.domain.errors import OrderRejectedByVenue
@@ -261,3 +263,42 @@ async def test_a_modify_that_fails_at_the_bridge_says_whether_it_was_sent(
     # Sent, or maybe sent: asked once. Provably not sent: the guard may ask again.
     assert len(asked) == 1 or expected is RequestNotSent
     assert execution.journal.venue_ids_of("X1") == ["1001"]  # no new number bound
+
+
+async def test_a_modify_creon_refuses_after_accepting_leaves_the_order_on_its_number() -> None:
+    """The new number was bound at the answer; the reject event takes it back."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        body = {
+            "order_no": "1002",
+            "original_order_no": "1001",
+            "code": "A005930",
+            "price": "68900",
+            "quantity": 10,
+        }
+        return httpx.Response(200, json=body)
+
+    execution = offline(answer)
+    reports = Reports()
+    execution.set_report_handler(reports)
+    await execution.modify_order(working(), price=Decimal(68_900))
+    intent = execution.journal.get("X1")
+    assert intent is not None and intent.venue_order_id == "1002"
+    event = EventOut(
+        seq=1,
+        ts=2,
+        kind="reject",
+        modify="modify",
+        order_no="1002",
+        orig_order_no="1001",
+        code="A005930",
+        side=Side.BUY,
+        quantity=10,
+        price=Decimal(68_900),
+        filled_quantity=0,
+        order_quantity=None,
+    )
+    await execution._dispatch(event)
+    intent = execution.journal.get("X1")
+    assert intent is not None and intent.venue_order_id == "1001"
+    assert reports.items == []  # nothing changed at Creon
