@@ -243,7 +243,10 @@ class CreonExecution:
         """Lower the quantity (a partial cancel, first) and/or reprice (CpTd0313, a new number).
 
         The new terms are reported when Creon confirms them (CpConclusion), like a
-        modify made by hand; the new number is bound to the order at once.
+        modify made by hand; the new number is bound to the order at once. Creon
+        has no single request for both: when the reprice is refused after the
+        partial cancel went through, the order works on at its old price with the
+        lower quantity (reported by the cancel's confirmation).
         """
         order.check_amendment(price, quantity)
         reprice = price is not None and price != order.price
