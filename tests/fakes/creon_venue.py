@@ -1,4 +1,4 @@
-"""A Creon venue for tests: the bridge over fake COM, on a real port, and CreonBroker clients.
+"""A Creon venue for tests: the bridge over fake COM, on a real port, and Creon clients.
 
 ``creon_venue(tmp_path)`` is what the broker contract suite uses::
 
@@ -25,12 +25,23 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
+from pydantic import SecretStr
 
-from jts.brokers.creon.adapter import CreonBroker
+from fakes.venue_harness import Reports
 from jts.brokers.creon.bridge.app import build_bridge_app
 from jts.brokers.creon.bridge.fake.faults import drop_order_responses
 from jts.brokers.creon.bridge.fake.market import FakeCreonMarket
 from jts.brokers.creon.bridge.service import CreonBridge
+from jts.brokers.creon.config import CreonConfig
+from jts.brokers.creon.data import CreonMarketData
+from jts.brokers.creon.execution import CreonExecution
+from jts.brokers.creon.factory import CreonVenue
+from jts.brokers.creon.factory import build_creon
+from jts.domain.enums import OrderType
+from jts.domain.enums import Side
+from jts.domain.enums import TimeInForce
+from jts.domain.orders import Order
+from jts.domain.reports import ExecutionReport
 from jts.domain.reports import MarketDataBatch
 from jts.domain.ticks import TickRule
 from jts.domain.timestamps import NANOS_PER_MINUTE
@@ -89,8 +100,10 @@ class CreonHarness:
     market: MarketDataClient
     execution: ExecutionClient
     instrument_id: str = INSTRUMENT
+    # Creon orders live one day (CpTd0311 has no GTC); IOC and FOK are its conditions.
+    unsupported_time_in_force: frozenset[TimeInForce] = frozenset({TimeInForce.GTC})
     code: str = CODE
-    clients: list[CreonBroker] = field(default_factory=list)
+    clients: list[CreonVenue] = field(default_factory=list)
     streamed: list[MarketDataBatch] = field(default_factory=list)
     _streaming: asyncio.Task[None] | None = None
 
@@ -103,7 +116,7 @@ class CreonHarness:
         start = dt_to_ns(datetime(today.year, today.month, today.day, 9, tzinfo=KST))
         return start, start + 60 * NANOS_PER_MINUTE
 
-    async def _consume(self, client: CreonBroker) -> None:
+    async def _consume(self, client: CreonMarketData) -> None:
         async for batch in client.stream():
             self.streamed.append(batch)
 
@@ -112,24 +125,31 @@ class CreonHarness:
         self.market_state.set_price(self.code, price)
         await asyncio.sleep(0)
 
+    async def trade(self, price: Decimal, quantity: Decimal) -> None:
+        """A trade of exactly ``quantity`` at ``price``; crossing orders fill up to it."""
+        self.market_state.trade(self.code, int(price), int(quantity))
+        await asyncio.sleep(0)
+
     def venue_order_count(self) -> int:
         return len(self.market_state.orders())
 
-    def broker(self, journal_path: Path | None = None, **kwargs: Any) -> CreonBroker:
-        client = CreonBroker(
-            self.server.url,
-            SECRET,
+    def config(self, secret: str = SECRET) -> CreonConfig:
+        return CreonConfig(
+            bridge_url=self.server.url,
+            secret=SecretStr(secret),
             account=self.market_state.account,
-            journal_path=journal_path,
+            request_timeout=5.0,
             poll_wait=1.0,
-            timeout=5.0,
-            **kwargs,
         )
-        self.clients.append(client)
-        return client
 
-    async def new_execution_client(self) -> ExecutionClient:
-        client = self.broker(self.journal_path)
+    def venue(self, journal: Path | None = None, **options: Any) -> CreonVenue:
+        """Both ports over a new bridge client, journaling intents in ``journal``."""
+        venue = build_creon(self.config(), state_dir=None, journal=journal, **options)
+        self.clients.append(venue)
+        return venue
+
+    async def new_execution_client(self) -> CreonExecution:
+        client = self.venue(self.journal_path).execution
         await client.connect()
         return client
 
@@ -138,7 +158,8 @@ class CreonHarness:
             self._streaming.cancel()
             await asyncio.gather(self._streaming, return_exceptions=True)
         for client in self.clients:
-            await client.disconnect()
+            await client.execution.disconnect()
+            await client.data.disconnect()
         await self.server.stop()
 
 
@@ -152,15 +173,47 @@ async def creon_venue(tmp_path: Path, **market_options: Any) -> AsyncIterator[Cr
     journal = tmp_path / "creon-intents.jsonl"
     harness = CreonHarness(market, server, journal, market=None, execution=None)  # type: ignore[arg-type]
     try:
-        market_client = harness.broker(None, watch=(INSTRUMENT,), quote_interval=0.05)
+        # Market data on its own bridge client, so its polling never spends the budget
+        # the execution tests count.
+        market_client = harness.venue(watch=(INSTRUMENT,), quote_interval=0.05).data
         await market_client.connect()
         harness._streaming = asyncio.create_task(harness._consume(market_client))
         # The first round only learns the volumes a later trade is measured against.
         await eventually(lambda: market_client.polls >= 1)
-        execution = harness.broker(journal)
+        execution = harness.venue(journal).execution
         await execution.connect()
         harness.market = market_client
         harness.execution = execution
         yield harness
     finally:
         await harness.close()
+
+
+async def first(reports: Reports, count: int, within: float = 10.0) -> list[ExecutionReport]:
+    """The first ``count`` reports, once that many have arrived."""
+    await reports.wait(lambda _report: len(reports.items) >= count, within)
+    return reports.items[:count]
+
+
+def limit_order(cid: str, price: int, qty: int = 10, side: Side = Side.BUY) -> Order:
+    return Order(
+        INSTRUMENT,
+        side,
+        OrderType.LIMIT,
+        Decimal(qty),
+        Decimal(price),
+        0,
+        "creon",
+        client_order_id=cid,
+    )
+
+
+@asynccontextmanager
+async def wired_venue(
+    tmp_path: Path, **market_options: Any
+) -> AsyncIterator[tuple[CreonHarness, Reports]]:
+    """``creon_venue`` with a report collector on its execution client."""
+    async with creon_venue(tmp_path, **market_options) as harness:
+        reports = Reports()
+        harness.execution.set_report_handler(reports)
+        yield harness, reports

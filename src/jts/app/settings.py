@@ -33,6 +33,7 @@ from pydantic_settings import TomlConfigSettingsSource
 from jts.app.setting_sources import TomlFile
 from jts.app.setting_sources import read_toml
 from jts.app.setting_sources import source_of
+from jts.brokers.creon.config import CreonConfig
 from jts.brokers.kis.config import KisSettings
 from jts.domain.enums import OrderType
 from jts.domain.errors import ConfigurationError
@@ -140,34 +141,6 @@ class ServeSettings(_Section):
         return self.paper_venue_url or f"http://{self.host}:{self.paper_venue_port}"
 
 
-class CreonSettings(_Section):
-    """The Creon bridge (``jts-creon-bridge`` on the Windows PC) this platform talks to."""
-
-    bridge_url: str = "http://127.0.0.1:8790"
-    # The bridge's shared secret: JTS_CREON__SECRET, or a file holding only the secret.
-    secret: SecretStr | None = None
-    secret_file: Path | None = None
-    account: str = Field("", description="Creon account number; empty: the bridge's first")
-    request_timeout: float = Field(10.0, gt=0)
-
-    def shared_secret(self) -> str:
-        if self.secret is not None and self.secret.get_secret_value().strip():
-            return self.secret.get_secret_value().strip()
-        if self.secret_file is not None:
-            try:
-                text = self.secret_file.read_text(encoding="utf-8").strip()
-            except OSError as exc:
-                raise ConfigurationError(
-                    f"creon.secret_file {self.secret_file}: {exc.strerror}"
-                ) from None
-            if text:
-                return text
-        raise ConfigurationError(
-            "creon: no bridge secret; set JTS_CREON__SECRET or creon.secret_file "
-            "(the same secret jts-creon-bridge was started with)"
-        )
-
-
 class FeedSettings(_Section):
     """Market data: simulated, a replayed file, the store, or a live broker (serve market-data)."""
 
@@ -258,7 +231,7 @@ class Settings(BaseSettings):
     execution: ExecutionSettings = ExecutionSettings()
     serve: ServeSettings = ServeSettings()
     kis: KisSettings = KisSettings()
-    creon: CreonSettings = CreonSettings()
+    creon: CreonConfig = CreonConfig()
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -24,9 +24,9 @@ def broker_market_data(settings: Settings, source: str) -> MarketDataClient:
         trading = settings.execution.venue == "kis"
         return kis_market_data(settings.kis, state_dir=state_dir, trading=trading)
     if source == "creon":
-        from jts.app.creon import creon_broker
+        from jts.brokers.creon.factory import build_creon
 
-        return creon_broker(settings, state_dir=state_dir)
+        return build_creon(settings.creon, state_dir=None, watch=settings.feed.symbols).data
     raise ConfigurationError(f"{source!r} is not a live broker source ({', '.join(LIVE_SOURCES)})")
 
 
@@ -36,9 +36,9 @@ def broker_execution(settings: Settings, venue: str) -> ExecutionClient:
     if venue == "kis":
         return kis_execution(settings.kis, state_dir=state_dir)
     if venue == "creon":
-        from jts.app.creon import creon_broker
+        from jts.brokers.creon.factory import build_creon
 
-        return creon_broker(settings, state_dir=state_dir)
+        return build_creon(settings.creon, state_dir=state_dir).execution
     raise ConfigurationError(f"{venue!r} is not a live broker ({', '.join(LIVE_SOURCES)})")
 
 
