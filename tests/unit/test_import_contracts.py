@@ -104,6 +104,9 @@ def test_the_tree_as_it_is_keeps_every_contract() -> None:
         ("jts.brokers.paper.execution", "websockets", {"paper-own-libraries"}),
         ("jts.brokers.common.ratelimit", "jts.brokers.kis.config", {"venue-machinery-neutral"}),
         ("jts.brokers.kis.config", "jts.brokers.paper.config", {"venues-independent"}),
+        # Services are built by the kernel alone: a process may not construct one itself.
+        ("jts.app.processes", "jts.services.execution.service", {"kernel-builds-services"}),
+        ("jts.cli.main", "jts.services.portfolio", {"kernel-builds-services"}),
         # A circle inside the composition root (live_feed and processes had one).
         ("jts.app.service_process", "jts.app.processes", {"no-import-cycles"}),
     ],
