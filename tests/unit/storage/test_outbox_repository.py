@@ -1,11 +1,8 @@
-"""The outbox rows written with order state, on SQLite and a real PostgreSQL."""
+"""The outbox rows written with order state, on every store (memory, SQLite, PostgreSQL)."""
 
 from __future__ import annotations
 
 import time
-
-from test_sql_repositories import make_fill
-from test_sql_repositories import make_order
 
 from jts.core import topics
 from jts.domain.enums import OrderStatus
@@ -13,7 +10,9 @@ from jts.domain.events import FillEvent
 from jts.domain.events import OrderPending
 from jts.domain.events import OrderStatusChanged
 from jts.ports import OutboxMessage
-from jts.storage.sql.repositories import SqlStore
+from repository_samples import Store
+from repository_samples import make_fill
+from repository_samples import make_order
 
 S = OrderStatus
 
@@ -23,15 +22,15 @@ def status_message(order: object, previous: S | None) -> OutboxMessage:
     return OutboxMessage(topics.ORDERS_EVENTS, event)
 
 
-async def test_events_are_stored_with_the_order_and_read_back_equal(sql_store: SqlStore) -> None:
+async def test_events_are_stored_with_the_order_and_read_back_equal(store: Store) -> None:
     order = make_order()
     messages = [
         status_message(order, None),
         OutboxMessage(topics.ORDERS_PENDING, OrderPending.from_order(order, ts=2, source="test")),
     ]
-    await sql_store.orders.add(order, outbox=messages)
+    await store.orders.add(order, outbox=messages)
 
-    pending = await sql_store.outbox.pending()
+    pending = await store.outbox.pending()
 
     assert [p.message for p in pending] == messages
     assert pending[0].seq < pending[1].seq
@@ -39,39 +38,39 @@ async def test_events_are_stored_with_the_order_and_read_back_equal(sql_store: S
 
 
 async def test_published_rows_leave_the_pending_list_and_can_be_purged(
-    sql_store: SqlStore,
+    store: Store,
 ) -> None:
     order = make_order()
     first, second = status_message(order, None), status_message(order, None)
-    await sql_store.orders.add(order, outbox=[first, second])
+    await store.orders.add(order, outbox=[first, second])
 
-    assert await sql_store.outbox.mark_published([first.event.event_id], ts=100) == 1
-    assert await sql_store.outbox.mark_published([first.event.event_id], ts=200) == 0
-    assert [p.message for p in await sql_store.outbox.pending()] == [second]
+    assert await store.outbox.mark_published([first.event.event_id], ts=100) == 1
+    assert await store.outbox.mark_published([first.event.event_id], ts=200) == 0
+    assert [p.message for p in await store.outbox.pending()] == [second]
 
-    assert await sql_store.outbox.purge_published(before_ts=100) == 0
-    assert await sql_store.outbox.purge_published(before_ts=101) == 1
-    assert [p.message for p in await sql_store.outbox.pending()] == [second]
+    assert await store.outbox.purge_published(before_ts=100) == 0
+    assert await store.outbox.purge_published(before_ts=101) == 1
+    assert [p.message for p in await store.outbox.pending()] == [second]
 
 
-async def test_a_replayed_fill_writes_no_events(sql_store: SqlStore) -> None:
+async def test_a_replayed_fill_writes_no_events(store: Store) -> None:
     order = make_order()
-    await sql_store.orders.add(order)
+    await store.orders.add(order)
     for step, target in enumerate((S.SUBMITTED, S.ACCEPTED), start=1):
         previous = order.transition(target, order.created_ts + step)
-        await sql_store.orders.save_transition(order, previous)
+        await store.orders.save_transition(order, previous)
     fill = make_fill(order, "F-1", "4", "70100", order.created_ts + 10)
     previous = order.apply_fill(fill)
     fill_message = OutboxMessage(topics.FILLS, FillEvent.from_fill(fill, ts=3, source="test"))
-    assert await sql_store.orders.save_transition(order, previous, fill=fill, outbox=[fill_message])
+    assert await store.orders.save_transition(order, previous, fill=fill, outbox=[fill_message])
 
     again = OutboxMessage(topics.FILLS, FillEvent.from_fill(fill, ts=4, source="test"))
-    stored = await sql_store.orders.get(order.order_id)
+    stored = await store.orders.get(order.order_id)
     assert stored is not None
     replay_previous = stored.apply_fill(fill)
-    recorded = await sql_store.orders.save_transition(
+    recorded = await store.orders.save_transition(
         stored, replay_previous, fill=fill, outbox=[again]
     )
 
     assert recorded is False
-    assert [p.message for p in await sql_store.outbox.pending()] == [fill_message]
+    assert [p.message for p in await store.outbox.pending()] == [fill_message]
