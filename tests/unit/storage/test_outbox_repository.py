@@ -74,3 +74,29 @@ async def test_a_replayed_fill_writes_no_events(store: Store) -> None:
 
     assert recorded is False
     assert [p.message for p in await store.outbox.pending()] == [fill_message]
+
+
+async def test_pending_is_oldest_first_across_writes_and_marks_count_each_row_once(
+    store: Store,
+) -> None:
+    order = make_order()
+    first, second = status_message(order, None), status_message(order, None)
+    await store.orders.add(order, outbox=[first, second])
+    previous = order.transition(S.SUBMITTED, order.created_ts + 1)
+    third = status_message(order, previous)
+    assert await store.orders.save_transition(order, previous, outbox=[third])
+
+    assert [p.message for p in await store.outbox.pending(limit=2)] == [first, second]
+    assert await store.outbox.pending(limit=0) == []
+    assert await store.outbox.mark_published([], ts=50) == 0
+    assert await store.outbox.mark_published(["no-such-event"], ts=50) == 0
+    ids = [second.event.event_id, second.event.event_id, third.event.event_id]
+    assert await store.outbox.mark_published(ids, ts=50) == 2
+    assert [p.message for p in await store.outbox.pending()] == [first]
+
+    # Purging drops only rows published before the time, never a pending one.
+    assert await store.outbox.purge_published(before_ts=1_000) == 2
+    assert await store.outbox.purge_published(before_ts=1_000) == 0
+    assert [p.message for p in await store.outbox.pending()] == [first]
+    assert await store.outbox.mark_published([first.event.event_id], ts=60) == 1
+    assert await store.outbox.pending() == []

@@ -10,18 +10,24 @@ import uuid
 from dataclasses import replace
 from datetime import UTC
 from datetime import datetime
+from datetime import timedelta
+from datetime import timezone
 from decimal import Decimal
 
 import pytest
 
+from jts.core import topics
 from jts.domain.enums import OrderStatus
 from jts.domain.enums import Side
 from jts.domain.errors import DuplicateOrder
 from jts.domain.errors import InvalidStateTransition
 from jts.domain.errors import StorageError
+from jts.domain.events import OrderStatusChanged
+from jts.domain.orders import Order
 from jts.domain.positions import Position
 from jts.domain.strategies import StrategyRecord
 from jts.domain.strategies import StrategyStatus
+from jts.ports import OutboxMessage
 from repository_samples import T0
 from repository_samples import S
 from repository_samples import Store
@@ -299,3 +305,192 @@ async def test_a_second_order_with_the_same_client_id_is_a_duplicate(store: Stor
     with pytest.raises(DuplicateOrder):
         await store.orders.add(again)
     assert [o.order_id for o in await store.orders.list()] == [first.order_id]
+
+
+async def test_no_stored_object_is_shared_with_a_caller(store: Store) -> None:
+    order = make_order()
+    await store.orders.add(order)
+    order.transition(S.SUBMITTED, T0 + 1)  # changed by the caller, never saved
+    order.venue_order_id = "V-1"
+    loaded = await store.orders.get(order.order_id)
+    assert loaded is not None
+    assert (loaded.status, loaded.venue_order_id, loaded.updated_ts) == (S.NEW, None, T0)
+
+    loaded.transition(S.REJECTED, T0 + 2, "changed on a copy that was read")
+    loaded.quantity = Decimal(1)
+    by_client = await store.orders.get_by_client_id(order.client_order_id)
+    [listed] = await store.orders.list()
+    for again in (await store.orders.get(order.order_id), by_client, listed):
+        assert again is not None
+        assert (again.status, again.quantity, again.reason) == (S.NEW, Decimal(10), None)
+
+    assert await store.orders.save_transition(order, S.NEW)
+    order.transition(S.ACCEPTED, T0 + 3)  # after the save: the stored copy stays SUBMITTED
+    order.filled_quantity = Decimal(3)
+    saved = await store.orders.get(order.order_id)
+    assert saved is not None
+    assert (saved.status, saved.filled_quantity, saved.venue_order_id) == (
+        S.SUBMITTED,
+        Decimal(0),
+        "V-1",
+    )
+
+    position = Position(instrument_id="KRX:005930", quantity=Decimal(5), updated_ts=T0)
+    await store.positions.upsert(position)
+    position.quantity = Decimal(99)
+    [held] = await store.positions.list()
+    held.quantity = Decimal(7)
+    assert [p.quantity for p in await store.positions.list()] == [Decimal(5)]
+
+    record = StrategyRecord(
+        name="sma_cross", status=StrategyStatus.DRAFT, created_at=datetime(2024, 5, 1, tzinfo=UTC)
+    )
+    returned = await store.strategies.upsert(record)
+    record.dsl_code = "changed by the caller"
+    returned.status = StrategyStatus.FAULTED
+    [listed_record] = await store.strategies.list()
+    listed_record.name = "renamed on a copy"
+    [stored_record] = await store.strategies.list()
+    assert (stored_record.name, stored_record.status, stored_record.dsl_code) == (
+        "sma_cross",
+        StrategyStatus.DRAFT,
+        None,
+    )
+
+
+async def test_a_refused_write_writes_nothing(store: Store) -> None:
+    first = make_order()
+    first_event = status_message(first)
+    await store.orders.add(first, outbox=[first_event])
+
+    # An event id repeated in the batch, or stored already: the order goes with it.
+    order = make_order(instrument_id="KRX:000660")
+    twice = status_message(order)
+    for outbox in ([twice, twice], [status_message(order), first_event]):
+        with pytest.raises(StorageError):
+            await store.orders.add(order, outbox=outbox)
+        assert await store.orders.get(order.order_id) is None
+        assert await store.orders.get_by_client_id(order.client_order_id) is None
+        assert await store.orders.audit_trail(order.order_id) == []
+        assert [o.order_id for o in await store.orders.list()] == [first.order_id]
+        assert [p.message for p in await store.outbox.pending()] == [first_event]
+
+    # A duplicate client order id takes its events down too.
+    twin = replace(make_order(), client_order_id=first.client_order_id)
+    with pytest.raises(DuplicateOrder):
+        await store.orders.add(twin, outbox=[status_message(twin)])
+    assert await store.orders.get(twin.order_id) is None
+    assert [p.message for p in await store.outbox.pending()] == [first_event]
+
+    # A transition with a fill and a refused event: no state, no fill, no audit, no position.
+    for target in (S.SUBMITTED, S.ACCEPTED):
+        assert await store.orders.save_transition(first, first.transition(target, T0 + 1))
+    fill = make_fill(first, "F-1", "4", "70100", T0 + 10)
+    attempt = await store.orders.get(first.order_id)
+    assert attempt is not None
+    previous = attempt.apply_fill(fill)
+    with pytest.raises(StorageError):
+        await store.orders.save_transition(attempt, previous, fill=fill, outbox=[first_event])
+    stored = await store.orders.get(first.order_id)
+    assert stored is not None
+    assert (stored.status, stored.filled_quantity) == (S.ACCEPTED, Decimal(0))
+    assert await store.fills.list() == []
+    assert await store.orders.net_filled("KRX:005930") == 0
+    assert len(await store.orders.audit_trail(first.order_id)) == 3
+    assert [p.message for p in await store.outbox.pending()] == [first_event]
+    # The fill was not recorded, so it is no replay: the same report now goes through.
+    assert await store.orders.save_transition(attempt, previous, fill=fill)
+    assert await store.fills.list() == [fill]
+
+
+def status_message(order: Order) -> OutboxMessage:
+    event = OrderStatusChanged.from_order(order, None, ts=1, source="test")
+    return OutboxMessage(topics.ORDERS_EVENTS, event)
+
+
+async def test_an_order_id_stored_already_is_refused_but_is_no_duplicate_order(
+    store: Store,
+) -> None:
+    first = make_order()
+    await store.orders.add(first)
+    same_id = replace(make_order(), order_id=first.order_id)
+    with pytest.raises(StorageError) as refused:
+        await store.orders.add(same_id)
+    assert not isinstance(refused.value, DuplicateOrder)
+    assert await store.orders.get_by_client_id(same_id.client_order_id) is None
+
+
+async def test_ids_are_uuids_read_back_in_their_canonical_form(store: Store) -> None:
+    order = make_order()
+    canonical = order.order_id
+    order.order_id = canonical.upper().replace("-", "")
+    await store.orders.add(order)
+    loaded = await store.orders.get(order.order_id)
+    assert loaded is not None
+    assert loaded.order_id == canonical
+    previous = order.transition(S.SUBMITTED, T0 + 1)
+    assert await store.orders.save_transition(order, previous)
+    assert [to for _, to, _ in await store.orders.audit_trail(order.order_id)] == [
+        S.NEW,
+        S.SUBMITTED,
+    ]
+
+    not_a_uuid = make_order()
+    not_a_uuid.order_id = "order-1"
+    with pytest.raises(StorageError, match="is not a UUID"):
+        await store.orders.add(not_a_uuid)
+    with pytest.raises(StorageError, match="is not a UUID"):
+        await store.orders.audit_trail("order-1")
+    with pytest.raises(StorageError, match="is not a UUID"):
+        await store.fills.list(order_id="order-1")
+    assert [o.order_id for o in await store.orders.list()] == [canonical]
+
+
+async def test_money_is_exact_and_comes_back_without_an_exponent(store: Store) -> None:
+    order = make_order(price=None)
+    order.quantity = Decimal("1E+1")  # what Decimal.normalize() makes of 10
+    await store.orders.add(order)
+    loaded = await store.orders.get(order.order_id)
+    assert loaded is not None
+    assert str(loaded.quantity) == "10"
+    assert str(loaded.filled_quantity) == "0"
+
+    inexact = make_order()
+    inexact.price = 70100.5  # type: ignore[assignment]
+    with pytest.raises(StorageError, match="money must be a Decimal"):
+        await store.orders.add(inexact)
+    endless = make_order()
+    endless.quantity = Decimal("Infinity")
+    with pytest.raises(StorageError, match="finite"):
+        await store.orders.add(endless)
+    assert [o.order_id for o in await store.orders.list()] == [order.order_id]
+
+
+async def test_list_with_a_limit_of_zero_or_no_match_is_empty(store: Store) -> None:
+    await accepted_order(store)
+    assert await store.orders.list(limit=0) == []
+    assert await store.orders.list(instrument_id="KRX:035720") == []
+    assert await store.orders.list(statuses=[S.FILLED], limit=5) == []
+    assert len(await store.orders.list(statuses=[S.ACCEPTED, S.NEW], limit=5)) == 1
+
+
+async def test_a_strategy_needs_an_aware_time_and_an_id_of_its_own(store: Store) -> None:
+    naive = StrategyRecord(
+        name="sma_cross", status=StrategyStatus.DRAFT, created_at=datetime(2024, 5, 1)
+    )
+    with pytest.raises(StorageError):
+        await store.strategies.upsert(naive)
+    seoul = timezone(timedelta(hours=9))
+    first = await store.strategies.upsert(
+        replace(naive, created_at=datetime(2024, 5, 1, 9, tzinfo=seoul))
+    )
+    assert first.created_at == datetime(2024, 5, 1, 0, tzinfo=UTC)
+    assert first.created_at.utcoffset() == timedelta(0)
+    same_id = StrategyRecord(
+        name="breakout", status=StrategyStatus.DRAFT, created_at=first.created_at, id=first.id
+    )
+    with pytest.raises(StorageError):
+        await store.strategies.upsert(same_id)
+    with pytest.raises(StorageError, match="is not a UUID"):
+        await store.strategies.upsert(replace(same_id, id="breakout-1"))
+    assert [r.name for r in await store.strategies.list()] == ["sma_cross"]
