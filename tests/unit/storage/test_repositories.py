@@ -494,3 +494,16 @@ async def test_a_strategy_needs_an_aware_time_and_an_id_of_its_own(store: Store)
     with pytest.raises(StorageError, match="is not a UUID"):
         await store.strategies.upsert(replace(same_id, id="breakout-1"))
     assert [r.name for r in await store.strategies.list()] == ["sma_cross"]
+
+
+async def test_orders_created_at_the_same_time_list_by_id_and_fills_by_arrival(
+    store: Store,
+) -> None:
+    orders = [await accepted_order(store, created_ts=T0) for _ in range(6)]
+    expected = sorted(orders, key=lambda o: uuid.UUID(o.order_id).int, reverse=True)
+    assert [o.order_id for o in await store.orders.list()] == [o.order_id for o in expected]
+
+    fills = [make_fill(order, f"F-{n}", "1", "70100", T0 + 10) for n, order in enumerate(orders)]
+    for order, fill in reversed(list(zip(orders, fills, strict=True))):
+        assert await store.orders.save_transition(order, order.apply_fill(fill), fill=fill)
+    assert await store.fills.list() == list(reversed(fills))
