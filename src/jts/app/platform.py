@@ -216,6 +216,7 @@ async def _assemble(
             starting_cash=paper.starting_cash,
             currency=paper.currency,
             participation_rate=paper.participation_rate,
+            slippage=paper.slippage,
             commission_rate=paper.commission_rate,
             allow_short=paper.allow_short,
             # Fill ids must never repeat across runs sharing one database.
