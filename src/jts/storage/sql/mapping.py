@@ -20,6 +20,7 @@ from jts.domain.enums import OrderStatus
 from jts.domain.enums import OrderType
 from jts.domain.enums import Side
 from jts.domain.enums import TimeInForce
+from jts.domain.errors import StorageError
 from jts.domain.fills import Fill
 from jts.domain.orders import Order
 from jts.domain.positions import Position
