@@ -97,7 +97,7 @@ class MemoryOrderRepository:
         kept: Fill | None = None
         broker = ""
         if fill is not None:
-            fill_order = str(parse_uuid(fill.order_id, "fill's order id"))
+            fill_order = self._key(fill.order_id, "fill's order id")
             check_time(fill.ts, f"fill {fill.fill_id}")
             owner = tables.orders.get(fill_order)
             if owner is None:
@@ -146,11 +146,11 @@ class MemoryOrderRepository:
         venue = (instrument, broker)
         tables.net_by_broker[venue] = tables.net_by_broker.get(venue, ZERO) + signed
 
-    def _key(self, order_id: str) -> str:
+    def _key(self, order_id: str, what: str = "order id") -> str:
         """The canonical id: stored ids are canonical already, so a hit needs no parsing."""
         if order_id in self._tables.orders:
             return order_id
-        return str(parse_uuid(order_id, "order id"))
+        return str(parse_uuid(order_id, what))
 
     async def get(self, order_id: str) -> Order | None:
         orders = self._tables.orders

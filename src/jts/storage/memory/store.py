@@ -5,6 +5,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from jts.ports.storage import FillRepository
+from jts.ports.storage import OrderRepository
+from jts.ports.storage import OutboxRepository
+from jts.ports.storage import PositionRepository
+from jts.ports.storage import StrategyRepository
 from jts.storage.memory.orders import MemoryFillRepository
 from jts.storage.memory.orders import MemoryOrderRepository
 from jts.storage.memory.outbox import MemoryOutboxRepository
@@ -22,11 +27,12 @@ class MemoryStore:
 
     def __init__(self, *, wall_ns: Callable[[], int] = time.time_ns) -> None:
         tables = Tables(wall_ns)
-        self.orders = MemoryOrderRepository(tables)
-        self.fills = MemoryFillRepository(tables)
-        self.positions = MemoryPositionRepository(tables)
-        self.strategies = MemoryStrategyRepository(tables)
-        self.outbox = MemoryOutboxRepository(tables)
+        # Typed as the ports, so mypy proves every repository still fits its port.
+        self.orders: OrderRepository = MemoryOrderRepository(tables)
+        self.fills: FillRepository = MemoryFillRepository(tables)
+        self.positions: PositionRepository = MemoryPositionRepository(tables)
+        self.strategies: StrategyRepository = MemoryStrategyRepository(tables)
+        self.outbox: OutboxRepository = MemoryOutboxRepository(tables)
 
     async def close(self) -> None:
         """Nothing to release; kept so composition code can close either store."""

@@ -68,7 +68,7 @@ class Tables:
         self.strategies: dict[str, StrategyRecord] = {}  # by name
         self.strategy_names: dict[str, str] = {}  # by id
 
-    def check_outbox(self, messages: list[OutboxMessage] | tuple[OutboxMessage, ...]) -> None:
+    def check_outbox(self, messages: tuple[OutboxMessage, ...]) -> None:
         """Refuse an event id stored already or repeated, as the unique column does."""
         seen: set[str] = set()
         for message in messages:
@@ -77,7 +77,7 @@ class Tables:
                 raise StorageError(f"outbox event {event_id} is stored already")
             seen.add(event_id)
 
-    def write_outbox(self, messages: list[OutboxMessage] | tuple[OutboxMessage, ...]) -> None:
+    def write_outbox(self, messages: tuple[OutboxMessage, ...]) -> None:
         """Append checked messages; created_ts is wall-clock time, as in the SQL outbox."""
         now = self.wall_ns()
         for message in messages:
