@@ -12,7 +12,6 @@ import json
 import uuid
 from datetime import UTC
 from datetime import datetime
-from decimal import Decimal
 
 from jts.domain.backtests import BacktestRun
 from jts.domain.enums import LiquiditySide
@@ -20,7 +19,6 @@ from jts.domain.enums import OrderStatus
 from jts.domain.enums import OrderType
 from jts.domain.enums import Side
 from jts.domain.enums import TimeInForce
-from jts.domain.errors import StorageError
 from jts.domain.fills import Fill
 from jts.domain.orders import Order
 from jts.domain.positions import Position
@@ -28,6 +26,8 @@ from jts.domain.strategies import StrategyRecord
 from jts.domain.strategies import StrategyStatus
 from jts.domain.timestamps import dt_to_ns
 from jts.domain.timestamps import ns_to_dt
+from jts.storage.run_params import params_from_json
+from jts.storage.run_params import params_json
 from jts.storage.sql.tables import BacktestRunRow
 from jts.storage.sql.tables import FillRow
 from jts.storage.sql.tables import OrderAuditRow
@@ -222,17 +222,13 @@ def row_to_strategy(row: StrategyRow) -> StrategyRecord:
 
 
 def backtest_run_to_row(run: BacktestRun) -> BacktestRunRow:
-    try:
-        params = json.dumps(dict(run.params), sort_keys=True, default=_json_value)
-    except TypeError as exc:
-        raise StorageError(f"backtest {run.run_id}: params are not JSON: {exc}") from None
     return BacktestRunRow(
         id=parse_uuid(run.run_id, "backtest run id"),
         created_ts=dt_to_ns(run.created_at),
         created_at=run.created_at,
         strategy=run.strategy,
         strategy_id=run.strategy_id,
-        params=params,
+        params=params_json(run.params, run.run_id),
         symbols=json.dumps(list(run.symbols)),
         start_ts=run.start_ts,
         end_ts=run.end_ts,
@@ -253,22 +249,13 @@ def backtest_run_to_row(run: BacktestRun) -> BacktestRunRow:
     )
 
 
-def _json_value(value: object) -> object:
-    """Decimals (and dates) in params are kept as their text; anything else is refused."""
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if hasattr(value, "isoformat"):
-        return str(value.isoformat())
-    raise TypeError(f"{type(value).__name__} {value!r}")
-
-
 def row_to_backtest_run(row: BacktestRunRow) -> BacktestRun:
     return BacktestRun(
         run_id=str(row.id),
         created_at=row.created_at,
         strategy=row.strategy,
         strategy_id=row.strategy_id,
-        params=json.loads(row.params),
+        params=params_from_json(row.params),
         symbols=tuple(json.loads(row.symbols)),
         start_ts=row.start_ts,
         end_ts=row.end_ts,

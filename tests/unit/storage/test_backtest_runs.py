@@ -1,4 +1,4 @@
-"""Stored backtest runs: every field back as written, newest first, on SQLite and PostgreSQL."""
+"""Stored backtest runs: each field back as written, newest first, on every store."""
 
 from __future__ import annotations
 
@@ -12,7 +12,10 @@ import pytest
 
 from jts.domain.backtests import BacktestRun
 from jts.domain.errors import StorageError
+from jts.storage.memory import MemoryStore
 from jts.storage.sql.repositories import SqlStore
+
+Store = SqlStore | MemoryStore
 
 D = Decimal
 
@@ -45,27 +48,27 @@ def make_run(created: datetime, **changes: object) -> BacktestRun:
     return replace(run, **changes)  # type: ignore[arg-type]
 
 
-async def test_a_run_comes_back_whole_and_runs_list_newest_first(sql_store: SqlStore) -> None:
+async def test_a_run_comes_back_whole_and_runs_list_newest_first(store: Store) -> None:
     older = make_run(datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
     newer = make_run(datetime(2026, 12, 2, 9, 0, 0, 123_456, tzinfo=UTC), sharpe=None)
-    await sql_store.backtest_runs.add(older)
-    await sql_store.backtest_runs.add(newer)
-    listed = await sql_store.backtest_runs.list()
+    await store.backtest_runs.add(older)
+    await store.backtest_runs.add(newer)
+    listed = await store.backtest_runs.list()
     assert [run.run_id for run in listed] == [newer.run_id, older.run_id]
-    back = await sql_store.backtest_runs.get(older.run_id)
+    back = await store.backtest_runs.get(older.run_id)
     # Decimals in params keep their text (JSON has no decimal type).
     assert back == replace(older, params={"fast": 3, "slow": 8, "threshold": "0.5"})
     assert listed[0].sharpe is None
     assert listed[0].created_at == newer.created_at
-    assert await sql_store.backtest_runs.list(limit=1) == [listed[0]]
-    assert await sql_store.backtest_runs.get(str(uuid.uuid4())) is None
-    assert await sql_store.backtest_runs.get("not-a-uuid") is None
+    assert await store.backtest_runs.list(limit=1) == [listed[0]]
+    assert await store.backtest_runs.get(str(uuid.uuid4())) is None
+    assert await store.backtest_runs.get("not-a-uuid") is None
 
 
-async def test_a_run_id_is_stored_once(sql_store: SqlStore) -> None:
+async def test_a_run_id_is_stored_once(store: Store) -> None:
     run = make_run(datetime(2026, 12, 1, tzinfo=UTC))
-    await sql_store.backtest_runs.add(run)
+    await store.backtest_runs.add(run)
     with pytest.raises(StorageError):
-        await sql_store.backtest_runs.add(run)
+        await store.backtest_runs.add(run)
     with pytest.raises(StorageError, match="not JSON"):
-        await sql_store.backtest_runs.add(make_run(run.created_at, params={"x": object()}))
+        await store.backtest_runs.add(make_run(run.created_at, params={"x": object()}))
