@@ -225,8 +225,8 @@ def new_run_id() -> str:
     return str(uuid.uuid4())
 
 
-def default_out_dir(settings: Settings, run_id: str) -> Path:
-    return settings.data_dir / "backtests" / run_id
+def default_out_dir(data_dir: Path, run_id: str) -> Path:
+    return data_dir / "backtests" / run_id
 
 
 def run_record(
@@ -267,7 +267,8 @@ def write_report_files(run: BacktestRun, result: BacktestResult, out_dir: Path) 
     curve = EquityCurve(capacity=_CHART_POINTS)
     for ts, value in result.equity:
         curve.add(ts, value)
-    title = f"JTS backtest {run.strategy} ({', '.join(run.symbols)}): equity and drawdown"
+    shown = ", ".join(run.symbols) if len(run.symbols) <= 5 else f"{len(run.symbols)} symbols"
+    title = f"JTS backtest {run.strategy} ({shown}): equity and drawdown"
     chart = write_equity_svg(out_dir / "equity.svg", curve.curve(), title)
     fingerprint = out_dir / "fingerprint.txt"
     fingerprint.write_text(result.fingerprint + "\n", encoding="utf-8")
@@ -322,7 +323,9 @@ async def finish_backtest(
 ) -> BacktestReport:
     """Write the report files and record the run."""
     run_id = run_id or new_run_id()
-    out_dir = prepared.request.out_dir or default_out_dir(prepared.settings, run_id)
+    out_dir = prepared.request.out_dir
+    if out_dir is None:
+        out_dir = default_out_dir(prepare_data_dir(prepared.settings.data_dir), run_id)
     run = run_record(prepared, result, run_id, out_dir)
     report = write_report_files(run, result, out_dir)
     await record_run(prepared.settings, run)
