@@ -50,6 +50,7 @@ def paper_config(settings: Settings, *, history_limit: int | None = None) -> Pap
         starting_cash=paper.starting_cash,
         currency=paper.currency,
         participation_rate=paper.participation_rate,
+        slippage=paper.slippage,
         commission_rate=paper.commission_rate,
         allow_short=paper.allow_short,
         id_prefix=f"PAPER{uuid.uuid4().hex[:8].upper()}",

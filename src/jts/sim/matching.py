@@ -24,6 +24,9 @@ Rules (the same for every caller, so paper results and backtests agree):
 - DAY orders open when their session ends are EXPIRED at the first data of a
   later session, or by ``end_of_session``. IOC remainders are canceled after
   their first matching opportunity.
+- Slippage (``MatchingConfig.slippage``, jts.sim.slippage) moves the fill price
+  against the order, but never past its limit, never outside the data's low..high
+  and never in its favour.
 - Every fill pays commission and tax from the FeeSchedule (tax by settlement
   date, T + ``settlement_days`` sessions) and is booked in the SimAccount.
   Buy orders reserve price x quantity + fees (market orders: last price x
@@ -39,6 +42,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from collections.abc import Iterable
 from dataclasses import dataclass
+from dataclasses import field
 from dataclasses import replace
 from datetime import date
 from decimal import ROUND_CEILING
@@ -64,6 +68,8 @@ from jts.ports.calendar import TradingCalendar
 from jts.sim import rules
 from jts.sim.account import SimAccount
 from jts.sim.fees import FeeSchedule
+from jts.sim.slippage import NoSlippage
+from jts.sim.slippage import SlippageModel
 
 ZERO = Decimal(0)
 
@@ -77,6 +83,8 @@ class MatchingConfig:
     settlement_days: int = 2
     # Prefix of venue order ids and fill ids; defaults to the engine's venue.
     id_prefix: str | None = None
+    # How much worse than the book's price a fill is (jts.sim.slippage); none by default.
+    slippage: SlippageModel = field(default_factory=NoSlippage)
 
 
 @dataclass(slots=True)
@@ -354,6 +362,7 @@ class MatchingEngine:
             if price is not None and budget > 0:
                 taker = order.order_type is OrderType.MARKET or (first_touch and price == open_)
                 liquidity = LiquiditySide.TAKER if taker else LiquiditySide.MAKER
+                price = self._slipped(working, session, price, high, low)
                 wanted = min(order.leaves_quantity, budget)
                 quantity, short_of_cash = self._affordable(
                     working, wanted, price, liquidity, session
@@ -370,6 +379,23 @@ class MatchingEngine:
                 reason = "IOC: unfilled remainder canceled"
                 reports.append(self._close(working, OrderStatus.CANCELED, now, reason))
         return reports
+
+    def _slipped(
+        self, working: _Working, session: date, price: Decimal, high: Decimal, low: Decimal
+    ) -> Decimal:
+        """The slippage model's price, kept inside the limit and the data's low..high."""
+        order = working.order
+        rule = working.instrument.tick_rule_on(session)
+        slipped = self.config.slippage.slip(price, order.side, rule)
+        if order.side is Side.BUY:
+            bounded = min(slipped, high)
+            if order.price is not None:
+                bounded = min(bounded, order.price)
+            return max(bounded, price)
+        bounded = max(slipped, low)
+        if order.price is not None:
+            bounded = max(bounded, order.price)
+        return min(bounded, price)
 
     def _affordable(
         self,

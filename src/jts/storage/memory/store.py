@@ -5,11 +5,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from jts.ports.storage import BacktestRunRepository
 from jts.ports.storage import FillRepository
 from jts.ports.storage import OrderRepository
 from jts.ports.storage import OutboxRepository
 from jts.ports.storage import PositionRepository
 from jts.ports.storage import StrategyRepository
+from jts.storage.memory.backtests import MemoryBacktestRunRepository
 from jts.storage.memory.orders import MemoryFillRepository
 from jts.storage.memory.orders import MemoryOrderRepository
 from jts.storage.memory.outbox import MemoryOutboxRepository
@@ -33,6 +35,7 @@ class MemoryStore:
         self.positions: PositionRepository = MemoryPositionRepository(tables)
         self.strategies: StrategyRepository = MemoryStrategyRepository(tables)
         self.outbox: OutboxRepository = MemoryOutboxRepository(tables)
+        self.backtest_runs: BacktestRunRepository = MemoryBacktestRunRepository()
 
     async def close(self) -> None:
         """Nothing to release; kept so composition code can close either store."""
