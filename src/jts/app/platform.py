@@ -5,7 +5,9 @@ bus, paper venue, simulated feed) and hands ports to the service kernel.
 ``Platform.run`` drives market time: each feed batch sets the simulated clock,
 lets the paper venue match resting orders against the new data, then hands the
 data to the collector. With ``lockstep`` it waits for the bus to settle after
-every batch, which makes a run deterministic for a given seed.
+every batch, then has order execution size the minute's signals in a defined order
+(see ``OrderExecutionService.release_signals``) and settles again: a run is then
+deterministic for a given seed, whatever the bus's lane count or the stores.
 """
 
 from __future__ import annotations
@@ -94,6 +96,8 @@ class Platform:
         await self.bus.start()
         await self.market_data.connect()
         await self.venue.connect()
+        execution = self.kernel.execution
+        execution.hold_signals = lockstep
         await self.kernel.start()
         try:
             async for batch in self.market_data.stream():
@@ -107,6 +111,9 @@ class Platform:
                 await self.kernel.collector.ingest(batch)
                 if lockstep:
                     await self.bus.drain()
+                    # The minute's signals are all in: sized in their defined order.
+                    while await execution.release_signals():
+                        await self.bus.drain()
                 self.steps += 1
                 # After the drain: the settled minute, so the same seed gives the same curve.
                 self.equity.add(batch.ts, self.kernel.portfolio.snapshot().equity)
@@ -116,6 +123,7 @@ class Platform:
                     await _sleep_or_stop(stop, 1.0 / minutes_per_second)
         finally:
             await self.kernel.stop()
+            execution.hold_signals = False
             await self.bus.stop()
             await self.venue.disconnect()
             await self.market_data.disconnect()
