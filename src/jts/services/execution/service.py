@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
@@ -84,6 +85,13 @@ from jts.services.execution.sizing import plan_order
 from jts.services.execution.sizing import sellable_quantity
 
 log = logging.getLogger("jts.execution")
+
+_ORDER_NAMESPACE = uuid.UUID("0b8e6f3a-2d4c-5a1b-8e9f-7c6d5e4f3a2b")
+
+
+def order_id_for(client_order_id: str) -> str:
+    """Our order id, derived like the client order id: equal runs store equal orders."""
+    return str(uuid.uuid5(_ORDER_NAMESPACE, client_order_id))
 
 
 @dataclass(slots=True)
@@ -247,6 +255,7 @@ class OrderExecutionService(Component):
             broker=self._client.venue,
             strategy_id=signal.strategy_id,
             signal_id=signal.signal_id,
+            order_id=order_id_for(client_order_id),
             client_order_id=client_order_id,
         )
         messages = [
