@@ -95,6 +95,8 @@ def test_the_tree_as_it_is_keeps_every_contract() -> None:
         ("jts.app.doctor", "chdb", {"clickhouse-only-in-storage-clickhouse"}),
         ("jts.bus.inprocess", "clickhouse_connect", {"bus-no-foreign-libs"}),
         ("jts.storage.files", "httpx", {"storage-no-foreign-libs"}),
+        ("jts.storage.memory.orders", "jts.storage.sql.mapping", {"memory-store-does-no-io"}),
+        ("jts.storage.values", "pathlib", {"memory-store-does-no-io"}),
         # Venues: their own libraries, never each other.
         ("jts.brokers.paper.execution", "confluent_kafka", {"brokers-no-infra-libs"}),
         ("jts.brokers.kis.config", "fastapi", {"kis-own-libraries"}),

@@ -17,10 +17,7 @@ from jts.domain.enums import OrderStatus
 from jts.domain.enums import OrderType
 from jts.domain.enums import Side
 from jts.domain.enums import TimeInForce
-from jts.domain.errors import ConfigurationError
-from jts.domain.errors import StorageError
 from jts.domain.fills import Fill
-from jts.domain.money import quantize_money
 from jts.domain.orders import Order
 from jts.domain.positions import Position
 from jts.domain.strategies import StrategyRecord
@@ -31,16 +28,11 @@ from jts.storage.sql.tables import OrderAuditRow
 from jts.storage.sql.tables import OrderRow
 from jts.storage.sql.tables import PositionRow
 from jts.storage.sql.tables import StrategyRow
+from jts.storage.values import check_time
+from jts.storage.values import parse_uuid
+from jts.storage.values import position_money
 
 STRATEGY_NAMESPACE = uuid.UUID("5b0f6f0e-3c55-4a8e-9d0b-6a1d2f4e7c11")
-
-
-def parse_uuid(value: str, what: str) -> uuid.UUID:
-    """A domain id as a UUID; anything else cannot be stored in a UUID column."""
-    try:
-        return uuid.UUID(value)
-    except (ValueError, AttributeError, TypeError) as exc:
-        raise StorageError(f"{what} {value!r} is not a UUID") from exc
 
 
 def strategy_uuid(ref: str) -> uuid.UUID:
@@ -53,8 +45,7 @@ def strategy_uuid(ref: str) -> uuid.UUID:
 
 def market_time(ns: int, what: str) -> datetime:
     """``ns`` as a datetime; 0 or less means a clock that was never set, which is refused."""
-    if ns <= 0:
-        raise StorageError(f"{what}: timestamp {ns} is not a time (was the clock set?)")
+    check_time(ns, what)
     return ns_to_dt(ns)
 
 
@@ -173,13 +164,7 @@ def row_to_fill(row: FillRow) -> Fill:
 
 def position_values(position: Position) -> dict[str, object]:
     """The row of ``position``; its amounts of money rounded to the currency's unit."""
-    try:
-        money = {
-            name: quantize_money(getattr(position, name), position.currency)
-            for name in ("realised_pnl", "fees", "taxes")
-        }
-    except ConfigurationError as exc:
-        raise StorageError(f"position {position.account}/{position.instrument_id}: {exc}") from None
+    money = position_money(position)
     return {
         "account": position.account,
         "symbol": position.instrument_id,

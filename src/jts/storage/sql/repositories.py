@@ -52,7 +52,6 @@ from jts.storage.sql.mapping import audit_row
 from jts.storage.sql.mapping import fill_to_row
 from jts.storage.sql.mapping import order_state_values
 from jts.storage.sql.mapping import order_to_row
-from jts.storage.sql.mapping import parse_uuid
 from jts.storage.sql.mapping import position_values
 from jts.storage.sql.mapping import row_to_fill
 from jts.storage.sql.mapping import row_to_order
@@ -65,6 +64,7 @@ from jts.storage.sql.tables import OrderRow
 from jts.storage.sql.tables import OutboxRow
 from jts.storage.sql.tables import PositionRow
 from jts.storage.sql.tables import StrategyRow
+from jts.storage.values import parse_uuid
 
 # A locked SQLite file, a lost or refused connection, an exhausted pool: the same call may
 # succeed later. Constraint violations and programming errors never will.
