@@ -22,6 +22,7 @@ from jts.core.run_fingerprint import fill_lines
 from jts.core.run_fingerprint import run_fingerprint
 from jts.domain.enums import OrderStatus
 from jts.sim.universe import synthetic_krx_instruments
+from jts.storage.memory import MemoryStore
 
 pytestmark = [pytest.mark.acceptance, pytest.mark.postgres]
 
@@ -39,7 +40,9 @@ class Outcome:
     skipped_for_cash: int
 
 
-async def _run(data_dir: Path, *, lanes: int, database_url: str | None) -> Outcome:
+async def _run(
+    data_dir: Path, *, lanes: int, database_url: str | None = None, memory: bool = False
+) -> Outcome:
     settings = load_settings(
         data_dir=data_dir,
         database_url=database_url,
@@ -47,7 +50,11 @@ async def _run(data_dir: Path, *, lanes: int, database_url: str | None) -> Outco
         bus={"lanes": lanes},
         paper={"starting_cash": STARTING_CASH},
     )
-    platform = await open_platform(settings, instruments=synthetic_krx_instruments(SYMBOLS))
+    platform = await open_platform(
+        settings,
+        instruments=synthetic_krx_instruments(SYMBOLS),
+        store=MemoryStore() if memory else None,
+    )
     try:
         await platform.run()
         fills = await platform.sql.fills.list()
@@ -69,18 +76,15 @@ async def _run(data_dir: Path, *, lanes: int, database_url: str | None) -> Outco
 
 
 async def test_one_scenario_trades_alike_over_every_edge(tmp_path: Path, postgres_url: str) -> None:
-    baseline = await _run(tmp_path / "lanes1-sqlite", lanes=1, database_url=None)
+    baseline = await _run(tmp_path / "lanes1-sqlite", lanes=1)
     assert len(baseline.fills) > 50, "the scenario should trade"
     assert baseline.skipped_for_cash > 0, "cash should be tight enough that signals compete"
     # Our own reservations keep every buy within the cash: the venue never has to refuse one.
     assert baseline.rejected_for_cash == 0
-    others = {
-        "lanes 4 + PostgreSQL": await _run(
-            tmp_path / "lanes4-postgres", lanes=4, database_url=postgres_url
-        ),
-        "lanes 8 + SQLite": await _run(tmp_path / "lanes8-sqlite", lanes=8, database_url=None),
-    }
-    for edge, outcome in others.items():
+    # (edge, lanes, database URL or None for SQLite, in-memory store)
+    edges = [("lanes 4 + PostgreSQL", 4, postgres_url, False), ("lanes 8 + memory", 8, None, True)]
+    for edge, lanes, url, memory in edges:
+        outcome = await _run(tmp_path / edge, lanes=lanes, database_url=url, memory=memory)
         assert outcome.fills == baseline.fills, edge
         assert outcome.cash == baseline.cash, edge
         assert outcome.fingerprint == baseline.fingerprint, edge

@@ -37,6 +37,7 @@ from jts.brokers.paper.factory import build_paper_venue
 from jts.bus.inprocess import InProcessMessageBus
 from jts.core.clocks import SimClock
 from jts.core.storage_retry import StorageRetry
+from jts.domain.errors import ConfigurationError
 from jts.domain.instruments import Instrument
 from jts.domain.reports import MarketDataBatch
 from jts.ports import TradingCalendar
@@ -51,6 +52,7 @@ from jts.storage.clickhouse.store import ClickHouseBarStore
 from jts.storage.dead_letters import DeadLetterFile
 from jts.storage.dead_letters import dead_letters_path
 from jts.storage.halts import FileHaltStore
+from jts.storage.memory import MemoryStore
 from jts.storage.sql.inspection import latest_recorded_ts
 from jts.storage.sql.migrate import upgrade
 from jts.storage.sql.repositories import SqlStore
@@ -66,7 +68,7 @@ class Platform:
     settings: Settings
     clock: SimClock
     bus: InProcessMessageBus
-    sql: SqlStore
+    sql: SqlStore | MemoryStore
     bar_store: ClickHouseBarStore
     calendar: TradingCalendar
     instruments: dict[str, Instrument]
@@ -150,16 +152,25 @@ async def open_platform(
     instruments: list[Instrument] | None = None,
     sessions: int | None = None,
     resume: bool = False,
+    store: MemoryStore | None = None,
 ) -> Platform:
     """Build every part of the embedded platform from ``settings`` (migrating the database).
 
     ``sessions`` overrides ``feed.sessions`` (None in ``jts run``: every session the
     calendar knows); ``resume`` continues after the latest market time any store
-    recorded, so market time only moves forward across restarts.
+    recorded, so market time only moves forward across restarts. ``store`` keeps
+    orders, fills and positions in memory instead of the settings' database: nothing
+    of them survives the run, so there is nothing to resume.
     """
+    if store is not None and resume:
+        raise ConfigurationError("an in-memory store keeps nothing to resume from")
     prepare_data_dir(settings.data_dir)
-    await asyncio.to_thread(upgrade, settings.sql_url)
-    sql = SqlStore.open(settings.sql_url)
+    sql: SqlStore | MemoryStore
+    if store is None:
+        await asyncio.to_thread(upgrade, settings.sql_url)
+        sql = SqlStore.open(settings.sql_url)
+    else:
+        sql = store
     try:
         bar_store, journal = await open_market_store(settings)
     except BaseException:
@@ -191,7 +202,7 @@ async def recorded_market_time(
 
 async def _assemble(
     settings: Settings,
-    sql: SqlStore,
+    sql: SqlStore | MemoryStore,
     bar_store: ClickHouseBarStore,
     journal: FileBarJournal,
     instruments: list[Instrument] | None,
@@ -200,7 +211,9 @@ async def _assemble(
 ) -> Platform:
     calendar = calendar_for_venue("KRX")
     simulated = settings.feed.source == "simulated"
-    recorded = await recorded_market_time(sql, bar_store, with_bars=simulated) if resume else 0
+    recorded = 0
+    if resume and isinstance(sql, SqlStore):
+        recorded = await recorded_market_time(sql, bar_store, with_bars=simulated)
     market = await market_source(
         settings,
         calendar,
