@@ -5,7 +5,9 @@ bus, paper venue, simulated feed) and hands ports to the service kernel.
 ``Platform.run`` drives market time: each feed batch sets the simulated clock,
 lets the paper venue match resting orders against the new data, then hands the
 data to the collector. With ``lockstep`` it waits for the bus to settle after
-every batch, which makes a run deterministic for a given seed.
+every batch, then has order execution size the minute's signals in a defined order
+(see ``OrderExecutionService.release_signals``) and settles again: a run is then
+deterministic for a given seed, whatever the bus's lane count or the stores.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from jts.brokers.paper.execution import PaperExecutionClient
 from jts.brokers.paper.factory import build_paper_venue
 from jts.bus.inprocess import InProcessMessageBus
 from jts.core.clocks import SimClock
+from jts.domain.errors import ConfigurationError
 from jts.domain.instruments import Instrument
 from jts.domain.reports import MarketDataBatch
 from jts.ports import TradingCalendar
@@ -44,6 +47,7 @@ from jts.storage.clickhouse.store import ClickHouseBarStore
 from jts.storage.dead_letters import DeadLetterFile
 from jts.storage.dead_letters import dead_letters_path
 from jts.storage.halts import FileHaltStore
+from jts.storage.memory import MemoryStore
 from jts.storage.sql.inspection import latest_recorded_ts
 from jts.storage.sql.migrate import upgrade
 from jts.storage.sql.repositories import SqlStore
@@ -59,7 +63,7 @@ class Platform:
     settings: Settings
     clock: SimClock
     bus: InProcessMessageBus
-    sql: SqlStore
+    sql: SqlStore | MemoryStore
     bar_store: ClickHouseBarStore
     calendar: TradingCalendar
     instruments: dict[str, Instrument]
@@ -89,6 +93,7 @@ class Platform:
         await self.bus.start()
         await self.market_data.connect()
         await self.venue.connect()
+        self.kernel.hold_signals(lockstep)
         await self.kernel.start()
         try:
             async for batch in self.market_data.stream():
@@ -101,7 +106,7 @@ class Platform:
                 await self.venue.on_batch(batch)
                 await self.kernel.collector.ingest(batch)
                 if lockstep:
-                    await self.bus.drain()
+                    await self.kernel.settle()
                 self.steps += 1
                 # After the drain: the settled minute, so the same seed gives the same curve.
                 self.equity.add(batch.ts, self.kernel.portfolio.snapshot().equity)
@@ -111,6 +116,7 @@ class Platform:
                     await _sleep_or_stop(stop, 1.0 / minutes_per_second)
         finally:
             await self.kernel.stop()
+            self.kernel.hold_signals(False)
             await self.bus.stop()
             await self.venue.disconnect()
             await self.market_data.disconnect()
@@ -137,16 +143,25 @@ async def open_platform(
     instruments: list[Instrument] | None = None,
     sessions: int | None = None,
     resume: bool = False,
+    store: MemoryStore | None = None,
 ) -> Platform:
     """Build every part of the embedded platform from ``settings`` (migrating the database).
 
     ``sessions`` overrides ``feed.sessions`` (None in ``jts run``: every session the
     calendar knows); ``resume`` continues after the latest market time any store
-    recorded, so market time only moves forward across restarts.
+    recorded, so market time only moves forward across restarts. ``store`` keeps
+    orders, fills and positions in memory instead of the settings' database: nothing
+    of them survives the run, so there is nothing to resume.
     """
+    if store is not None and resume:
+        raise ConfigurationError("an in-memory store keeps nothing to resume from")
     prepare_data_dir(settings.data_dir)
-    await asyncio.to_thread(upgrade, settings.sql_url)
-    sql = SqlStore.open(settings.sql_url)
+    sql: SqlStore | MemoryStore
+    if store is None:
+        await asyncio.to_thread(upgrade, settings.sql_url)
+        sql = SqlStore.open(settings.sql_url)
+    else:
+        sql = store
     try:
         bar_store, journal = await open_market_store(settings)
     except BaseException:
@@ -178,7 +193,7 @@ async def recorded_market_time(
 
 async def _assemble(
     settings: Settings,
-    sql: SqlStore,
+    sql: SqlStore | MemoryStore,
     bar_store: ClickHouseBarStore,
     journal: FileBarJournal,
     instruments: list[Instrument] | None,
@@ -187,7 +202,9 @@ async def _assemble(
 ) -> Platform:
     calendar = calendar_for_venue("KRX")
     simulated = settings.feed.source == "simulated"
-    recorded = await recorded_market_time(sql, bar_store, with_bars=simulated) if resume else 0
+    recorded = 0
+    if resume and isinstance(sql, SqlStore):
+        recorded = await recorded_market_time(sql, bar_store, with_bars=simulated)
     market = await market_source(
         settings,
         calendar,

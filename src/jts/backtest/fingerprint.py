@@ -11,6 +11,7 @@ one order, so how a store hands them back cannot change the text.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from collections.abc import Sequence
 from decimal import Decimal
 
@@ -40,10 +41,15 @@ def _fill_line(fill: Fill) -> tuple[int, str]:
     return fill.ts, "\t".join(fields)
 
 
+def fill_lines(fills: Iterable[Fill]) -> list[str]:
+    """Each fill's business content in time order, whatever order a store lists them in."""
+    return [line for _, line in sorted(_fill_line(fill) for fill in fills)]
+
+
 def canonical_text(fills: Sequence[Fill], equity: Sequence[Point]) -> str:
     """The text the fingerprint hashes: a header, the fills in time order, then the curve."""
     lines = [VERSION, f"fills {len(fills)}"]
-    lines += [line for _, line in sorted(_fill_line(fill) for fill in fills)]
+    lines += fill_lines(fills)
     lines.append(f"equity {len(equity)}")
     lines += [f"{ts}\t{decimal_text(value)}" for ts, value in equity]
     return "\n".join(lines) + "\n"

@@ -70,6 +70,7 @@ async def run_backtest(
     start_ts: int | None = None
     await kernel.bus.start()
     await venue.connect()
+    kernel.hold_signals(True)
     await kernel.start()
     try:
         async for batch in _iterate(batches):
@@ -79,13 +80,14 @@ async def run_backtest(
                 equity.append((batch.ts, kernel.portfolio.snapshot().equity))
             await venue.on_batch(batch)
             await kernel.collector.ingest(batch)
-            await kernel.bus.drain()
+            await kernel.settle()
             steps += 1
             equity.append((batch.ts, kernel.portfolio.snapshot().equity))
             if on_step is not None:
                 on_step(batch)
     finally:
         await kernel.stop()
+        kernel.hold_signals(False)
         await kernel.bus.stop()
         await venue.disconnect()
     if start_ts is None:

@@ -289,7 +289,9 @@ class FillEvent(Event):
         return cls(
             ts=ts,
             source=source,
-            key=fill.order_id,
+            # By instrument: a position's fills are applied in the order the venue made
+            # them, whichever of its orders they belong to (one order, one instrument).
+            key=fill.instrument_id,
             fill_id=fill.fill_id,
             order_id=fill.order_id,
             client_order_id=fill.client_order_id,

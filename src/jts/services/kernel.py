@@ -106,6 +106,16 @@ class TradingKernel:
         for component in self.components:
             await component.start()
 
+    def hold_signals(self, hold: bool) -> None:
+        """In lockstep, signals wait for ``settle`` so a minute's are sized in one defined order."""
+        self.execution.hold_signals = hold
+
+    async def settle(self) -> None:
+        """Let everything the latest market data caused happen, held signals included."""
+        await self.bus.drain()
+        while await self.execution.release_signals():
+            await self.bus.drain()
+
     async def stop(self) -> None:
         """Stop producers first and let the bus deliver what they sent before the rest stop."""
         await self.collector.stop()

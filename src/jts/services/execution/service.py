@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
@@ -66,6 +67,8 @@ from jts.ports import OutboxMessage
 from jts.ports import OutboxRepository
 from jts.ports import TradingHaltStore
 from jts.ports import WallClock
+from jts.services.execution.buying_power import BuyReservations
+from jts.services.execution.buying_power import ReserveRules
 from jts.services.execution.foreign import FOREIGN_CANCEL
 from jts.services.execution.foreign import FOREIGN_MODIFY
 from jts.services.execution.foreign import FOREIGN_ORDER
@@ -83,7 +86,12 @@ from jts.services.execution.sizing import sellable_quantity
 
 log = logging.getLogger("jts.execution")
 
-_NOT_YET_RESERVED = (OrderStatus.NEW, OrderStatus.SUBMITTED, OrderStatus.UNKNOWN)
+_ORDER_NAMESPACE = uuid.UUID("0b8e6f3a-2d4c-5a1b-8e9f-7c6d5e4f3a2b")
+
+
+def order_id_for(client_order_id: str) -> str:
+    """Our order id, derived like the client order id: equal runs store equal orders."""
+    return str(uuid.uuid5(_ORDER_NAMESPACE, client_order_id))
 
 
 @dataclass(slots=True)
@@ -117,6 +125,7 @@ class OrderExecutionService(Component):
         storage_retry: StorageRetry | None = None,
         dead_letters: DeadLetterSink | None = None,
         wall_clock: WallClock | None = None,
+        reserve_rules: ReserveRules | None = None,
     ) -> None:
         super().__init__(name)
         self._bus = bus
@@ -131,6 +140,12 @@ class OrderExecutionService(Component):
         self._instruments = dict(instruments)
         self._sizing = sizing or SizingConfig()
         self._open: dict[str, Order] = {}
+        self._reservations = BuyReservations(reserve_rules)
+        # Signals waiting for ``release_signals`` while signals are held (see there).
+        self.hold_signals = False
+        self._held: list[SignalEvent] = []
+        # While releasing: the events of the orders sized so far, published after the last.
+        self._deferred: list[OutboxMessage] | None = None
         # Orders whose submit call has not returned: the venue may not know them yet, so
         # reconciliation must not conclude anything from its silence.
         self._in_flight: set[str] = set()
@@ -180,6 +195,35 @@ class OrderExecutionService(Component):
     async def handle_signal(self, event: Event) -> None:
         if not isinstance(event, SignalEvent):
             return
+        if self.hold_signals:
+            self._held.append(event)
+            return
+        await self._handle_signal_event(event)
+
+    async def release_signals(self) -> int:
+        """Size the held signals one at a time in a defined order; returns how many.
+
+        Signals of one market minute compete for the same cash, and which one gets it
+        must not depend on which bus lane or partition delivered first. A driver that
+        knows the minute is complete (the platform in lockstep, after the bus settled)
+        holds signals and releases them here, in (signal time, instrument, strategy,
+        side, signal id) order. Their orders go to the router only after the last is
+        sized, so no venue answer (a reject freeing its reservation) lands in between.
+        """
+        held, self._held = self._held, []
+        if not held:
+            return 0
+        held.sort(key=_signal_order)
+        self._deferred = []
+        try:
+            for event in held:
+                await self._handle_signal_event(event)
+        finally:
+            deferred, self._deferred = self._deferred, None
+        await self.relay.deliver(deferred)
+        return len(held)
+
+    async def _handle_signal_event(self, event: SignalEvent) -> None:
         try:
             await self._handle_signal(event)
         except StorageUnavailable as exc:
@@ -211,6 +255,7 @@ class OrderExecutionService(Component):
             broker=self._client.venue,
             strategy_id=signal.strategy_id,
             signal_id=signal.signal_id,
+            order_id=order_id_for(client_order_id),
             client_order_id=client_order_id,
         )
         messages = [
@@ -238,6 +283,10 @@ class OrderExecutionService(Component):
             self._open.pop(order.client_order_id, None)
             raise
         self.stats.orders += 1
+        self._reservations.sized(order, signal.price)
+        if self._deferred is not None:
+            self._deferred += messages
+            return
         await self.relay.deliver(messages)
 
     async def _screen(self, signal: Signal, client_order_id: str) -> Instrument | None:
@@ -276,7 +325,9 @@ class OrderExecutionService(Component):
             event.to_signal(),
             instrument,
             self._sizing,
-            available_cash=account.available_cash - self._unreserved_buys(event),
+            available_cash=self._reservations.buying_power(
+                account, self._open.values(), event.price
+            ),
             sellable=sellable,
         )
 
@@ -299,22 +350,6 @@ class OrderExecutionService(Component):
                 own,
             )
         return sellable_quantity(own, reserved, venue_held)
-
-    def _unreserved_buys(self, event: SignalEvent) -> Decimal:
-        """Cash our buys will take that the venue has not reserved yet (not yet accepted).
-
-        Without it, buys of the same minute are all sized against the same cash and
-        the venue rejects the later ones. Briefly counting an order the venue has just
-        accepted twice only makes sizing cautious, never the venue reject.
-        """
-        return sum(
-            (
-                o.quantity * (o.price if o.price is not None else event.price)
-                for o in self._open.values()
-                if o.side is Side.BUY and o.status in _NOT_YET_RESERVED
-            ),
-            Decimal(0),
-        )
 
     def _skip(self, reason: str) -> None:
         # Keyed by the kind of reason: amounts in the text would make a key per signal.
@@ -482,6 +517,7 @@ class OrderExecutionService(Component):
                 )
             if order.status.is_terminal:
                 self._open.pop(order.client_order_id, None)
+                self._reservations.finished(order.client_order_id)
                 self._locks.pop(order.client_order_id, None)
                 self._modifying.pop(order.client_order_id, None)
             elif _reached(order, self._modifying.get(order.client_order_id)):
@@ -672,6 +708,11 @@ FOREIGN_MODIFY_REASON = "modified at the venue without a request from this platf
 def _amends(report: ExecutionReport) -> bool:
     """A report of a modify: new terms, no execution."""
     return report.fill is None and (report.price is not None or report.quantity is not None)
+
+
+def _signal_order(event: SignalEvent) -> tuple[int, str, str, str, str]:
+    """The order in which competing signals get cash: defined by content, not delivery."""
+    return (event.signal_ts, event.instrument_id, event.strategy_id, event.side, event.signal_id)
 
 
 def _reached(order: Order, asked: tuple[Decimal | None, Decimal | None] | None) -> bool:

@@ -4,10 +4,11 @@ The ledger is rebuilt from the stored fills at start (fills are the source of
 truth), then kept current from the ``fills`` topic; a fill id already applied
 is ignored, so a redelivered fill cannot be counted twice.
 
-Fills of one account are applied and stored one at a time: fills are keyed by
-order id, so two fills of one instrument arrive on different lanes, and two
-concurrent upserts could commit in the other order, leaving the row without
-the later fill (a lost update).
+Fills are keyed by instrument, so one position's fills arrive in the order the
+venue made them (a buy and a sell of one bar give the same average price and
+realised P&L on every run). Fills of one account are still applied and stored
+one at a time, under one lock: the stored fills are replayed before the first new
+one, and a redelivered copy on another lane must not race its original.
 """
 
 from __future__ import annotations
