@@ -97,6 +97,15 @@ async def test_market_order_without_price_and_strategy(sql_store: SqlStore) -> N
     assert await sql_store.orders.get(order.order_id) == order
 
 
+async def test_an_order_spending_a_cash_amount_keeps_it(sql_store: SqlStore) -> None:
+    order = make_order(price=None, quantity="53")
+    order.quote_quantity = Decimal("10000.12345678")
+    await sql_store.orders.add(order)
+    loaded = await sql_store.orders.get(order.order_id)
+    assert loaded == order
+    assert loaded is not None and loaded.quote_quantity == Decimal("10000.12345678")
+
+
 async def test_unknown_ids_read_as_none(sql_store: SqlStore) -> None:
     assert await sql_store.orders.get(str(uuid.uuid4())) is None
     assert await sql_store.orders.get("not-a-uuid") is None
