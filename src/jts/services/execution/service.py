@@ -212,6 +212,7 @@ class OrderExecutionService(Component):
             strategy_id=signal.strategy_id,
             signal_id=signal.signal_id,
             client_order_id=client_order_id,
+            quote_quantity=plan.quote_quantity,
         )
         messages = [
             self._status_message(order, None),
@@ -309,7 +310,9 @@ class OrderExecutionService(Component):
         """
         return sum(
             (
-                o.quantity * (o.price if o.price is not None else event.price)
+                o.quote_quantity
+                if o.quote_quantity is not None
+                else o.quantity * (o.price if o.price is not None else event.price)
                 for o in self._open.values()
                 if o.side is Side.BUY and o.status in _NOT_YET_RESERVED
             ),
