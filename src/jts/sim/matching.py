@@ -427,12 +427,12 @@ class MatchingEngine:
         rate = self.fees.commission_rate(instrument, session, LiquiditySide.TAKER)
         quantity = self.rules.round_quantity(cash / (price * (1 + rate)), instrument)
         step = self.rules.quantity_unit or instrument.lot_size
-        # Decimal division rounds to 28 digits: never let that buy one unit too many.
-        while quantity > 0 and (
-            quantity * price
-            + self._commission(working, quantity, price, LiquiditySide.TAKER, session)
-            > cash
-        ):
+        # Decimal division rounds to 28 digits, which can round up onto the next unit: one
+        # unit back then. (A fee truncated to the currency only makes the cost lower.)
+        cost = quantity * price + self._commission(
+            working, quantity, price, LiquiditySide.TAKER, session
+        )
+        if quantity > 0 and cost > cash:
             quantity -= step
         return max(quantity, ZERO)
 
