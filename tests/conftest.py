@@ -16,6 +16,7 @@ import pytest
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
+from jts.storage.memory import MemoryStore
 from jts.storage.sql.migrate import upgrade
 from jts.storage.sql.repositories import SqlStore
 
@@ -29,6 +30,8 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 #   sqlite_url           a fresh SQLite file under tmp_path
 #   sql_url              parametrized over both back ends (postgres marked `postgres`)
 #   sql_store            SqlStore on a migrated ``sql_url``
+#   store                the repository ports on memory, SQLite and PostgreSQL alike:
+#                        MemoryStore or SqlStore (postgres marked `postgres`)
 #
 # PostgreSQL tests are never skipped: if the server cannot start, they error.
 # ---------------------------------------------------------------------------------------
@@ -113,6 +116,35 @@ async def sql_store(sql_url: str) -> AsyncIterator[SqlStore]:
         yield store
     finally:
         await store.close()
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("memory", id="memory"),
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+    ]
+)
+def store_url(request: pytest.FixtureRequest) -> str | None:
+    """The database behind ``store``; None for the in-memory store."""
+    if request.param == "memory":
+        return None
+    fixture = "sqlite_url" if request.param == "sqlite" else "postgres_url"
+    url: str = request.getfixturevalue(fixture)
+    return url
+
+
+@pytest.fixture
+async def store(store_url: str | None) -> AsyncIterator[SqlStore | MemoryStore]:
+    if store_url is None:
+        opened: SqlStore | MemoryStore = MemoryStore()
+    else:
+        upgrade(store_url)
+        opened = SqlStore.open(store_url)
+    try:
+        yield opened
+    finally:
+        await opened.close()
 
 
 # ---------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Services, strategies and the matching engine read time only from the Clock port.
+"""Services, strategies, the matching engine and the backtester read time only from the Clock port.
 
 The rule is ruff's banned-api (TID251), configured in pyproject.toml and lifted
 everywhere else by a negated per-file-ignores pattern. Each banned call is fed to
@@ -45,7 +45,7 @@ def _banned(source: str, path: str) -> list[str]:
     return [d["message"].split("`")[1] for d in json.loads(result.stdout)]
 
 
-@pytest.mark.parametrize("package", ["services/execution", "strategy", "sim"])
+@pytest.mark.parametrize("package", ["services/execution", "strategy", "sim", "backtest"])
 @pytest.mark.parametrize("name", sorted(READS))
 def test_a_clock_read_is_refused_in_code_that_must_use_the_port(package: str, name: str) -> None:
     assert _banned(READS[name], f"src/jts/{package}/planted.py") == [name]

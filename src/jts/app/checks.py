@@ -7,7 +7,7 @@ from typing import Any
 from jts.app.settings import Settings
 from jts.brokers.common.calendars import known_calendar
 from jts.core.bar_checks import BarChecks
-from jts.services.market_data import CollectorConfig
+from jts.services.kernel import CollectorConfig
 
 
 def bar_checks(settings: Settings, *, not_after_ns: int | None = None) -> BarChecks:

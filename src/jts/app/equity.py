@@ -8,14 +8,18 @@ the curve ends at the run's final state.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 from decimal import Decimal
 
-_BLOCKS = "▁▂▃▄▅▆▇█"
+# One computation of drawdown for the summary, the chart and backtests (re-exported here).
+from jts.backtest.metrics import Point
+from jts.backtest.metrics import drawdowns
+from jts.backtest.metrics import max_drawdown
 
-Point = tuple[int, Decimal]  # (UTC ns of market time, equity)
+__all__ = ["EquityCurve", "Point", "drawdowns", "max_drawdown", "sparkline"]
+
+_BLOCKS = "▁▂▃▄▅▆▇█"
 
 
 @dataclass(slots=True)
@@ -45,21 +49,6 @@ class EquityCurve:
             if last is not None and (not points or points[-1] != last):
                 points.append(last)
         return tuple(points)
-
-
-def drawdowns(values: Sequence[Decimal]) -> list[Decimal]:
-    """Fall from the running peak at each value, as a fraction of that peak (0 at a peak)."""
-    peak: Decimal | None = None
-    falls = []
-    for value in values:
-        peak = value if peak is None or value > peak else peak
-        falls.append((peak - value) / peak if peak > 0 else Decimal(0))
-    return falls
-
-
-def max_drawdown(values: Sequence[Decimal]) -> Decimal:
-    """Largest fall from a running peak, as a fraction of that peak (0 when none)."""
-    return max(drawdowns(values), default=Decimal(0))
 
 
 def sparkline(values: list[Decimal], width: int = 60) -> str:

@@ -32,7 +32,7 @@ from jts.brokers.common.calendars import calendar_for_venue
 from jts.bus.kafka import KafkaMessageBus
 from jts.core.clocks import LiveClock
 from jts.domain.errors import ConfigurationError
-from jts.services.market_data import MarketDataCollector
+from jts.services.kernel import build_collector
 
 log = logging.getLogger("jts.serve.live_feed")
 
@@ -49,8 +49,12 @@ async def live_market_data(settings: Settings, bus: KafkaMessageBus) -> ServiceP
     calendar = calendar_for_venue("KRX")
     clock = LiveClock()
     # Live bars are stored every minute (one bar per symbol), not held for a big batch.
-    collector = MarketDataCollector(
-        bus, clock, bar_store, collector_config(settings, flush_bars=max(1, len(symbols))), journal
+    collector = build_collector(
+        bus,
+        clock,
+        collector_config(settings, flush_bars=max(1, len(symbols))),
+        bar_store=bar_store,
+        bar_journal=journal,
     )
     # Minutes published before a restart are not published again when the broker resends them.
     latest = await bar_store.latest_bars(symbols)

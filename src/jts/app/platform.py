@@ -13,37 +13,32 @@ from __future__ import annotations
 import asyncio
 import logging
 import shutil
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
 
 from jts.app.buses import inprocess_bus
-from jts.app.checks import collector_config
 from jts.app.datadir import prepare_data_dir
 from jts.app.equity import EquityCurve
 from jts.app.market_store import open_market_store
+from jts.app.service_config import kernel_config
+from jts.app.service_config import paper_config
 from jts.app.settings import Settings
 from jts.app.sources import MarketSource
 from jts.app.sources import market_source
 from jts.brokers.common.calendars import calendar_for_venue
-from jts.brokers.paper.config import PaperConfig
 from jts.brokers.paper.data import PaperMarketDataClient
 from jts.brokers.paper.execution import PaperExecutionClient
 from jts.brokers.paper.factory import build_paper_venue
 from jts.bus.inprocess import InProcessMessageBus
 from jts.core.clocks import SimClock
-from jts.core.storage_retry import StorageRetry
 from jts.domain.instruments import Instrument
 from jts.domain.reports import MarketDataBatch
 from jts.ports import TradingCalendar
-from jts.services.execution import SizingConfig
-from jts.services.kernel import KernelConfig
 from jts.services.kernel import KernelPorts
 from jts.services.kernel import TradingKernel
 from jts.services.kernel import build_trading_kernel
-from jts.services.portfolio import PortfolioConfig
 from jts.storage.bar_journal import FileBarJournal
 from jts.storage.clickhouse.store import ClickHouseBarStore
 from jts.storage.dead_letters import DeadLetterFile
@@ -208,20 +203,9 @@ async def _assemble(
     # orders an interrupted run left open) carries the last recorded market time.
     clock = SimClock(recorded)
     bus = inprocess_bus(settings)
-    paper = settings.paper
     venue = build_paper_venue(
         clock,
-        PaperConfig(
-            account=paper.account,
-            starting_cash=paper.starting_cash,
-            currency=paper.currency,
-            participation_rate=paper.participation_rate,
-            commission_rate=paper.commission_rate,
-            allow_short=paper.allow_short,
-            # Fill ids must never repeat across runs sharing one database.
-            id_prefix=f"PAPER{uuid.uuid4().hex[:8].upper()}",
-            history_limit=60,
-        ),
+        paper_config(settings, history_limit=60),
         instruments=universe,
         source=market.source,
         calendar=calendar,
@@ -253,22 +237,7 @@ async def _assemble(
             halts=FileHaltStore(settings.data_dir),
             dead_letters=DeadLetterFile(dead_letters_path(settings.data_dir)),
         ),
-        KernelConfig(
-            storage_retry=StorageRetry(give_up_after=settings.execution.storage_give_up_after),
-            collector=collector_config(settings),
-            sizing=SizingConfig(
-                notional_per_order=settings.execution.notional_per_order,
-                order_type=settings.execution.order_type,
-                limit_offset_ticks=settings.execution.limit_offset_ticks,
-            ),
-            portfolio=PortfolioConfig(
-                account=paper.account,
-                currency=paper.currency,
-                starting_cash=paper.starting_cash,
-                # A published snapshot every five market minutes.
-                snapshot_every_bars=5 * len(universe),
-            ),
-        ),
+        kernel_config(settings, universe_size=len(universe)),
     )
     return Platform(
         settings=settings,

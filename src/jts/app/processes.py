@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import uuid
 from collections.abc import Awaitable
 from collections.abc import Callable
 from collections.abc import Mapping
@@ -26,9 +25,10 @@ from typing import Any
 
 from jts.app.buses import MarketTimeBus
 from jts.app.buses import kafka_bus
-from jts.app.checks import collector_config
 from jts.app.live_feed import live_market_data
 from jts.app.market_store import open_market_store
+from jts.app.service_config import kernel_config
+from jts.app.service_config import paper_config
 from jts.app.service_process import Closer
 from jts.app.service_process import Periodic
 from jts.app.service_process import ServiceProcess
@@ -45,7 +45,6 @@ from jts.app.tokens import service_token
 from jts.app.tokens import venue_client_token
 from jts.app.venues import broker_execution
 from jts.brokers.common.calendars import calendar_for_venue
-from jts.brokers.paper.config import PaperConfig
 from jts.brokers.paper.data import PaperMarketDataClient
 from jts.brokers.paper.factory import build_paper_venue
 from jts.brokers.paper.remote import RemotePaperExecutionClient
@@ -56,7 +55,6 @@ from jts.core.clocks import LiveClock
 from jts.core.clocks import MarketClock
 from jts.core.clocks import SimClock
 from jts.core.component import Component
-from jts.core.storage_retry import StorageRetry
 from jts.domain.errors import ConfigurationError
 from jts.domain.events import BarEvent
 from jts.domain.events import Event
@@ -64,12 +62,10 @@ from jts.domain.instruments import Instrument
 from jts.ports import Clock
 from jts.ports import ExecutionClient
 from jts.ports import MessageBus
-from jts.services.execution import OrderExecutionService
-from jts.services.execution import SizingConfig
-from jts.services.market_data import MarketDataCollector
-from jts.services.portfolio import PortfolioConfig
-from jts.services.portfolio import PortfolioService
-from jts.services.strategy_engine import StrategyEngine
+from jts.services.kernel import build_collector
+from jts.services.kernel import build_execution
+from jts.services.kernel import build_portfolio
+from jts.services.kernel import build_strategy_engine
 from jts.sim.feed import SimulatedBarFeed
 from jts.storage.dead_letters import DeadLetterFile
 from jts.storage.dead_letters import dead_letters_path
@@ -139,7 +135,13 @@ async def _market_data(
         await bar_store.close()
         raise
     clock = SimClock(recorded)
-    collector = MarketDataCollector(bus, clock, bar_store, collector_config(settings), journal)
+    collector = build_collector(
+        bus,
+        clock,
+        kernel_config(settings, universe_size=len(market.instruments)).collector,
+        bar_store=bar_store,
+        bar_journal=journal,
+    )
     client = PaperMarketDataClient(market.source, market.instruments)
     progress: dict[str, Any] = {"feed": market.description, "finished": False, "minutes": 0}
     pace = settings.feed.speed
@@ -186,7 +188,7 @@ async def _strategy_engine(settings: Settings, bus: KafkaMessageBus) -> ServiceP
         instruments=[i.key for i in universe],
         params=settings.strategy.params,
     )
-    engine = StrategyEngine(MarketTimeBus(bus, clock), clock, [strategy], sql.strategies)
+    engine = build_strategy_engine(MarketTimeBus(bus, clock), clock, [strategy], sql.strategies)
 
     def stats() -> Mapping[str, Any]:
         return {
@@ -224,20 +226,15 @@ async def _order_execution(settings: Settings, bus: KafkaMessageBus) -> ServiceP
         # A live broker: wall-clock time, and credentials checked before anything starts.
         clock, events = LiveClock(), bus
         venue = broker_execution(settings, settings.execution.venue)
-    execution = OrderExecutionService(
+    execution = build_execution(
         events,
         clock,
-        sql.orders,
-        venue,
-        universe,
-        sql.outbox,
-        SizingConfig(
-            notional_per_order=settings.execution.notional_per_order,
-            order_type=settings.execution.order_type,
-            limit_offset_ticks=settings.execution.limit_offset_ticks,
-        ),
+        kernel_config(settings, universe_size=len(universe)),
+        orders=sql.orders,
+        outbox=sql.outbox,
+        client=venue,
+        instruments=universe,
         halts=FileHaltStore(settings.data_dir),
-        storage_retry=StorageRetry(give_up_after=settings.execution.storage_give_up_after),
         dead_letters=DeadLetterFile(dead_letters_path(settings.data_dir)),
     )
     reconciler = Periodic("reconciliation", settings.serve.reconcile_interval, execution.reconcile)
@@ -278,19 +275,12 @@ async def _order_execution(settings: Settings, bus: KafkaMessageBus) -> ServiceP
 async def _portfolio(settings: Settings, bus: KafkaMessageBus) -> ServiceProcess:
     sql = await _open_sql(settings)
     clock = MarketClock()
-    paper = settings.paper
-    portfolio = PortfolioService(
+    portfolio = build_portfolio(
         MarketTimeBus(bus, clock),
         clock,
-        sql.positions,
-        sql.fills,
-        PortfolioConfig(
-            account=paper.account,
-            currency=paper.currency,
-            starting_cash=paper.starting_cash,
-            snapshot_every_bars=5 * max(1, len(_universe(settings))),
-        ),
-        storage_retry=StorageRetry(give_up_after=settings.execution.storage_give_up_after),
+        kernel_config(settings, universe_size=len(_universe(settings))),
+        positions=sql.positions,
+        fills=sql.fills,
     )
 
     def stats() -> Mapping[str, Any]:
@@ -321,18 +311,9 @@ async def _paper_venue(settings: Settings, bus: KafkaMessageBus) -> ServiceProce
         # The seeded feed's previous closes: the venue's daily price-limit references.
         feed = SimulatedBarFeed(universe, calendar, settings.feed.start_date, 1, settings.feed.seed)
         references = feed.reference_prices()
-    paper = settings.paper
     venue = build_paper_venue(
         clock,
-        PaperConfig(
-            account=paper.account,
-            starting_cash=paper.starting_cash,
-            currency=paper.currency,
-            participation_rate=paper.participation_rate,
-            commission_rate=paper.commission_rate,
-            allow_short=paper.allow_short,
-            id_prefix=f"PAPER{uuid.uuid4().hex[:8].upper()}",
-        ),
+        paper_config(settings),
         instruments=universe,
         source=[],
         calendar=calendar,

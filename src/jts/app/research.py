@@ -22,6 +22,7 @@ import tempfile
 from collections.abc import Iterable
 from collections.abc import Sequence
 from dataclasses import dataclass
+from dataclasses import replace
 from datetime import UTC
 from datetime import date
 from datetime import datetime
@@ -42,11 +43,9 @@ from jts.domain.market import Bar
 from jts.domain.market import Timeframe
 from jts.domain.reports import MarketDataBatch
 from jts.domain.timestamps import dt_to_ns
-from jts.services.execution import SizingConfig
 from jts.services.kernel import KernelConfig
 from jts.services.kernel import KernelPorts
 from jts.services.kernel import build_trading_kernel
-from jts.services.portfolio import PortfolioConfig
 from jts.storage.sql.migrate import upgrade
 from jts.storage.sql.repositories import SqlStore
 from jts.strategy.base import Strategy
@@ -173,12 +172,7 @@ async def _drive(
             instruments={instrument.key: instrument},
             strategies=[strategy],
         ),
-        KernelConfig(
-            sizing=SizingConfig(all_cash=True, order_type=OrderType.MARKET),
-            portfolio=PortfolioConfig(
-                account=SOURCE, currency=instrument.currency, starting_cash=cash
-            ),
-        ),
+        _kernel_config(instrument.currency, cash),
     )
     await bus.start()
     await venue.execution.connect()
@@ -208,6 +202,18 @@ async def _drive(
         positions=positions,
         final_equity=ledger.cash + held,
         portfolio_equity=kernel.portfolio.snapshot().equity,
+    )
+
+
+def _kernel_config(currency: str, cash: Decimal) -> KernelConfig:
+    """The default services, with all-cash market orders and the research account's cash."""
+    defaults = KernelConfig()
+    return replace(
+        defaults,
+        sizing=replace(defaults.sizing, all_cash=True, order_type=OrderType.MARKET),
+        portfolio=replace(
+            defaults.portfolio, account=SOURCE, currency=currency, starting_cash=cash
+        ),
     )
 
 

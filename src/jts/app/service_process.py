@@ -22,7 +22,7 @@ from jts.app.health import Check
 from jts.bus.kafka import KafkaMessageBus
 from jts.core.component import Component
 from jts.domain.errors import JtsError
-from jts.services.market_data import MarketDataCollector
+from jts.services.kernel import MarketDataCollector
 from jts.storage.bar_journal import FileBarJournal
 from jts.storage.clickhouse.store import ClickHouseBarStore
 from jts.storage.sql.repositories import SqlStore

@@ -44,6 +44,7 @@ from jts.domain.money import currency_places
 from jts.domain.secrets import HOW_TO_MAKE_ONE
 from jts.domain.secrets import weak_secret_reason
 from jts.sim.fees import krx_tax_schedule_start
+from jts.sim.slippage import parse_slippage
 
 ENV_PREFIX = "JTS_"
 DEFAULT_CONFIG_FILE = "jts.toml"
@@ -82,7 +83,18 @@ class PaperSettings(_Section):
     starting_cash: Decimal = Field(Decimal(100_000_000), gt=0, le=MAX_AMOUNT, allow_inf_nan=False)
     commission_rate: Decimal = Field(Decimal("0.00015"), ge=0, lt=Decimal("0.01"))
     participation_rate: Decimal = Field(Decimal("0.10"), gt=0, le=1)
+    # How much worse than the book's price paper fills are (jts.sim.slippage):
+    # none, ticks:N, bps:X or volume:F (F replaces participation_rate).
+    slippage: str = "none"
     allow_short: bool = False
+
+    @field_validator("slippage")
+    @classmethod
+    def _slippage_form(cls, value: str) -> str:
+        try:
+            return parse_slippage(value).text
+        except ConfigurationError as exc:
+            raise ValueError(str(exc)) from None
 
     @field_validator("currency")
     @classmethod

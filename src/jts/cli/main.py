@@ -43,6 +43,10 @@ app.add_typer(orders_app, name="orders")
 brokers_app = typer.Typer(help="Broker accounts, budgets and health.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 app.add_typer(brokers_app, name="brokers")
+backtest_app = typer.Typer(
+    help="Replay recorded bars through a strategy and the platform.", no_args_is_help=True
+)
+app.add_typer(backtest_app, name="backtest")
 
 console = Console()
 errors = Console(stderr=True)
@@ -272,6 +276,84 @@ def data_backfill(
 ) -> None:
     """Fill the time-series store's missing one-minute bars from a broker's candles."""
     asyncio.run(commands.backfill_bars(_settings(), console, source, symbol or [], sessions))
+
+
+@backtest_app.command("run")
+@_friendly
+def backtest_run(
+    strategy: Annotated[
+        str | None, typer.Option(help="Registered strategy name [default: strategy.name].")
+    ] = None,
+    params: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--params",
+            help="Strategy parameters: a JSON object or name=value (repeat) "
+            "[default: strategy.params for the configured strategy].",
+        ),
+    ] = None,
+    symbols: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--symbols", help="Only these instruments: KRX:005930 or 005930 (repeat, or a,b)."
+        ),
+    ] = None,
+    start: Annotated[
+        str | None, typer.Option("--from", help="First day (KST), e.g. 2026-11-02.")
+    ] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last day (KST), inclusive.")] = None,
+    csv: Annotated[Path | None, typer.Option(help="Bars from this CSV file.")] = None,
+    parquet: Annotated[Path | None, typer.Option(help="Bars from this Parquet file.")] = None,
+    cash: Annotated[
+        str | None, typer.Option(help="Starting cash [default: paper.starting_cash].")
+    ] = None,
+    slippage: Annotated[
+        str | None,
+        typer.Option(help="none, ticks:N, bps:X or volume:F [default: paper.slippage]."),
+    ] = None,
+    account: Annotated[
+        str, typer.Option(help="Account model: fees, taxes and rules (krx).")
+    ] = "krx",
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Folder for the report files [default: <data_dir>/backtests/<id>]."),
+    ] = None,
+) -> None:
+    """Backtest a strategy over one-minute bars (the data folder's store, a CSV or Parquet)."""
+    from jts.app.backtest import BacktestRequest
+    from jts.cli import backtest
+
+    settings = _settings()
+    name = strategy or settings.strategy.name
+    given = backtest.parse_params(params or [])
+    chosen = given if params or name != settings.strategy.name else dict(settings.strategy.params)
+    request = BacktestRequest(
+        strategy=name,
+        params=chosen,
+        bars=backtest.bar_input(
+            csv,
+            parquet,
+            backtest.parse_symbols(symbols or []),
+            backtest.parse_day(start, "--from"),
+            backtest.parse_day(end, "--to"),
+        ),
+        cash=backtest.parse_cash(cash),
+        slippage=settings.paper.slippage if slippage is None else slippage,
+        account=account,
+        out_dir=out,
+    )
+    asyncio.run(backtest.run_backtest_command(settings, console, request))
+
+
+@backtest_app.command("list")
+@_friendly
+def backtest_list(
+    limit: Annotated[int, typer.Option(help="At most this many, newest first.", min=1)] = 50,
+) -> None:
+    """Stored backtest runs: strategy, data, return, drawdown, Sharpe and fingerprint."""
+    from jts.cli import backtest
+
+    asyncio.run(backtest.list_backtests(_settings(), console, limit))
 
 
 @app.command()

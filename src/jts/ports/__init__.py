@@ -8,6 +8,7 @@ from jts.ports.bus import MessageBus
 from jts.ports.calendar import TradingCalendar
 from jts.ports.clock import Clock
 from jts.ports.clock import WallClock
+from jts.ports.storage import BacktestRunRepository
 from jts.ports.storage import BarJournal
 from jts.ports.storage import BarStore
 from jts.ports.storage import DeadLetter
@@ -22,6 +23,7 @@ from jts.ports.storage import StrategyRepository
 from jts.ports.storage import TradingHaltStore
 
 __all__ = [
+    "BacktestRunRepository",
     "BarJournal",
     "BarStore",
     "Clock",

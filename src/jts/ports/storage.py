@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
 
+from jts.domain.backtests import BacktestRun
 from jts.domain.enums import OrderStatus
 from jts.domain.events import Event
 from jts.domain.fills import Fill
@@ -153,6 +154,18 @@ class StrategyRepository(Protocol):
         ...
 
     async def list(self) -> list[StrategyRecord]: ...
+
+
+class BacktestRunRepository(Protocol):
+    """Stored backtest runs, for ``jts backtest list`` and the dashboard."""
+
+    async def add(self, run: BacktestRun) -> None: ...
+
+    async def get(self, run_id: str) -> BacktestRun | None: ...
+
+    async def list(self, *, limit: int | None = None) -> builtins.list[BacktestRun]:
+        """Runs newest first."""
+        ...
 
 
 class BarJournal(Protocol):

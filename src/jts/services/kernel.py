@@ -1,8 +1,11 @@
 """The one place that builds the trading services, for every environment.
 
-Embedded demo, paper run and (later) backtest and distributed processes differ
+Embedded demo, paper run, backtest and the distributed ``jts serve`` processes differ
 only in the ports handed in here: clock, feed, execution client, stores, bus.
-No service knows which environment it runs in.
+No service knows which environment it runs in. A distributed process runs one
+service, so each service has its own builder; ``build_trading_kernel`` wires all
+four from the same builders. Composition code imports services only through this
+module (an import-linter contract), so nothing else can construct one.
 """
 
 from __future__ import annotations
@@ -29,12 +32,32 @@ from jts.ports import StrategyRepository
 from jts.ports import TradingHaltStore
 from jts.services.execution import OrderExecutionService
 from jts.services.execution import SizingConfig
+from jts.services.execution import client_order_id_for
 from jts.services.market_data import CollectorConfig
 from jts.services.market_data import MarketDataCollector
 from jts.services.portfolio import PortfolioConfig
 from jts.services.portfolio import PortfolioService
 from jts.services.strategy_engine import StrategyEngine
 from jts.strategy.base import Strategy
+
+__all__ = [
+    "CollectorConfig",
+    "KernelConfig",
+    "KernelPorts",
+    "MarketDataCollector",
+    "OrderExecutionService",
+    "PortfolioConfig",
+    "PortfolioService",
+    "SizingConfig",
+    "StrategyEngine",
+    "TradingKernel",
+    "build_collector",
+    "build_execution",
+    "build_portfolio",
+    "build_strategy_engine",
+    "build_trading_kernel",
+    "client_order_id_for",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,34 +115,91 @@ class TradingKernel:
             await self.bus.drain()
 
 
+def build_collector(
+    bus: MessageBus,
+    clock: Clock,
+    config: CollectorConfig,
+    *,
+    bar_store: BarStore | None,
+    bar_journal: BarJournal | None = None,
+) -> MarketDataCollector:
+    return MarketDataCollector(bus, clock, bar_store, config, bar_journal)
+
+
+def build_strategy_engine(
+    bus: MessageBus,
+    clock: Clock,
+    strategies: Sequence[Strategy],
+    records: StrategyRepository,
+) -> StrategyEngine:
+    return StrategyEngine(bus, clock, strategies, records)
+
+
+def build_execution(
+    bus: MessageBus,
+    clock: Clock,
+    config: KernelConfig,
+    *,
+    orders: OrderRepository,
+    outbox: OutboxRepository,
+    client: ExecutionClient,
+    instruments: Mapping[str, Instrument],
+    halts: TradingHaltStore | None = None,
+    dead_letters: DeadLetterSink | None = None,
+) -> OrderExecutionService:
+    return OrderExecutionService(
+        bus,
+        clock,
+        orders,
+        client,
+        instruments,
+        outbox,
+        config.sizing,
+        halts=halts,
+        storage_retry=config.storage_retry,
+        dead_letters=dead_letters,
+    )
+
+
+def build_portfolio(
+    bus: MessageBus,
+    clock: Clock,
+    config: KernelConfig,
+    *,
+    positions: PositionRepository,
+    fills: FillRepository,
+) -> PortfolioService:
+    return PortfolioService(
+        bus, clock, positions, fills, config.portfolio, storage_retry=config.storage_retry
+    )
+
+
 def build_trading_kernel(ports: KernelPorts, config: KernelConfig | None = None) -> TradingKernel:
     config = config or KernelConfig()
     return TradingKernel(
         bus=ports.bus,
-        collector=MarketDataCollector(
-            ports.bus, ports.clock, ports.bar_store, config.collector, ports.bar_journal
+        collector=build_collector(
+            ports.bus,
+            ports.clock,
+            config.collector,
+            bar_store=ports.bar_store,
+            bar_journal=ports.bar_journal,
         ),
-        strategy_engine=StrategyEngine(
+        strategy_engine=build_strategy_engine(
             ports.bus, ports.clock, ports.strategies, ports.strategy_records
         ),
-        execution=OrderExecutionService(
+        execution=build_execution(
             ports.bus,
             ports.clock,
-            ports.orders,
-            ports.execution_client,
-            ports.instruments,
-            ports.outbox,
-            config.sizing,
+            config,
+            orders=ports.orders,
+            outbox=ports.outbox,
+            client=ports.execution_client,
+            instruments=ports.instruments,
             halts=ports.halts,
-            storage_retry=config.storage_retry,
             dead_letters=ports.dead_letters,
         ),
-        portfolio=PortfolioService(
-            ports.bus,
-            ports.clock,
-            ports.positions,
-            ports.fills,
-            config.portfolio,
-            storage_retry=config.storage_retry,
+        portfolio=build_portfolio(
+            ports.bus, ports.clock, config, positions=ports.positions, fills=ports.fills
         ),
     )

@@ -30,6 +30,9 @@ Rules (the same for every caller, so paper results and backtests agree):
   is done with that one execution.
 - ``MatchingConfig.rules`` says which venue rules apply (``AccountRules``): the
   research account drops lots, ticks, limits, trading hours and the volume cap.
+- Slippage (``MatchingConfig.slippage``, jts.sim.slippage) moves the fill price
+  against the order, but never past its limit, never outside the data's low..high
+  and never in its favour.
 - Every fill pays commission and tax from the FeeSchedule (tax by settlement
   date, T + ``settlement_days`` sessions) and is booked in the SimAccount.
   Buy orders reserve price x quantity + fees (market orders: last price x
@@ -45,6 +48,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from collections.abc import Iterable
 from dataclasses import dataclass
+from dataclasses import field
 from dataclasses import replace
 from datetime import date
 from decimal import ROUND_CEILING
@@ -73,6 +77,8 @@ from jts.sim.account import SimAccount
 from jts.sim.fees import FeeSchedule
 from jts.sim.rules import VENUE_RULES
 from jts.sim.rules import AccountRules
+from jts.sim.slippage import NoSlippage
+from jts.sim.slippage import SlippageModel
 
 ZERO = Decimal(0)
 
@@ -87,6 +93,8 @@ class MatchingConfig:
     # Prefix of venue order ids and fill ids; defaults to the engine's venue.
     id_prefix: str | None = None
     rules: AccountRules = VENUE_RULES
+    # How much worse than the book's price a fill is (jts.sim.slippage); none by default.
+    slippage: SlippageModel = field(default_factory=NoSlippage)
 
 
 @dataclass(slots=True)
@@ -377,6 +385,7 @@ class MatchingEngine:
             if price is not None and (budget is None or budget > 0):
                 taker = order.order_type is OrderType.MARKET or (first_touch and price == open_)
                 liquidity = LiquiditySide.TAKER if taker else LiquiditySide.MAKER
+                price = self._slipped(working, session, price, high, low)
                 wanted = (
                     order.leaves_quantity if budget is None else min(order.leaves_quantity, budget)
                 )
@@ -435,6 +444,23 @@ class MatchingEngine:
         if quantity > 0 and cost > cash:
             quantity -= step
         return max(quantity, ZERO)
+
+    def _slipped(
+        self, working: _Working, session: date, price: Decimal, high: Decimal, low: Decimal
+    ) -> Decimal:
+        """The slippage model's price, kept inside the limit and the data's low..high."""
+        order = working.order
+        rule = working.instrument.tick_rule_on(session)
+        slipped = self.config.slippage.slip(price, order.side, rule)
+        if order.side is Side.BUY:
+            bounded = min(slipped, high)
+            if order.price is not None:
+                bounded = min(bounded, order.price)
+            return max(bounded, price)
+        bounded = max(slipped, low)
+        if order.price is not None:
+            bounded = max(bounded, order.price)
+        return min(bounded, price)
 
     def _affordable(
         self,

@@ -26,6 +26,8 @@ from jts.sim.account import SimAccount
 from jts.sim.fees import FeeSchedule
 from jts.sim.matching import MatchingConfig
 from jts.sim.matching import MatchingEngine
+from jts.sim.slippage import NoSlippage
+from jts.sim.slippage import SlippageModel
 
 KST = ZoneInfo("Asia/Seoul")
 SAMSUNG = "KRX:005930"
@@ -49,6 +51,7 @@ class Harness:
         allow_short: bool = False,
         participation: Decimal = Decimal("0.10"),
         instruments: list[Instrument] | None = None,
+        slippage: SlippageModel | None = None,
     ) -> None:
         self.instrument = krx_stock("005930", "Samsung Electronics")
         self.account = SimAccount(cash, allow_short=allow_short)
@@ -58,7 +61,7 @@ class Harness:
             calendar,
             self.account,
             FeeSchedule.default(),
-            MatchingConfig(participation_rate=participation),
+            MatchingConfig(participation_rate=participation, slippage=slippage or NoSlippage()),
         )
         self.engine.set_reference(SAMSUNG, Decimal(70_000))
         self.start_cash = cash

@@ -23,6 +23,8 @@ class PaperConfig(BaseModel):
     currency: str = "KRW"
     starting_cash: Decimal = Field(default=Decimal(100_000_000), ge=0)
     participation_rate: Decimal = Field(default=Decimal("0.10"), gt=0, le=1)
+    # jts.sim.slippage: none, ticks:N, bps:X or volume:F (which sets the participation rate).
+    slippage: str = "none"
     # Commission rate charged per side instead of the FeeSchedule's default for market_venue.
     commission_rate: Decimal | None = Field(default=None, ge=0)
     market_order_buffer: Decimal = Field(default=Decimal("0.05"), ge=0)

@@ -28,6 +28,7 @@ from jts.sim.matching import MatchingConfig
 from jts.sim.matching import MatchingEngine
 from jts.sim.rules import RESEARCH_RULES
 from jts.sim.rules import VENUE_RULES
+from jts.sim.slippage import parse_slippage
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +82,7 @@ def build_paper_venue(
         allow_short=config.allow_short,
         allow_negative_cash=config.allow_negative_cash,
     )
+    slippage = parse_slippage(config.slippage)
     engine = MatchingEngine(
         config.market_venue,
         universe,
@@ -88,7 +90,8 @@ def build_paper_venue(
         account,
         paper_fees(config, fees),
         MatchingConfig(
-            participation_rate=config.participation_rate,
+            participation_rate=slippage.participation_rate or config.participation_rate,
+            slippage=slippage.model,
             market_order_buffer=config.market_order_buffer,
             settlement_days=config.settlement_days,
             id_prefix=config.id_prefix,

@@ -8,39 +8,37 @@ and the string itself is kept in ``strategy_ref`` to be given back unchanged.
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC
 from datetime import datetime
 
+from jts.domain.backtests import BacktestRun
 from jts.domain.enums import LiquiditySide
 from jts.domain.enums import OrderStatus
 from jts.domain.enums import OrderType
 from jts.domain.enums import Side
 from jts.domain.enums import TimeInForce
-from jts.domain.errors import ConfigurationError
-from jts.domain.errors import StorageError
 from jts.domain.fills import Fill
-from jts.domain.money import quantize_money
 from jts.domain.orders import Order
 from jts.domain.positions import Position
 from jts.domain.strategies import StrategyRecord
 from jts.domain.strategies import StrategyStatus
+from jts.domain.timestamps import dt_to_ns
 from jts.domain.timestamps import ns_to_dt
+from jts.storage.run_params import params_from_json
+from jts.storage.run_params import params_json
+from jts.storage.sql.tables import BacktestRunRow
 from jts.storage.sql.tables import FillRow
 from jts.storage.sql.tables import OrderAuditRow
 from jts.storage.sql.tables import OrderRow
 from jts.storage.sql.tables import PositionRow
 from jts.storage.sql.tables import StrategyRow
+from jts.storage.values import check_time
+from jts.storage.values import parse_uuid
+from jts.storage.values import position_money
 
 STRATEGY_NAMESPACE = uuid.UUID("5b0f6f0e-3c55-4a8e-9d0b-6a1d2f4e7c11")
-
-
-def parse_uuid(value: str, what: str) -> uuid.UUID:
-    """A domain id as a UUID; anything else cannot be stored in a UUID column."""
-    try:
-        return uuid.UUID(value)
-    except (ValueError, AttributeError, TypeError) as exc:
-        raise StorageError(f"{what} {value!r} is not a UUID") from exc
 
 
 def strategy_uuid(ref: str) -> uuid.UUID:
@@ -53,8 +51,7 @@ def strategy_uuid(ref: str) -> uuid.UUID:
 
 def market_time(ns: int, what: str) -> datetime:
     """``ns`` as a datetime; 0 or less means a clock that was never set, which is refused."""
-    if ns <= 0:
-        raise StorageError(f"{what}: timestamp {ns} is not a time (was the clock set?)")
+    check_time(ns, what)
     return ns_to_dt(ns)
 
 
@@ -175,13 +172,7 @@ def row_to_fill(row: FillRow) -> Fill:
 
 def position_values(position: Position) -> dict[str, object]:
     """The row of ``position``; its amounts of money rounded to the currency's unit."""
-    try:
-        money = {
-            name: quantize_money(getattr(position, name), position.currency)
-            for name in ("realised_pnl", "fees", "taxes")
-        }
-    except ConfigurationError as exc:
-        raise StorageError(f"position {position.account}/{position.instrument_id}: {exc}") from None
+    money = position_money(position)
     return {
         "account": position.account,
         "symbol": position.instrument_id,
@@ -229,4 +220,59 @@ def row_to_strategy(row: StrategyRow) -> StrategyRecord:
         created_at=row.created_at,
         dsl_code=row.dsl_code,
         id=str(row.id),
+    )
+
+
+def backtest_run_to_row(run: BacktestRun) -> BacktestRunRow:
+    return BacktestRunRow(
+        id=parse_uuid(run.run_id, "backtest run id"),
+        created_ts=dt_to_ns(run.created_at),
+        created_at=run.created_at,
+        strategy=run.strategy,
+        strategy_id=run.strategy_id,
+        params=params_json(run.params, run.run_id),
+        symbols=json.dumps(list(run.symbols)),
+        start_ts=run.start_ts,
+        end_ts=run.end_ts,
+        account=run.account,
+        slippage=run.slippage,
+        source=run.source,
+        starting_cash=run.starting_cash,
+        final_equity=run.final_equity,
+        total_return=run.total_return,
+        max_drawdown=run.max_drawdown,
+        sharpe=run.sharpe,
+        trades=run.trades,
+        fills=run.fills,
+        commission=run.commission,
+        tax=run.tax,
+        fingerprint=run.fingerprint,
+        output_dir=run.output_dir,
+    )
+
+
+def row_to_backtest_run(row: BacktestRunRow) -> BacktestRun:
+    return BacktestRun(
+        run_id=str(row.id),
+        created_at=row.created_at,
+        strategy=row.strategy,
+        strategy_id=row.strategy_id,
+        params=params_from_json(row.params),
+        symbols=tuple(json.loads(row.symbols)),
+        start_ts=row.start_ts,
+        end_ts=row.end_ts,
+        account=row.account,
+        slippage=row.slippage,
+        source=row.source,
+        starting_cash=row.starting_cash,
+        final_equity=row.final_equity,
+        total_return=row.total_return,
+        max_drawdown=row.max_drawdown,
+        sharpe=row.sharpe,
+        trades=row.trades,
+        fills=row.fills,
+        commission=row.commission,
+        tax=row.tax,
+        fingerprint=row.fingerprint,
+        output_dir=row.output_dir,
     )

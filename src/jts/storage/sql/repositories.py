@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from jts.core.codec import decode_event
+from jts.domain.backtests import BacktestRun
 from jts.domain.enums import OrderStatus
 from jts.domain.enums import Side
 from jts.domain.errors import DataError
@@ -49,22 +50,25 @@ from jts.ports.storage import OutboxMessage
 from jts.ports.storage import StoredOutboxMessage
 from jts.storage.sql.engine import create_engine_for
 from jts.storage.sql.mapping import audit_row
+from jts.storage.sql.mapping import backtest_run_to_row
 from jts.storage.sql.mapping import fill_to_row
 from jts.storage.sql.mapping import order_state_values
 from jts.storage.sql.mapping import order_to_row
-from jts.storage.sql.mapping import parse_uuid
 from jts.storage.sql.mapping import position_values
+from jts.storage.sql.mapping import row_to_backtest_run
 from jts.storage.sql.mapping import row_to_fill
 from jts.storage.sql.mapping import row_to_order
 from jts.storage.sql.mapping import row_to_position
 from jts.storage.sql.mapping import row_to_strategy
 from jts.storage.sql.mapping import strategy_values
+from jts.storage.sql.tables import BacktestRunRow
 from jts.storage.sql.tables import FillRow
 from jts.storage.sql.tables import OrderAuditRow
 from jts.storage.sql.tables import OrderRow
 from jts.storage.sql.tables import OutboxRow
 from jts.storage.sql.tables import PositionRow
 from jts.storage.sql.tables import StrategyRow
+from jts.storage.values import parse_uuid
 
 # A locked SQLite file, a lost or refused connection, an exhausted pool: the same call may
 # succeed later. Constraint violations and programming errors never will.
@@ -388,6 +392,30 @@ class SqlStrategyRepository(_Repository):
             return [row_to_strategy(row) for row in rows]
 
 
+class SqlBacktestRunRepository(_Repository):
+    async def add(self, run: BacktestRun) -> None:
+        async with self._transaction(f"storing backtest run {run.run_id}") as session:
+            session.add(backtest_run_to_row(run))
+
+    async def get(self, run_id: str) -> BacktestRun | None:
+        try:
+            key = uuid.UUID(run_id)
+        except ValueError:
+            return None
+        async with self._transaction(f"reading backtest run {run_id}") as session:
+            row = await session.get(BacktestRunRow, key)
+            return None if row is None else row_to_backtest_run(row)
+
+    async def list(self, *, limit: int | None = None) -> builtins.list[BacktestRun]:
+        query = sa.select(BacktestRunRow).order_by(
+            BacktestRunRow.created_ts.desc(), BacktestRunRow.id.desc()
+        )
+        if limit is not None:
+            query = query.limit(limit)
+        async with self._transaction("listing backtest runs") as session:
+            return [row_to_backtest_run(row) for row in await session.scalars(query)]
+
+
 @dataclass(frozen=True, slots=True)
 class SqlStore:
     """The relational store's repositories on one engine."""
@@ -398,6 +426,7 @@ class SqlStore:
     positions: SqlPositionRepository
     strategies: SqlStrategyRepository
     outbox: SqlOutboxRepository
+    backtest_runs: SqlBacktestRunRepository
 
     @classmethod
     def open(cls, url: str, *, read_only: bool = False) -> SqlStore:
@@ -410,6 +439,7 @@ class SqlStore:
             positions=SqlPositionRepository(engine),
             strategies=SqlStrategyRepository(engine),
             outbox=SqlOutboxRepository(engine),
+            backtest_runs=SqlBacktestRunRepository(engine),
         )
 
     async def close(self) -> None:

@@ -155,3 +155,37 @@ class OutboxRow(Base):
     payload: Mapped[str] = mapped_column(sa.Text())
     created_ts: Mapped[int] = mapped_column(sa.BigInteger())
     published_ts: Mapped[int | None] = mapped_column(sa.BigInteger())
+
+
+class BacktestRunRow(Base):
+    """One stored backtest: its inputs, its metrics and its fingerprint (``jts backtest list``).
+
+    ``params`` and ``symbols`` are JSON text: a run is read back whole, never queried by them.
+    """
+
+    __tablename__ = "backtest_runs"
+    __table_args__ = (sa.Index("ix_backtest_runs_created_ts", "created_ts"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid(), primary_key=True)
+    created_ts: Mapped[int] = mapped_column(sa.BigInteger())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    strategy: Mapped[str] = mapped_column(sa.String(255))
+    strategy_id: Mapped[str] = mapped_column(sa.String(255))
+    params: Mapped[str] = mapped_column(sa.Text())
+    symbols: Mapped[str] = mapped_column(sa.Text())
+    start_ts: Mapped[int] = mapped_column(sa.BigInteger())
+    end_ts: Mapped[int] = mapped_column(sa.BigInteger())
+    account: Mapped[str] = mapped_column(sa.String(64))
+    slippage: Mapped[str] = mapped_column(sa.String(64))
+    source: Mapped[str] = mapped_column(sa.Text())
+    starting_cash: Mapped[Decimal] = mapped_column(Money())
+    final_equity: Mapped[Decimal] = mapped_column(Money())
+    total_return: Mapped[Decimal] = mapped_column(Money())
+    max_drawdown: Mapped[Decimal] = mapped_column(Money())
+    sharpe: Mapped[Decimal | None] = mapped_column(Money())
+    trades: Mapped[int] = mapped_column(sa.Integer())
+    fills: Mapped[int] = mapped_column(sa.Integer())
+    commission: Mapped[Decimal] = mapped_column(Money())
+    tax: Mapped[Decimal] = mapped_column(Money())
+    fingerprint: Mapped[str] = mapped_column(sa.String(64))
+    output_dir: Mapped[str | None] = mapped_column(sa.Text())

@@ -19,15 +19,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlalchemy.types import TypeEngine
 
-
-def _to_decimal(value: object) -> Decimal:
-    """Coerce what the application may bind; floats are refused because they are inexact."""
-    if isinstance(value, bool) or not isinstance(value, Decimal | int):
-        raise TypeError(f"money must be a Decimal or int, got {type(value).__name__}: {value!r}")
-    result = Decimal(value)
-    if not result.is_finite():
-        raise ValueError(f"money must be finite, got {result}")
-    return result
+from jts.storage.values import to_decimal
 
 
 def canonical_decimal(value: Decimal) -> str:
@@ -52,7 +44,7 @@ class Money(TypeDecorator[Decimal]):
     def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Any:
         if value is None:
             return None
-        exact = _to_decimal(value)
+        exact = to_decimal(value)
         return canonical_decimal(exact) if dialect.name == "sqlite" else exact
 
     def process_result_value(self, value: Any | None, dialect: Dialect) -> Decimal | None:

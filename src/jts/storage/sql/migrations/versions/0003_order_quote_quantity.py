@@ -1,7 +1,7 @@
 """Orders that spend a cash amount: the nullable ``orders.quote_quantity``.
 
 Revision ID: 0003_order_quote_quantity
-Revises: 0002
+Revises: 0003
 Create Date: 2026-12-02
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from jts.storage.sql.types import Money
 
 revision: str = "0003_order_quote_quantity"
-down_revision: str | None = "0002"
+down_revision: str | None = "0003"
 branch_labels: str | None = None
 depends_on: str | None = None
 

@@ -14,12 +14,12 @@ from jts.domain.errors import ConfigurationError
 from jts.domain.errors import StorageError
 from jts.domain.money import quantize_money
 from jts.domain.positions import Position
-from jts.storage.sql.repositories import SqlStore
+from repository_samples import Store
 
 NOISY = Decimal("809700.0000000000000000000092")
 
 
-async def test_krw_pnl_is_stored_in_whole_won(sql_store: SqlStore) -> None:
+async def test_krw_pnl_is_stored_in_whole_won(store: Store) -> None:
     position = Position(
         "KRX:005930",
         account="paper",
@@ -30,14 +30,14 @@ async def test_krw_pnl_is_stored_in_whole_won(sql_store: SqlStore) -> None:
         taxes=Decimal("2250.4"),
         updated_ts=1_772_500_000_000_000_000,
     )
-    await sql_store.positions.upsert(position)
-    [stored] = await sql_store.positions.list("paper")
+    await store.positions.upsert(position)
+    [stored] = await store.positions.list("paper")
     assert str(stored.realised_pnl) == "809700"
     assert (stored.fees, stored.taxes) == (Decimal(106), Decimal(2250))  # half-even
     assert stored.avg_price == position.avg_price  # a price, not an amount: kept exact
 
 
-async def test_usdt_amounts_keep_eight_places(sql_store: SqlStore) -> None:
+async def test_usdt_amounts_keep_eight_places(store: Store) -> None:
     position = Position(
         "BINANCE:BTCUSDT",
         account="crypto",
@@ -45,15 +45,15 @@ async def test_usdt_amounts_keep_eight_places(sql_store: SqlStore) -> None:
         currency="USDT",
         updated_ts=1_772_500_000_000_000_000,
     )
-    await sql_store.positions.upsert(position)
-    [stored] = await sql_store.positions.list("crypto")
+    await store.positions.upsert(position)
+    [stored] = await store.positions.list("crypto")
     assert str(stored.realised_pnl) == "12.34567890"
 
 
-async def test_an_unknown_currency_is_refused_not_guessed(sql_store: SqlStore) -> None:
+async def test_an_unknown_currency_is_refused_not_guessed(store: Store) -> None:
     position = Position("X:Y", currency="XYZ", updated_ts=1)
     with pytest.raises(StorageError, match="unknown currency 'XYZ'"):
-        await sql_store.positions.upsert(position)
+        await store.positions.upsert(position)
     with pytest.raises(ConfigurationError):
         quantize_money(Decimal(1), "XYZ")
     assert quantize_money(Decimal("0.005"), "USD") == Decimal("0.00")

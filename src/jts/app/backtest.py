@@ -1,0 +1,343 @@
+"""``jts backtest``: a strategy through the trading kernel over recorded bars, then a report.
+
+Everything the kernel needs is built here, once, from ports like any other
+environment (``jts.services.kernel`` builds the services): a simulated clock, the
+in-process bus, in-memory trading stores, and the paper venue over the shared matching
+engine with the account's fees and taxes and the chosen slippage. ``jts.backtest``
+replays the bars and measures the run; this module writes the trade list, the equity
+curve (Parquet), the chart (SVG) and the fingerprint, and records the run in the
+relational store of the data folder.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import Callable
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field
+from dataclasses import replace
+from datetime import UTC
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+from jts.app.backtest_data import BacktestData
+from jts.app.backtest_data import BarInput
+from jts.app.backtest_data import open_bar_input
+from jts.app.backtest_data import symbols_of
+from jts.app.datadir import prepare_data_dir
+from jts.app.equity import EquityCurve
+from jts.app.plot import write_equity_svg
+from jts.app.service_config import kernel_config
+from jts.app.settings import Settings
+from jts.backtest.fingerprint import decimal_text
+from jts.backtest.replay import BacktestResult
+from jts.backtest.replay import StepCallback
+from jts.backtest.replay import run_backtest
+from jts.brokers.common.calendars import calendar_for_venue
+from jts.brokers.paper.config import PaperConfig
+from jts.brokers.paper.execution import PaperExecutionClient
+from jts.brokers.paper.factory import build_paper_venue
+from jts.bus.direct import DirectMessageBus
+from jts.core.clocks import SimClock
+from jts.domain.backtests import BacktestRun
+from jts.domain.errors import ConfigurationError
+from jts.services.kernel import KernelConfig
+from jts.services.kernel import KernelPorts
+from jts.services.kernel import TradingKernel
+from jts.services.kernel import build_trading_kernel
+from jts.sim.slippage import SlippageSpec
+from jts.sim.slippage import parse_slippage
+from jts.storage.memory import MemoryStore
+from jts.storage.result_files import write_equity_parquet
+from jts.storage.result_files import write_fills_parquet
+from jts.storage.sql.engine import sqlite_path
+from jts.storage.sql.migrate import check_schema_current
+from jts.storage.sql.migrate import upgrade
+from jts.storage.sql.repositories import SqlStore
+from jts.strategy.registry import create_strategy
+
+# Points drawn in the chart: the curve itself is kept whole in equity.parquet.
+_CHART_POINTS = 2_048
+
+
+@dataclass(frozen=True, slots=True)
+class BacktestRequest:
+    strategy: str
+    params: Mapping[str, object] = field(default_factory=dict)
+    bars: BarInput = field(default_factory=BarInput)
+    cash: Decimal | None = None
+    slippage: str = "none"
+    # The account model: its fees, taxes and rules ("krx": KRX's real costs).
+    account: str = "krx"
+    out_dir: Path | None = None
+
+
+AccountModel = Callable[[Settings, Decimal, SlippageSpec], PaperConfig]
+
+
+def krx_account(settings: Settings, cash: Decimal, slippage: SlippageSpec) -> PaperConfig:
+    """The paper venue as KRX trades: its commission, the dated sell tax, KRW, no shorts."""
+    paper = settings.paper
+    return PaperConfig(
+        account="backtest",
+        starting_cash=cash,
+        currency=paper.currency,
+        participation_rate=paper.participation_rate,
+        slippage=slippage.text,
+        commission_rate=paper.commission_rate,
+        allow_short=paper.allow_short,
+        id_prefix="BT",
+        history_limit=0,
+    )
+
+
+# ``--account`` choices: what a simulated account charges and allows.
+ACCOUNTS: dict[str, AccountModel] = {"krx": krx_account}
+
+
+def account_model(name: str) -> AccountModel:
+    model = ACCOUNTS.get(name)
+    if model is None:
+        raise ConfigurationError(f"--account {name!r}: known accounts are {', '.join(ACCOUNTS)}")
+    return model
+
+
+@dataclass(slots=True)
+class PreparedBacktest:
+    """Everything wired and nothing run yet: the CLI draws progress from ``kernel``."""
+
+    request: BacktestRequest
+    settings: Settings
+    data: BacktestData
+    kernel: TradingKernel
+    clock: SimClock
+    stores: MemoryStore
+    paper: PaperConfig
+    strategy_id: str
+    params: dict[str, object]
+    execution: PaperExecutionClient
+
+    async def run(self, on_step: StepCallback | None = None) -> BacktestResult:
+        """Replay the bars (then release the input); the stores stay readable after."""
+        try:
+            return await run_backtest(
+                self.kernel,
+                self.clock,
+                self.execution,
+                self.stores.fills,
+                self.data.batches,
+                on_step=on_step,
+            )
+        finally:
+            await self.close()
+
+    async def close(self) -> None:
+        await self.data.close()
+
+
+async def prepare_backtest(settings: Settings, request: BacktestRequest) -> PreparedBacktest:
+    model = account_model(request.account)
+    slippage = parse_slippage(request.slippage)
+    cash = settings.paper.starting_cash if request.cash is None else request.cash
+    if cash <= 0:
+        raise ConfigurationError(f"--cash {cash}: starting cash must be positive")
+    paper = model(settings, cash, slippage)
+    calendar = calendar_for_venue("KRX")
+    data = await open_bar_input(settings, request.bars, calendar)
+    try:
+        by_id = {instrument.key: instrument for instrument in data.instruments}
+        strategy_id = f"backtest-{request.strategy}"
+        strategy = create_strategy(
+            request.strategy,
+            strategy_id=strategy_id,
+            instruments=list(by_id),
+            params=request.params,
+        )
+        clock = SimClock()
+        venue = build_paper_venue(
+            clock, paper, instruments=data.instruments, source=(), calendar=calendar
+        )
+        stores = MemoryStore()
+        kernel = build_trading_kernel(
+            KernelPorts(
+                bus=DirectMessageBus(dedupe_window=settings.bus.dedupe_window),
+                clock=clock,
+                orders=stores.orders,
+                outbox=stores.outbox,
+                fills=stores.fills,
+                positions=stores.positions,
+                strategy_records=stores.strategies,
+                execution_client=venue.execution,
+                bar_store=None,
+                instruments=by_id,
+                strategies=[strategy],
+            ),
+            _kernel_config(settings, paper, universe_size=len(by_id)),
+        )
+    except BaseException:
+        await data.close()
+        raise
+    return PreparedBacktest(
+        request=request,
+        settings=settings,
+        data=data,
+        kernel=kernel,
+        clock=clock,
+        stores=stores,
+        paper=paper,
+        strategy_id=strategy_id,
+        params=dict(strategy.params.model_dump(mode="json")),
+        execution=venue.execution,
+    )
+
+
+def _kernel_config(settings: Settings, paper: PaperConfig, *, universe_size: int) -> KernelConfig:
+    """The settings' services, on the backtest's own account and cash."""
+    config = kernel_config(settings, universe_size=universe_size)
+    portfolio = replace(
+        config.portfolio,
+        account=paper.account,
+        currency=paper.currency,
+        starting_cash=paper.starting_cash,
+        # Snapshots are for watchers; a backtest samples equity itself.
+        snapshot_every_bars=10**9,
+    )
+    return replace(config, portfolio=portfolio)
+
+
+@dataclass(frozen=True, slots=True)
+class BacktestReport:
+    run: BacktestRun
+    result: BacktestResult
+    trades_path: Path
+    equity_path: Path
+    chart_path: Path | None
+    fingerprint_path: Path
+
+
+def new_run_id() -> str:
+    return str(uuid.uuid4())
+
+
+def default_out_dir(data_dir: Path, run_id: str) -> Path:
+    return data_dir / "backtests" / run_id
+
+
+def run_record(
+    prepared: PreparedBacktest, result: BacktestResult, run_id: str, out_dir: Path
+) -> BacktestRun:
+    metrics = result.metrics
+    return BacktestRun(
+        run_id=run_id,
+        created_at=datetime.now(UTC),
+        strategy=prepared.request.strategy,
+        strategy_id=prepared.strategy_id,
+        params=prepared.params,
+        symbols=symbols_of(prepared.data.instruments),
+        start_ts=result.start_ts,
+        end_ts=result.end_ts,
+        account=prepared.request.account,
+        slippage=prepared.paper.slippage,
+        source=prepared.data.description,
+        starting_cash=metrics.starting_equity,
+        final_equity=metrics.final_equity,
+        total_return=metrics.total_return,
+        max_drawdown=metrics.max_drawdown,
+        sharpe=metrics.sharpe,
+        trades=metrics.trades,
+        fills=metrics.fills,
+        commission=metrics.commission,
+        tax=metrics.tax,
+        fingerprint=result.fingerprint,
+        output_dir=str(out_dir),
+    )
+
+
+def write_report_files(run: BacktestRun, result: BacktestResult, out_dir: Path) -> BacktestReport:
+    """trades.parquet, equity.parquet, equity.svg, fingerprint.txt and summary.json."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    trades = write_fills_parquet(out_dir / "trades.parquet", result.fills)
+    equity = write_equity_parquet(out_dir / "equity.parquet", result.equity)
+    curve = EquityCurve(capacity=_CHART_POINTS)
+    for ts, value in result.equity:
+        curve.add(ts, value)
+    shown = ", ".join(run.symbols) if len(run.symbols) <= 5 else f"{len(run.symbols)} symbols"
+    title = f"JTS backtest {run.strategy} ({shown}): equity and drawdown"
+    chart = write_equity_svg(out_dir / "equity.svg", curve.curve(), title)
+    fingerprint = out_dir / "fingerprint.txt"
+    fingerprint.write_text(result.fingerprint + "\n", encoding="utf-8")
+    (out_dir / "summary.json").write_text(
+        json.dumps(summary_json(run), indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
+    return BacktestReport(run, result, trades, equity, chart, fingerprint)
+
+
+def summary_json(run: BacktestRun) -> dict[str, object]:
+    def money(value: Decimal | None) -> str | None:
+        return None if value is None else decimal_text(value)
+
+    return {
+        "run_id": run.run_id,
+        "created_at": run.created_at.isoformat(),
+        "strategy": run.strategy,
+        "params": dict(run.params),
+        "symbols": list(run.symbols),
+        "start_ts": run.start_ts,
+        "end_ts": run.end_ts,
+        "account": run.account,
+        "slippage": run.slippage,
+        "source": run.source,
+        "starting_cash": money(run.starting_cash),
+        "final_equity": money(run.final_equity),
+        "total_return": money(run.total_return),
+        "max_drawdown": money(run.max_drawdown),
+        "sharpe": money(run.sharpe),
+        "trades": run.trades,
+        "fills": run.fills,
+        "commission": money(run.commission),
+        "tax": money(run.tax),
+        "fingerprint": run.fingerprint,
+    }
+
+
+async def record_run(settings: Settings, run: BacktestRun) -> None:
+    """Keep the run in the data folder's relational store (SQLite, or JTS_DATABASE_URL)."""
+    if sqlite_path(settings.sql_url) is not None:
+        prepare_data_dir(settings.data_dir)
+    await asyncio.to_thread(upgrade, settings.sql_url)
+    store = SqlStore.open(settings.sql_url)
+    try:
+        await store.backtest_runs.add(run)
+    finally:
+        await store.close()
+
+
+async def finish_backtest(
+    prepared: PreparedBacktest, result: BacktestResult, run_id: str | None = None
+) -> BacktestReport:
+    """Write the report files and record the run."""
+    run_id = run_id or new_run_id()
+    out_dir = prepared.request.out_dir
+    if out_dir is None:
+        out_dir = default_out_dir(prepare_data_dir(prepared.settings.data_dir), run_id)
+    run = run_record(prepared, result, run_id, out_dir)
+    report = write_report_files(run, result, out_dir)
+    await record_run(prepared.settings, run)
+    return report
+
+
+async def list_runs(settings: Settings, limit: int | None = None) -> list[BacktestRun]:
+    """Stored runs, newest first; reads only (no database yet: none)."""
+    path = sqlite_path(settings.sql_url)
+    if path is not None and not path.expanduser().exists():
+        return []
+    await asyncio.to_thread(check_schema_current, settings.sql_url, read_only=True)
+    store = SqlStore.open(settings.sql_url, read_only=True)
+    try:
+        return await store.backtest_runs.list(limit=limit)
+    finally:
+        await store.close()
