@@ -63,6 +63,8 @@ class Market(StrEnum):
     KOSDAQ = "KOSDAQ"
     KONEX = "KONEX"
     CRYPTO = "CRYPTO"
+    # A listing whose board rules the platform does not model (research data sets).
+    OTHER = "OTHER"
 
 
 class LiquiditySide(StrEnum):

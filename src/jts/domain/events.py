@@ -191,6 +191,8 @@ class _OrderFields(Event):
     venue_order_id: str | None
     reason: str | None
     created_ts: int
+    # Cash a market BUY spends (the venue sizes it at the fill price); None: by quantity.
+    quote_quantity: Decimal | None = None
 
     @classmethod
     def _order_kwargs(cls, order: Order) -> dict[str, object]:
@@ -213,6 +215,7 @@ class _OrderFields(Event):
             "venue_order_id": order.venue_order_id,
             "reason": order.reason,
             "created_ts": order.created_ts,
+            "quote_quantity": order.quote_quantity,
         }
 
     def to_order(self) -> Order:
@@ -235,6 +238,7 @@ class _OrderFields(Event):
             venue_order_id=self.venue_order_id,
             reason=self.reason,
             updated_ts=self.ts,
+            quote_quantity=self.quote_quantity,
         )
 
 

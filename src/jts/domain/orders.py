@@ -73,10 +73,19 @@ class Order:
     venue_order_id: str | None = None
     reason: str | None = None
     updated_ts: int = 0
+    # Cash a market BUY spends, fees included (Binance ``quoteOrderQty``, Upbit
+    # ``ord_type=price``): the venue works out the quantity at the fill price, so
+    # ``quantity`` is only the sizing-time estimate until the fill fixes it.
+    quote_quantity: Decimal | None = None
 
     def __post_init__(self) -> None:
         if self.quantity <= 0:
             raise InvalidOrder(f"order quantity must be positive, got {self.quantity}")
+        if self.quote_quantity is not None:
+            if self.order_type is not OrderType.MARKET or self.side is not Side.BUY:
+                raise InvalidOrder("only a market BUY can spend a cash amount (quote quantity)")
+            if self.quote_quantity <= 0:
+                raise InvalidOrder(f"quote quantity must be positive, got {self.quote_quantity}")
         if self.order_type is OrderType.LIMIT and (self.price is None or self.price <= 0):
             raise InvalidOrder("a limit order needs a positive price")
         if self.order_type is OrderType.MARKET and self.price is not None:
@@ -115,6 +124,10 @@ class Order:
         """
         if price is None and quantity is None:
             raise InvalidOrder(f"{self.client_order_id}: a modify needs a new price or quantity")
+        if self.quote_quantity is not None:
+            raise InvalidOrder(
+                f"{self.client_order_id}: an order that spends a cash amount cannot be modified"
+            )
         if not self.is_open:
             raise InvalidOrder(
                 f"{self.client_order_id}: cannot modify an order that is {self.status}"
@@ -152,7 +165,15 @@ class Order:
         self.updated_ts = ts
 
     def apply_fill(self, fill: Fill) -> OrderStatus:
-        """Account for ``fill``; returns the previous status."""
+        """Account for ``fill``; returns the previous status.
+
+        An order spending a cash amount is done with its first execution: the venue
+        spent what it could at that price, so the quantity becomes what it bought.
+        """
+        if self.quote_quantity is not None and self.filled_quantity == 0:
+            if S.FILLED not in TRANSITIONS[self.status]:
+                raise InvalidStateTransition(self.order_id, self.status.value, S.FILLED.value)
+            self.quantity = fill.quantity
         if fill.quantity > self.leaves_quantity:
             raise InvalidOrder(
                 f"order {self.order_id}: fill of {fill.quantity} exceeds "

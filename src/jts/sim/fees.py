@@ -109,17 +109,32 @@ CommissionKey = tuple[str, AssetClass | None]
 
 
 class FeeSchedule:
-    """Commission per (venue, asset class) and transaction tax per listing board."""
+    """Commission per (venue, asset class) and transaction tax per listing board.
+
+    ``everywhere`` is the commission of any venue not listed; ``truncate=False``
+    charges the exact fraction of the notional (a research account, compared with
+    float backtesters) instead of rounding down to the currency's precision.
+    """
 
     def __init__(
         self,
         commissions: Mapping[CommissionKey, CommissionRule],
         sell_taxes: Mapping[Market, RateSchedule] | None = None,
+        *,
+        everywhere: CommissionRule | None = None,
+        truncate: bool = True,
     ) -> None:
         self._commissions = {
             (venue.upper(), cls): rule for (venue, cls), rule in commissions.items()
         }
         self._sell_taxes = dict(sell_taxes or {})
+        self._everywhere = everywhere
+        self.truncate = truncate
+
+    @classmethod
+    def research(cls, commission: Decimal | str = ZERO) -> FeeSchedule:
+        """One exact commission fraction on every venue, no taxes: the research account."""
+        return cls({}, everywhere=CommissionRule.flat(commission), truncate=False)
 
     @classmethod
     def default(cls, krx_commission: Decimal = KRX_PAPER_COMMISSION) -> FeeSchedule:
@@ -139,13 +154,17 @@ class FeeSchedule:
         """A copy where ``venue`` (and ``asset_class``, if given) charges ``rule``."""
         commissions = dict(self._commissions)
         commissions[(venue.upper(), asset_class)] = rule
-        return FeeSchedule(commissions, self._sell_taxes)
+        return FeeSchedule(
+            commissions, self._sell_taxes, everywhere=self._everywhere, truncate=self.truncate
+        )
 
     def commission_rule(self, instrument: Instrument) -> CommissionRule:
         venue = instrument.id.venue.upper()
         rule = self._commissions.get((venue, instrument.asset_class))
         if rule is None:
             rule = self._commissions.get((venue, None))
+        if rule is None:
+            rule = self._everywhere
         if rule is None:
             raise ConfigurationError(f"no commission configured for venue {venue}")
         return rule
@@ -172,12 +191,15 @@ class FeeSchedule:
         """(commission, tax) of one execution, each rounded down to the currency precision."""
         notional = quantity * price
         rate = self.commission_rate(instrument, trade_date, liquidity)
-        commission = round_down(notional * rate, instrument.currency_precision)
+        commission = self._money(notional * rate, instrument)
         tax = ZERO
         if side is Side.SELL:
             tax_rate = self.sell_tax_rate(instrument, settlement_date)
-            tax = round_down(notional * tax_rate, instrument.currency_precision)
+            tax = self._money(notional * tax_rate, instrument)
         return commission, tax
+
+    def _money(self, amount: Decimal, instrument: Instrument) -> Decimal:
+        return round_down(amount, instrument.currency_precision) if self.truncate else amount
 
 
 def round_down(amount: Decimal, places: int) -> Decimal:

@@ -24,6 +24,12 @@ Rules (the same for every caller, so paper results and backtests agree):
 - DAY orders open when their session ends are EXPIRED at the first data of a
   later session, or by ``end_of_session``. IOC remainders are canceled after
   their first matching opportunity.
+- A market BUY with a ``quote_quantity`` spends that cash: at the fill price it
+  buys the most units the cash pays for, commission included (quantity =
+  cash / (price x (1 + commission rate)), floored to the quantity unit), and
+  is done with that one execution.
+- ``MatchingConfig.rules`` says which venue rules apply (``AccountRules``): the
+  research account drops lots, ticks, limits, trading hours and the volume cap.
 - Slippage (``MatchingConfig.slippage``, jts.sim.slippage) moves the fill price
   against the order, but never past its limit, never outside the data's low..high
   and never in its favour.
@@ -64,10 +70,13 @@ from jts.domain.reports import CANCELED_ON_REQUEST
 from jts.domain.reports import MODIFIED_ON_REQUEST
 from jts.domain.reports import ExecutionReport
 from jts.domain.ticks import fmt
+from jts.domain.timestamps import ns_to_dt
 from jts.ports.calendar import TradingCalendar
 from jts.sim import rules
 from jts.sim.account import SimAccount
 from jts.sim.fees import FeeSchedule
+from jts.sim.rules import VENUE_RULES
+from jts.sim.rules import AccountRules
 from jts.sim.slippage import NoSlippage
 from jts.sim.slippage import SlippageModel
 
@@ -83,6 +92,7 @@ class MatchingConfig:
     settlement_days: int = 2
     # Prefix of venue order ids and fill ids; defaults to the engine's venue.
     id_prefix: str | None = None
+    rules: AccountRules = VENUE_RULES
     # How much worse than the book's price a fill is (jts.sim.slippage); none by default.
     slippage: SlippageModel = field(default_factory=NoSlippage)
 
@@ -128,6 +138,7 @@ class MatchingEngine:
         self.account = account
         self.fees = fees or FeeSchedule.default()
         self.config = config or MatchingConfig()
+        self.rules = self.config.rules
         self._prefix = self.config.id_prefix or venue
         self._instruments: dict[str, Instrument] = {}
         self._quotes: dict[str, _Quote] = {}
@@ -240,7 +251,7 @@ class MatchingEngine:
             quote = self._quotes[working.instrument.key]
             candidate = replace(order, price=price)
             reason = rules.static_problem(
-                candidate, working.instrument, ts, self.calendar, quote.reference
+                candidate, working.instrument, ts, self.calendar, quote.reference, self.rules
             )
             if reason is not None:
                 raise InvalidOrder(f"{client_order_id}: modify refused: {reason}")
@@ -282,22 +293,26 @@ class MatchingEngine:
 
     def on_bar(self, bar: Bar) -> list[ExecutionReport]:
         instrument = self._instruments.get(bar.instrument_id)
-        budget = (
-            ZERO
-            if instrument is None
-            else instrument.round_quantity(bar.volume * self.config.participation_rate)
-        )
+        budget: Decimal | None = ZERO
+        if instrument is not None:
+            budget = self._budget(instrument, bar.volume * self.config.participation_rate)
         return self._on_data(
             bar.instrument_id, bar.ts, bar.close_ts, bar.open, bar.high, bar.low, bar.close, budget
         )
 
     def on_tick(self, tick: Tick) -> list[ExecutionReport]:
         instrument = self._instruments.get(tick.instrument_id)
-        budget = ZERO if instrument is None else instrument.round_quantity(tick.size)
+        budget = ZERO if instrument is None else self._budget(instrument, tick.size)
         price = tick.price
         return self._on_data(
             tick.instrument_id, tick.ts, tick.ts, price, price, price, price, budget
         )
+
+    def _budget(self, instrument: Instrument, volume: Decimal) -> Decimal | None:
+        """What our fills in one bar or tick may total; None: no volume cap."""
+        if not self.rules.volume_limit:
+            return None
+        return self.rules.round_quantity(volume, instrument)
 
     def _on_data(
         self,
@@ -308,14 +323,15 @@ class MatchingEngine:
         high: Decimal,
         low: Decimal,
         close: Decimal,
-        budget: Decimal,
+        budget: Decimal | None,
     ) -> list[ExecutionReport]:
         quote = self._quotes.setdefault(instrument_id, _Quote())
         session = self._session_at(start)
         reports: list[ExecutionReport] = []
         if session is not None:
             if self._session is None or session > self._session:
-                reports += self._expire(lambda working: working.session < session, now)
+                if self.rules.trading_hours:  # without sessions, DAY orders never expire
+                    reports += self._expire(lambda working: working.session < session, now)
                 self._session = session
             if quote.session != session:
                 if quote.session is not None and quote.last is not None:
@@ -336,6 +352,8 @@ class MatchingEngine:
         if session is not None:
             opened, closed = self.calendar.session_bounds(session)
             self._span = (opened, closed, session)
+        elif not self.rules.trading_hours:
+            session = ns_to_dt(ts).date()  # no trading hours: the UTC day dates the fees
         return session
 
     # -- matching --------------------------------------------------------------------------
@@ -349,7 +367,7 @@ class MatchingEngine:
         open_: Decimal,
         high: Decimal,
         low: Decimal,
-        budget: Decimal,
+        budget: Decimal | None,
     ) -> list[ExecutionReport]:
         reports: list[ExecutionReport] = []
         for working in list(book):
@@ -358,12 +376,19 @@ class MatchingEngine:
             order = working.order
             first_touch = not working.touched
             working.touched = True
+            if order.quote_quantity is not None:
+                reports += self._spend(working, open_, session, now, budget)
+                if budget is not None and not order.is_open:
+                    budget -= order.filled_quantity
+                continue
             price = _fill_price(order, open_, high, low)
-            if price is not None and budget > 0:
+            if price is not None and (budget is None or budget > 0):
                 taker = order.order_type is OrderType.MARKET or (first_touch and price == open_)
                 liquidity = LiquiditySide.TAKER if taker else LiquiditySide.MAKER
                 price = self._slipped(working, session, price, high, low)
-                wanted = min(order.leaves_quantity, budget)
+                wanted = (
+                    order.leaves_quantity if budget is None else min(order.leaves_quantity, budget)
+                )
                 quantity, short_of_cash = self._affordable(
                     working, wanted, price, liquidity, session
                 )
@@ -371,7 +396,8 @@ class MatchingEngine:
                     reports.append(
                         self._fill(working, quantity, price, liquidity, session, now, short_of_cash)
                     )
-                    budget -= quantity
+                    if budget is not None:
+                        budget -= quantity
                 if short_of_cash and order.is_open:
                     reason = f"insufficient cash at fill price {fmt(price)}; rest canceled"
                     reports.append(self._close(working, OrderStatus.CANCELED, now, reason))
@@ -379,6 +405,45 @@ class MatchingEngine:
                 reason = "IOC: unfilled remainder canceled"
                 reports.append(self._close(working, OrderStatus.CANCELED, now, reason))
         return reports
+
+    def _spend(
+        self,
+        working: _Working,
+        price: Decimal,
+        session: date,
+        now: int,
+        budget: Decimal | None,
+    ) -> list[ExecutionReport]:
+        """Fill an order spending a cash amount at ``price``, in one execution."""
+        order = working.order
+        assert order.quote_quantity is not None
+        quantity = self._quote_fill_quantity(working, order.quote_quantity, price, session)
+        if budget is not None:
+            quantity = min(quantity, budget)
+        if quantity <= 0:
+            reason = (
+                f"{fmt(order.quote_quantity)} {self.account.currency} buys less than one unit "
+                f"at {fmt(price)}"
+            )
+            return [self._close(working, OrderStatus.CANCELED, now, reason)]
+        return [self._fill(working, quantity, price, LiquiditySide.TAKER, session, now, True)]
+
+    def _quote_fill_quantity(
+        self, working: _Working, cash: Decimal, price: Decimal, session: date
+    ) -> Decimal:
+        """The most units ``cash`` pays for at ``price`` with the taker commission on top."""
+        instrument = working.instrument
+        rate = self.fees.commission_rate(instrument, session, LiquiditySide.TAKER)
+        quantity = self.rules.round_quantity(cash / (price * (1 + rate)), instrument)
+        step = self.rules.quantity_unit or instrument.lot_size
+        # Decimal division rounds to 28 digits, which can round up onto the next unit: one
+        # unit back then. (A fee truncated to the currency only makes the cost lower.)
+        cost = quantity * price + self._commission(
+            working, quantity, price, LiquiditySide.TAKER, session
+        )
+        if quantity > 0 and cost > cash:
+            quantity -= step
+        return max(quantity, ZERO)
 
     def _slipped(
         self, working: _Working, session: date, price: Decimal, high: Decimal, low: Decimal
@@ -421,7 +486,7 @@ class MatchingEngine:
             return quantity, False
         budget = self.account.available_cash + working.reserved_cash
         rate = self._max_commission_rate(working.instrument, session)
-        affordable = working.instrument.round_quantity(budget / (price * (1 + rate)))
+        affordable = self.rules.round_quantity(budget / (price * (1 + rate)), working.instrument)
         return min(quantity, max(affordable, ZERO)), True
 
     def _fill(
@@ -490,17 +555,25 @@ class MatchingEngine:
         if instrument is None:
             return f"unknown instrument {order.instrument_id} at {self.venue}"
         quote = self._quotes[instrument.key]
-        reason = rules.static_problem(order, instrument, ts, self.calendar, quote.reference)
-        session = self.calendar.session_of(ts)
+        reason = rules.static_problem(
+            order, instrument, ts, self.calendar, quote.reference, self.rules
+        )
+        session = self._session_at(ts)
         if reason is not None or session is None:
             return reason or f"market closed: no {self.venue} session at {ts}"
+        if order.quote_quantity is not None:
+            return self._admit_spending(order, instrument, ts, session)
         unit_price = order.price
         if order.order_type is OrderType.MARKET:
             if quote.last is None:
                 return f"no last price for {instrument.key} to value a market order"
             unit_price = quote.last * (1 + self.config.market_order_buffer)
         assert unit_price is not None
-        working = _Working(order, instrument, ts, session, unit_price)
+        return self._reserve(_Working(order, instrument, ts, session, unit_price))
+
+    def _reserve(self, working: _Working) -> _Working | str:
+        """Set aside what ``working`` may spend or sell, or say why the account cannot."""
+        order, instrument, session = working.order, working.instrument, working.session
         if order.side is Side.BUY:
             required = self._buy_reserve(working, order.quantity, session)
             available = self.account.available_cash
@@ -514,6 +587,19 @@ class MatchingEngine:
                 return rules.position_shortfall(instrument.key, order.quantity, available)
             self.account.reserve_quantity(instrument.key, order.quantity)
             working.reserved_qty = order.quantity
+        return working
+
+    def _admit_spending(
+        self, order: Order, instrument: Instrument, ts: int, session: date
+    ) -> _Working | str:
+        """An order spending a cash amount reserves exactly that amount."""
+        amount = order.quote_quantity
+        assert amount is not None
+        if not self.account.can_reserve_cash(amount):
+            return rules.cash_shortfall(amount, self.account.available_cash, self.account.currency)
+        working = _Working(order, instrument, ts, session, amount / order.quantity)
+        self.account.reserve_cash(amount)
+        working.reserved_cash = amount
         return working
 
     def _buy_reserve(self, working: _Working, quantity: Decimal, session: date) -> Decimal:

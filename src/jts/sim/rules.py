@@ -8,7 +8,9 @@ position) live here too, taking the figures the engine computed.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
+from decimal import ROUND_FLOOR
 from decimal import Decimal
 
 from jts.domain.enums import OrderType
@@ -20,8 +22,55 @@ from jts.domain.timestamps import ns_to_dt
 from jts.ports.calendar import TradingCalendar
 
 
-def quantity_problem(order: Order, instrument: Instrument) -> str | None:
+@dataclass(frozen=True, slots=True)
+class AccountRules:
+    """Which of its venue's rules a simulated account enforces.
+
+    The default is the venue as it is (KRX: lots, the tick ladder, the daily limit,
+    trading hours, a volume cap, fees truncated to whole won). A research account
+    (``RESEARCH_RULES``) drops them all so that a strategy can be checked against a
+    plain backtester: quantities on a fine fractional unit, any positive price, no
+    sessions (orders live until filled or canceled), no volume cap.
+    """
+
+    name: str = "venue"
+    # Quantities are multiples of this instead of the instrument's lot (None: its lot).
+    quantity_unit: Decimal | None = None
+    tick_ladder: bool = True
+    price_limits: bool = True
+    # Orders only in trading hours, and DAY orders expire when their session ends.
+    trading_hours: bool = True
+    # Fills capped at the participation rate x bar volume (the tick's size).
+    volume_limit: bool = True
+
+    def round_quantity(self, quantity: Decimal, instrument: Instrument) -> Decimal:
+        """Largest multiple of the quantity unit (or the instrument's lot) not above it."""
+        if self.quantity_unit is None:
+            return instrument.round_quantity(quantity)
+        units = (quantity / self.quantity_unit).to_integral_value(ROUND_FLOOR)
+        return units * self.quantity_unit
+
+
+VENUE_RULES = AccountRules()
+RESEARCH_RULES = AccountRules(
+    name="research",
+    quantity_unit=Decimal("1e-8"),
+    tick_ladder=False,
+    price_limits=False,
+    trading_hours=False,
+    volume_limit=False,
+)
+
+
+def quantity_problem(
+    order: Order, instrument: Instrument, account_rules: AccountRules = VENUE_RULES
+) -> str | None:
     quantity = order.quantity
+    unit = account_rules.quantity_unit
+    if unit is not None:
+        if quantity % unit != 0:
+            return f"quantity {fmt(quantity)} is not a multiple of the unit {fmt(unit)}"
+        return None
     if quantity < instrument.min_quantity:
         return f"quantity {fmt(quantity)} is below the minimum {fmt(instrument.min_quantity)}"
     if quantity % instrument.lot_size != 0:
@@ -32,14 +81,20 @@ def quantity_problem(order: Order, instrument: Instrument) -> str | None:
 
 
 def price_problem(
-    order: Order, instrument: Instrument, reference: Decimal | None, day: date | None = None
+    order: Order,
+    instrument: Instrument,
+    reference: Decimal | None,
+    day: date | None = None,
+    account_rules: AccountRules = VENUE_RULES,
 ) -> str | None:
     """Limit price on the tick ladder of ``day`` and inside the daily limit around ``reference``."""
     if order.order_type is not OrderType.LIMIT or order.price is None:
         return None
-    return tick_problem(order.price, instrument, day) or limit_problem(
-        order.price, instrument, reference, day
-    )
+    if account_rules.tick_ladder and (problem := tick_problem(order.price, instrument, day)):
+        return problem
+    if account_rules.price_limits:
+        return limit_problem(order.price, instrument, reference, day)
+    return None
 
 
 def tick_problem(price: Decimal, instrument: Instrument, day: date | None = None) -> str | None:
@@ -91,12 +146,26 @@ def static_problem(
     ts: int,
     calendar: TradingCalendar,
     reference: Decimal | None,
+    account_rules: AccountRules = VENUE_RULES,
 ) -> str | None:
-    """Checks that need no ledger: quantity grid, price grid and limits, trading hours."""
+    """Checks that need no ledger: quantity grid, price grid and limits, trading hours.
+
+    The quantity of an order spending a cash amount is only an estimate (the
+    venue sizes it at the fill price), so it is not held to the grid here.
+    """
+    quantity = (
+        None
+        if order.quote_quantity is not None
+        else quantity_problem(order, instrument, account_rules)
+    )
     return (
-        quantity_problem(order, instrument)
-        or price_problem(order, instrument, reference, kst_date(ts))
-        or session_problem(calendar, ts, instrument.id.venue)
+        quantity
+        or price_problem(order, instrument, reference, kst_date(ts), account_rules)
+        or (
+            session_problem(calendar, ts, instrument.id.venue)
+            if account_rules.trading_hours
+            else None
+        )
     )
 
 

@@ -2,6 +2,11 @@
 
 Signals fire only on an actual cross, never on every bar spent above or below. Bars where
 the two averages are equal do not count as a side: above -> equal -> above is no cross.
+
+``cross="adjacent"`` counts only what happens between two consecutive closes: fast - slow
+goes from strictly below zero to strictly above it (BUY) or the reverse (SELL), so a bar
+of equal averages breaks a cross (below -> equal -> above is none). That is
+backtesting.py's ``crossover``, used by the research cross-check.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from collections.abc import Mapping
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import ClassVar
+from typing import Literal
 
 from pydantic import Field
 from pydantic import model_validator
@@ -28,6 +34,8 @@ class SmaCrossParams(StrategyParams):
     slow: int = Field(default=20, ge=2)
     timeframe: Timeframe | None = None
     """Only bars of this timeframe feed the averages; None accepts any."""
+    cross: Literal["through_ties", "adjacent"] = "through_ties"
+    """What a cross is: across bars of equal averages, or between two closes only."""
 
     @model_validator(mode="after")
     def _fast_below_slow(self) -> SmaCrossParams:
@@ -43,7 +51,7 @@ class _InstrumentState:
         self.fast = SMA(fast)
         self.slow = SMA(slow)
         self.last_bar_ts: int | None = None
-        # Last (fast, slow) pair where the two differed; ties never overwrite it.
+        # Last (fast, slow) pair; with crosses through ties, the last where the two differed.
         self.previous: tuple[Decimal, Decimal] | None = None
 
 
@@ -74,15 +82,24 @@ class SmaCrossStrategy(Strategy):
         state.last_bar_ts = bar.ts
         fast = state.fast.update(bar.close)
         slow = state.slow.update(bar.close)
-        if fast is None or slow is None or fast == slow:
+        adjacent = self.params.cross == "adjacent"
+        if fast is None or slow is None or (fast == slow and not adjacent):
             return
-        if state.previous is not None:
-            prev_fast, prev_slow = state.previous
-            if crossed_above(prev_fast, prev_slow, fast, slow):
-                self.buy(bar, self._reason("above", fast, ">", slow))
-            elif crossed_below(prev_fast, prev_slow, fast, slow):
-                self.sell(bar, self._reason("below", fast, "<", slow))
-        state.previous = (fast, slow)
+        previous, state.previous = state.previous, (fast, slow)
+        if previous is None:
+            return
+        prev_fast, prev_slow = previous
+        if adjacent:
+            # Strictly below, then strictly above: an equal close on either side is no cross.
+            up = prev_fast < prev_slow and fast > slow
+            down = prev_fast > prev_slow and fast < slow
+        else:
+            up = crossed_above(prev_fast, prev_slow, fast, slow)
+            down = crossed_below(prev_fast, prev_slow, fast, slow)
+        if up:
+            self.buy(bar, self._reason("above", fast, ">", slow))
+        elif down:
+            self.sell(bar, self._reason("below", fast, "<", slow))
 
     def _state(self, instrument_id: str) -> _InstrumentState:
         state = self._states.get(instrument_id)

@@ -215,7 +215,7 @@ async def test_runs_are_stored_and_listed_newest_first(settings: Settings, tmp_p
     assert stored == first.run
     assert (stored.strategy, stored.params, stored.account) == (
         "sma_cross",
-        {"fast": 1, "slow": 2, "timeframe": None},
+        {"fast": 1, "slow": 2, "timeframe": None, "cross": "through_ties"},
         "krx",
     )
     assert stored.fingerprint == first.result.fingerprint

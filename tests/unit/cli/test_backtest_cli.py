@@ -74,7 +74,7 @@ def test_a_run_prints_its_report_and_list_shows_it(data_dir: Path, tmp_path: Pat
     cells = [cell.strip() for cell in row.strip("│ ").split("│")]
     assert cells[2:] == [
         "sma_cross",
-        '{"fast": 1, "slow": 2, "timeframe": null}',
+        '{"cross": "through_ties", "fast": 1, "slow": 2, "timeframe": null}',
         "KRX:000660, KRX:005930",
         "2026-11-03 09:00 .. 2026-11-03 09:07",
         "-0.02%",

@@ -51,6 +51,15 @@ async def test_order_round_trip_keeps_every_field_exact(store: Store) -> None:
     assert await store.orders.get_by_client_id(order.client_order_id) == order
 
 
+async def test_an_order_spending_a_cash_amount_keeps_it(store: Store) -> None:
+    order = make_order(price=None, quantity="53")
+    order.quote_quantity = Decimal("10000.12345678")
+    await store.orders.add(order)
+    loaded = await store.orders.get(order.order_id)
+    assert loaded == order
+    assert loaded is not None and loaded.quote_quantity == Decimal("10000.12345678")
+
+
 async def test_market_order_without_price_and_strategy(store: Store) -> None:
     order = make_order(price=None, strategy_id=None)
     await store.orders.add(order)

@@ -171,3 +171,30 @@ def test_signal_ids_are_a_function_of_strategy_instrument_side_and_bar() -> None
         signal_id_for("sma", "KRX:005930", Side.BUY, 1_001),
     }
     assert first not in others and len(others) == 4
+
+
+def test_adjacent_crosses_happen_only_between_two_closes() -> None:
+    params = {"fast": 1, "slow": 2, "cross": "adjacent"}
+    adjacent = SmaCrossStrategy(strategy_id="s", params=params)
+    # fast=close, slow=avg of last two; fast - slow from bar 1: -0.5, -0.5, 0, +0.5.
+    # below, equal, above: the tie breaks the cross; the default counts a BUY through it.
+    closes = [12, 11, 10, 10, 11]
+    assert _feed(adjacent, SAMSUNG, closes) == {}
+    through = SmaCrossStrategy(strategy_id="t", params={"fast": 1, "slow": 2})
+    assert [(i, [s.side for s in sigs]) for i, sigs in _feed(through, SAMSUNG, closes).items()] == [
+        (4, [Side.BUY])
+    ]
+
+
+def test_adjacent_crosses_fire_on_each_strict_change_of_side() -> None:
+    params = {"fast": 1, "slow": 2, "cross": "adjacent"}
+    strategy = SmaCrossStrategy(strategy_id="s", params=params)
+    # fast - slow from bar 1: -0.5, +0.5, 0, -0.5, +1: a BUY at 2 and at 5, no SELL at 4
+    # (from equal to below is no cross), where the default sells at 4.
+    out = _feed(strategy, SAMSUNG, [11, 10, 11, 11, 10, 12])
+    assert [(i, [s.side for s in sigs]) for i, sigs in out.items()] == [
+        (2, [Side.BUY]),
+        (5, [Side.BUY]),
+    ]
+    assert out[2][0].reason == "SMA1 crossed above SMA2 (11 > 10.5)"
+    assert SmaCrossParams().cross == "through_ties"

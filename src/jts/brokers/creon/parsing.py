@@ -76,6 +76,10 @@ def condition_of(time_in_force: TimeInForce) -> str:
 
 def order_body(order: Order, now_ns: int) -> dict[str, Any]:
     """The bridge's ``OrderIn`` for ``order``; InvalidOrder for what Creon would refuse."""
+    if order.quote_quantity is not None:
+        raise InvalidOrder(
+            "Creon takes a number of shares, not a cash amount to spend (quote quantity)"
+        )
     code = creon_code(order.instrument_id)
     condition = condition_of(order.time_in_force)
     quantity = int(whole(order.quantity, "quantity"))

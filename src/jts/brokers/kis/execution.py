@@ -226,6 +226,10 @@ class KisExecution:
         )
 
     def _order_body(self, order: Order) -> dict[str, str]:
+        if order.quote_quantity is not None:
+            raise InvalidOrder(
+                "KIS takes a number of shares, not a cash amount to spend (quote quantity)"
+            )
         if order.order_type not in (OrderType.LIMIT, OrderType.MARKET):
             raise InvalidOrder(f"KIS cash orders are limit or market, not {order.order_type}")
         code = _ORDER_CODES.get((order.time_in_force, order.order_type))

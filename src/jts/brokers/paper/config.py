@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Literal
 
 from pydantic import BaseModel
 from pydantic import ConfigDict
@@ -30,6 +31,10 @@ class PaperConfig(BaseModel):
     settlement_days: int = Field(default=2, ge=0)
     allow_short: bool = False
     allow_negative_cash: bool = False
+    # "research": none of the venue's rules (no lots, ticks, limits, trading hours or
+    # volume cap), quantities in 1e-8 units, commission an exact fraction of the notional
+    # (``commission_rate``, default 0) and no tax: the account for cross-checks.
+    rules: Literal["venue", "research"] = "venue"
     # Prefix of venue order ids and fill ids; set a per-run value if fills are persisted
     # across restarts, so a new run cannot reuse an old fill id.
     id_prefix: str = "PAPER"

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from jts.brokers.common.calendars import AlwaysOpenCalendar
 from jts.brokers.common.calendars import calendar_for_venue
 from jts.brokers.paper.config import PaperConfig
 from jts.brokers.paper.data import BatchSource
@@ -25,6 +26,8 @@ from jts.sim.fees import CommissionRule
 from jts.sim.fees import FeeSchedule
 from jts.sim.matching import MatchingConfig
 from jts.sim.matching import MatchingEngine
+from jts.sim.rules import RESEARCH_RULES
+from jts.sim.rules import VENUE_RULES
 from jts.sim.slippage import parse_slippage
 
 
@@ -60,8 +63,11 @@ def build_paper_venue(
     date) and its pre-start closes become the engine's daily-limit references.
     """
     config = config or PaperConfig()
+    research = config.rules == "research"
     universe = list(instruments) if instruments is not None else demo_instruments()
-    calendar = calendar or calendar_for_venue(config.market_venue)
+    if calendar is None:
+        # The research account has no trading hours: every UTC day is one session.
+        calendar = AlwaysOpenCalendar() if research else calendar_for_venue(config.market_venue)
     feed: SimulatedBarFeed | None = None
     references = dict(reference_prices or {})
     if source is None:
@@ -89,6 +95,7 @@ def build_paper_venue(
             market_order_buffer=config.market_order_buffer,
             settlement_days=config.settlement_days,
             id_prefix=config.id_prefix,
+            rules=RESEARCH_RULES if research else VENUE_RULES,
         ),
     )
     for instrument_id, price in references.items():
@@ -105,7 +112,12 @@ def build_paper_venue(
 
 
 def paper_fees(config: PaperConfig, fees: FeeSchedule | None = None) -> FeeSchedule:
-    """The default schedule, with ``config.commission_rate`` (if set) for the simulated venue."""
+    """The default schedule, with ``config.commission_rate`` (if set) for the simulated venue.
+
+    A research account charges ``commission_rate`` (default 0) exactly on every venue.
+    """
+    if fees is None and config.rules == "research":
+        return FeeSchedule.research(config.commission_rate or Decimal(0))
     schedule = fees or FeeSchedule.default()
     if config.commission_rate is None:
         return schedule

@@ -39,6 +39,7 @@ class OrderIn(_Wire):
     price: Decimal | None = Field(None, gt=0)
     time_in_force: TimeInForce = TimeInForce.DAY
     created_ts: int = Field(ge=0)
+    quote_quantity: Decimal | None = Field(None, gt=0)
 
     @classmethod
     def of(cls, order: Order) -> OrderIn:
@@ -52,6 +53,7 @@ class OrderIn(_Wire):
             price=order.price,
             time_in_force=order.time_in_force,
             created_ts=order.created_ts,
+            quote_quantity=order.quote_quantity,
         )
 
     def to_order(self) -> Order:
@@ -66,6 +68,7 @@ class OrderIn(_Wire):
             time_in_force=self.time_in_force,
             order_id=self.order_id,
             client_order_id=self.client_order_id,
+            quote_quantity=self.quote_quantity,
         )
 
 

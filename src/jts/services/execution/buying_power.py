@@ -63,6 +63,11 @@ class BuyReservations:
         for order in open_orders:
             if order.side is not Side.BUY:
                 continue
+            if order.quote_quantity is not None:
+                # A cash amount to spend, fees included; its first fill finishes it.
+                if order.filled_quantity == 0:
+                    total += order.quote_quantity
+                continue
             unit = order.price
             if unit is None:
                 reference = self._references.get(order.client_order_id, fallback)
@@ -71,8 +76,20 @@ class BuyReservations:
         return total
 
     def buying_power(
-        self, account: AccountState, open_orders: Iterable[Order], fallback: Decimal
+        self,
+        account: AccountState,
+        open_orders: Iterable[Order],
+        fallback: Decimal,
+        *,
+        fees_inside: bool = False,
     ) -> Decimal:
-        """Cash a new buy may spend on price x quantity, its fees already set aside."""
-        free = min(account.cash - self.reserved(open_orders, fallback), account.available_cash)
-        return max(ZERO, free) / (1 + self.rules.fee_margin)
+        """Cash a new buy may spend on price x quantity, its fees already set aside.
+
+        ``fees_inside``: the buy spends a cash amount that pays its own fees (a quote
+        quantity order), so no margin is set aside for them.
+        """
+        free = max(
+            ZERO,
+            min(account.cash - self.reserved(open_orders, fallback), account.available_cash),
+        )
+        return free if fees_inside else free / (1 + self.rules.fee_margin)

@@ -257,6 +257,7 @@ class OrderExecutionService(Component):
             signal_id=signal.signal_id,
             order_id=order_id_for(client_order_id),
             client_order_id=client_order_id,
+            quote_quantity=plan.quote_quantity,
         )
         messages = [
             self._status_message(order, None),
@@ -326,7 +327,7 @@ class OrderExecutionService(Component):
             instrument,
             self._sizing,
             available_cash=self._reservations.buying_power(
-                account, self._open.values(), event.price
+                account, self._open.values(), event.price, fees_inside=self._sizing.all_cash
             ),
             sellable=sellable,
         )

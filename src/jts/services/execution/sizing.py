@@ -22,6 +22,10 @@ class SizingConfig:
     ``notional_per_order`` is the cash a BUY commits; a SELL closes what is held.
     LIMIT orders are priced at the signal price moved ``limit_offset_ticks`` in the
     aggressive direction, then snapped to the tick grid.
+
+    ``all_cash`` makes a BUY spend all available cash instead: a MARKET order for a
+    cash amount (``quote_quantity``), which the venue turns into a quantity at the
+    fill price, since sizing cannot know that price at signal time.
     """
 
     notional_per_order: Decimal = Decimal(10_000_000)
@@ -29,6 +33,7 @@ class SizingConfig:
     limit_offset_ticks: int = 1
     # Never commit more than this share of available cash to one order.
     max_cash_fraction: Decimal = Decimal("0.95")
+    all_cash: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +41,8 @@ class OrderPlan:
     quantity: Decimal
     price: Decimal | None
     order_type: OrderType
+    # Cash the order spends (the venue sizes it at the fill price); None: by quantity.
+    quote_quantity: Decimal | None = None
 
 
 def client_order_id_for(signal_id: str) -> str:
@@ -52,6 +59,8 @@ def plan_order(
     sellable: Decimal,
 ) -> OrderPlan | str:
     """An order plan, or the reason no order should be placed."""
+    if config.all_cash and signal.side is Side.BUY:
+        return _spend_all(signal, instrument, available_cash)
     price = _limit_price(signal, instrument, config)
     if signal.side is Side.BUY:
         budget = min(config.notional_per_order, available_cash * config.max_cash_fraction)
@@ -64,6 +73,16 @@ def plan_order(
         if quantity <= 0:
             return "nothing to sell"
     return OrderPlan(quantity=quantity, price=price, order_type=config.order_type)
+
+
+def _spend_all(signal: Signal, instrument: Instrument, available_cash: Decimal) -> OrderPlan | str:
+    """A market BUY of all available cash; its quantity is only the estimate at the signal."""
+    estimate = instrument.round_quantity(max(available_cash, Decimal(0)) / signal.price)
+    if estimate < instrument.min_quantity:
+        return f"cash too small for one lot: {available_cash} at {signal.price}"
+    return OrderPlan(
+        quantity=estimate, price=None, order_type=OrderType.MARKET, quote_quantity=available_cash
+    )
 
 
 def sellable_quantity(own: Decimal, reserved: Decimal, venue_held: Decimal) -> Decimal:

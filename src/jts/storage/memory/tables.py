@@ -109,6 +109,7 @@ def copy_order(order: Order) -> Order:
         venue_order_id=order.venue_order_id,
         reason=order.reason,
         updated_ts=order.updated_ts,
+        quote_quantity=order.quote_quantity,
     )
 
 
@@ -116,6 +117,7 @@ def stored_order(order: Order, order_id: str) -> Order:
     """What the orders table would hold for ``order``; raises TypeError/ValueError for bad money."""
     price = order.price
     average = order.avg_fill_price
+    quote = order.quote_quantity
     return Order(
         instrument_id=order.instrument_id,
         side=order.side,
@@ -135,6 +137,7 @@ def stored_order(order: Order, order_id: str) -> Order:
         venue_order_id=order.venue_order_id,
         reason=order.reason,
         updated_ts=order.updated_ts,
+        quote_quantity=None if quote is None else as_stored_decimal(quote),
     )
 
 

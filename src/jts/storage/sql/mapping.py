@@ -89,6 +89,7 @@ def order_to_row(order: Order) -> OrderRow:
         time_in_force=order.time_in_force.value,
         signal_id=order.signal_id,
         created_ts=order.created_ts,
+        quote_quantity=order.quote_quantity,
     )
     for name, value in order_state_values(order).items():
         setattr(row, name, value)
@@ -115,6 +116,7 @@ def row_to_order(row: OrderRow) -> Order:
         venue_order_id=row.venue_order_id,
         reason=row.reason,
         updated_ts=row.updated_ts,
+        quote_quantity=row.quote_quantity,
     )
 
 

@@ -78,6 +78,8 @@ class OrderRow(Base):
     created_ts: Mapped[int] = mapped_column(sa.BigInteger())
     updated_ts: Mapped[int] = mapped_column(sa.BigInteger())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # Cash a market BUY spends (the venue sizes it at the fill price); NULL: by quantity.
+    quote_quantity: Mapped[Decimal | None] = mapped_column(Money())
 
 
 class FillRow(Base):

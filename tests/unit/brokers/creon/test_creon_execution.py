@@ -17,6 +17,7 @@ from fakes.venue_harness import Reports
 from jts.brokers.creon.bridge.com import LT_TRADE_REQUEST
 from jts.brokers.creon.execution import CreonExecution
 from jts.domain.enums import OrderStatus
+from jts.domain.enums import OrderType
 from jts.domain.enums import TimeInForce
 from jts.domain.errors import RequestNotSent
 from waiting import eventually
@@ -114,6 +115,22 @@ async def test_a_price_off_the_tick_ladder_is_refused_before_the_bridge_is_calle
     assert harness.market_state.requests[LT_TRADE_REQUEST] == trade_requests
     assert harness.venue_order_count() == 0
     assert await harness.execution.query_order("C-tick") is None  # never journalled
+
+
+async def test_a_buy_of_a_cash_amount_is_refused_before_the_bridge_is_called(
+    venue: tuple[CreonHarness, Reports],
+) -> None:
+    harness, reports = venue
+    spend = limit("C-spend", 69_000)
+    spend.order_type, spend.price = OrderType.MARKET, None
+    spend.quote_quantity = Decimal(1_000_000)
+    await harness.execution.submit_order(spend)
+    rejected = await reports.wait_for("C-spend", OrderStatus.REJECTED)
+    assert rejected.reason == (
+        "not sent to Creon: Creon takes a number of shares, not a cash amount to spend "
+        "(quote quantity)"
+    )
+    assert harness.venue_order_count() == 0
 
 
 async def test_gtc_is_refused_naming_it_and_ioc_is_sent_as_creons_ioc(

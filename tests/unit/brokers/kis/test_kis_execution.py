@@ -449,6 +449,20 @@ async def test_ioc_goes_as_kis_ioc_and_gtc_is_refused_unsent(tmp_path: Path) -> 
         assert order_requests(h) == sent
 
 
+async def test_a_buy_of_a_cash_amount_is_refused_unsent(tmp_path: Path) -> None:
+    async with kis_venue(tmp_path) as h:
+        reports = await wired(h)
+        spend = order("c-spend", price=None)
+        spend.quote_quantity = Decimal(1_000_000)
+        await h.execution.submit_order(spend)
+        rejected = await reports.wait_for("c-spend", OrderStatus.REJECTED)
+        assert rejected.reason == (
+            "not sent to KIS: KIS takes a number of shares, not a cash amount to spend "
+            "(quote quantity)"
+        )
+        assert order_requests(h) == []
+
+
 async def test_a_cut_that_stood_is_reported_when_kis_refuses_the_reprice(tmp_path: Path) -> None:
     async with kis_venue(tmp_path) as h:
         h.fake._accounts[APP_KEY].cash = Decimal(600_000)  # exactly 10 at 60,000

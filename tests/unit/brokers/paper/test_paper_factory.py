@@ -126,3 +126,30 @@ async def test_a_trading_session_end_to_end_keeps_the_books_balanced() -> None:
             venue_view.filled_quantity,
         )
         assert order.status.is_terminal
+
+
+def test_a_research_account_has_none_of_the_venue_rules() -> None:
+    from jts.brokers.common.calendars import AlwaysOpenCalendar
+    from jts.domain.enums import LiquiditySide
+    from jts.sim.research import research_instrument
+    from jts.sim.rules import RESEARCH_RULES
+
+    goog = research_instrument("GOOG")
+    config = PaperConfig(
+        rules="research",
+        market_venue="RESEARCH",
+        currency="USD",
+        starting_cash=Decimal(10_000),
+        commission_rate=Decimal("0.001"),
+    )
+    venue = build_paper_venue(SimClock(), config, instruments=[goog], source=[])
+    assert venue.engine.rules is RESEARCH_RULES
+    assert isinstance(venue.calendar, AlwaysOpenCalendar)
+    day = date(2004, 8, 19)
+    assert venue.engine.fees.commission_rate(goog, day, LiquiditySide.TAKER) == Decimal("0.001")
+    assert venue.engine.fees.costs(goog, Side.SELL, Decimal("0.5"), Decimal("3.33"), day, day) == (
+        Decimal("0.001665"),  # exact, not truncated
+        Decimal(0),  # no tax
+    )
+    default = build_paper_venue(SimClock(), start_session=date(2026, 3, 3))
+    assert default.engine.rules.name == "venue"

@@ -303,3 +303,18 @@ def test_the_venue_and_its_client_refuse_a_weak_token(weak: str) -> None:
         build_venue_api(venue.execution, token=weak)
     with pytest.raises(ConfigurationError):
         RemotePaperExecutionClient("http://127.0.0.1:1", weak)
+
+
+def test_the_wire_order_carries_a_cash_amount_to_spend() -> None:
+    spend = Order(
+        "UPBIT:KRW-BTC",
+        Side.BUY,
+        OrderType.MARKET,
+        Decimal("0.1"),
+        None,
+        1,
+        "paper",
+        quote_quantity=Decimal(500_000),
+    )
+    wire = OrderIn.model_validate_json(OrderIn.of(spend).model_dump_json())
+    assert wire.to_order().quote_quantity == Decimal(500_000)

@@ -73,3 +73,29 @@ def test_sells_reserve_no_cash_and_power_is_never_negative() -> None:
     sell = Order("KRX:005930", Side.SELL, OrderType.LIMIT, Decimal(5), Decimal(1), 1, "paper")
     assert ledger.reserved([sell], Decimal(0)) == 0
     assert ledger.buying_power(_account(100), [_buy(100, 70_000)], Decimal(0)) == 0
+
+
+def test_a_cash_amount_buy_reserves_its_amount_until_its_fill() -> None:
+    ledger = BuyReservations()
+    order = Order(
+        "RESEARCH:GOOG",
+        Side.BUY,
+        OrderType.MARKET,
+        Decimal(3),  # the estimate made at signal time; the fill decides
+        None,
+        1,
+        "paper",
+        client_order_id="C9",
+        quote_quantity=Decimal("10000"),
+    )
+    ledger.sized(order, Decimal(1_000_000))  # its reference must not value it
+    assert ledger.reserved([order], Decimal(1)) == Decimal("10000")
+    order.filled_quantity = Decimal("8.5")
+    assert ledger.reserved([order], Decimal(1)) == 0
+
+
+def test_a_cash_amount_buy_may_spend_everything_free_since_it_pays_its_own_fees() -> None:
+    ledger = BuyReservations()
+    account = _account(1_000_000)
+    assert ledger.buying_power(account, [], Decimal(0), fees_inside=True) == Decimal(1_000_000)
+    assert ledger.buying_power(account, [], Decimal(0)) == Decimal(1_000_000) / Decimal("1.01")

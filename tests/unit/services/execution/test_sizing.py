@@ -184,3 +184,32 @@ def test_a_sell_is_sized_from_our_books_never_from_the_venue_alone(
     own: int, reserved: int, venue: int, expected: int
 ) -> None:
     assert sellable_quantity(Decimal(own), Decimal(reserved), Decimal(venue)) == expected
+
+
+def test_all_cash_buys_with_a_market_order_for_every_available_won() -> None:
+    config = SizingConfig(all_cash=True, notional_per_order=Decimal(1_000_000))
+    planned = plan(Side.BUY, "70000", config=config, cash=Decimal(10_000_000))
+    # Not capped by notional_per_order or max_cash_fraction; the quantity is the estimate
+    # at the signal price, the venue sizes the order at its fill price.
+    assert planned == OrderPlan(
+        quantity=Decimal(142),
+        price=None,
+        order_type=OrderType.MARKET,
+        quote_quantity=Decimal(10_000_000),
+    )
+    fractional = plan(Side.BUY, "90000000", config=config, cash=Decimal(1_000_000), instrument=BTC)
+    assert isinstance(fractional, OrderPlan) and fractional.quantity == Decimal("0.0111")
+
+
+def test_all_cash_sells_close_everything_and_small_cash_buys_nothing() -> None:
+    config = SizingConfig(all_cash=True)
+    assert plan(Side.SELL, "70000", config=config, sellable=Decimal(37)) == OrderPlan(
+        quantity=Decimal(37), price=Decimal(69_900), order_type=OrderType.LIMIT
+    )
+    market = SizingConfig(all_cash=True, order_type=OrderType.MARKET)
+    assert plan(Side.SELL, "70000", config=market, sellable=Decimal(37)) == OrderPlan(
+        quantity=Decimal(37), price=None, order_type=OrderType.MARKET
+    )
+    assert plan(Side.BUY, "70000", config=config, cash=Decimal(69_999)) == (
+        "cash too small for one lot: 69999 at 70000"
+    )
