@@ -30,26 +30,40 @@ One unit of 1e-8 shares at the end moves the equity by ~1e-10 relative: caught t
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import re
+import shutil
 import sys
 import warnings
 from dataclasses import dataclass
 from dataclasses import replace
 from decimal import Decimal
+from pathlib import Path
 
+import backtesting
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 from backtesting import Strategy as BtStrategy
 from backtesting.lib import FractionalBacktest
 from backtesting.lib import crossover
 from backtesting.test import GOOG
 from backtesting.test import SMA
+from typer.testing import CliRunner
 
 from jts.app.research import ResearchResult
 from jts.app.research import ResearchTrade
 from jts.app.research import daily_bars
+from jts.app.research import round_trips
 from jts.app.research import run_research
+from jts.backtest.fingerprint import decimal_text
+from jts.cli import main
+from jts.domain.enums import LiquiditySide
 from jts.domain.enums import Side
+from jts.domain.fills import Fill
 from jts.domain.market import Bar
+from jts.domain.timestamps import dt_to_ns
 from jts.sim.research import research_instrument
 from jts.strategy.indicators import sma
 from jts.strategy.registry import create_strategy
@@ -253,3 +267,70 @@ def test_a_fill_one_bar_late_or_a_commission_left_out_would_be_caught(
     found = differences(free, expected)
     assert any("size" in line for line in found)
     assert any("final equity" in line for line in found)
+
+
+def test_jts_backtest_run_account_research_on_the_goog_csv_makes_the_same_trades(
+    runs: dict[str, tuple[ResearchResult, Expected]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The command line over the very CSV backtesting.py ships (",Open,High,..." with dates).
+    for name in list(os.environ):
+        if name.startswith("JTS_") and not name.startswith("JTS_TEST_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("JTS_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("COLUMNS", "250")
+    csv = tmp_path / "GOOG.csv"
+    shutil.copyfile(Path(backtesting.__file__).parent / "test" / "GOOG.csv", csv)
+    out = tmp_path / "report"
+    result = CliRunner().invoke(
+        main.app,
+        [
+            "backtest", "run", "--account", "research", "--csv", str(csv),
+            "--strategy", "sma_cross", "--params", f"fast={FAST}", "--params", f"slow={SLOW}",
+            "--params", "cross=adjacent", "--commission", "0.001", "--cash", str(CASH),
+            "--out", str(out),
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    flat = " ".join(result.output.split())
+    assert "account research" in flat and "GOOG.csv: 2,148 bars of 1 symbols" in flat
+    table = pq.read_table(out / "trades.parquet").to_pylist()
+    fills = [
+        Fill(
+            fill_id=row["fill_id"],
+            order_id=row["order_id"],
+            client_order_id=row["order_id"],
+            instrument_id=row["instrument_id"],
+            side=Side(row["side"]),
+            quantity=Decimal(row["quantity"]),
+            price=Decimal(row["price"]),
+            commission=Decimal(row["commission"]),
+            tax=Decimal(row["tax"]),
+            ts=dt_to_ns(row["ts"]),
+            liquidity=LiquiditySide(row["liquidity"]),
+        )
+        for row in table
+    ]
+    assert {fill.instrument_id for fill in fills} == {INSTRUMENT.key}
+    bar_of_ts = {bar.close_ts: i for i, bar in enumerate(goog_bars())}
+    summary = json.loads((out / "summary.json").read_text())
+    ours = ResearchResult(
+        fills=fills,
+        trades=round_trips(fills, bar_of_ts),
+        cash=Decimal(0),
+        positions={},
+        final_equity=Decimal(summary["final_equity"]),
+        portfolio_equity=Decimal(summary["final_equity"]),
+    )
+    jts, expected = runs["0.001"]
+    assert differences(ours, expected) == []
+    # The same code path as run_research: the very same fills, to the last unit.
+    assert [(f.ts, f.side, f.quantity, f.price, f.commission) for f in fills] == [
+        (f.ts, f.side, f.quantity, f.price, f.commission) for f in jts.fills
+    ]
+    assert len(ours.trades) == 33 and summary["fills"] == len(fills) == 65
+    assert summary["account"] == "research" and summary["commission"] == decimal_text(
+        sum((fill.commission for fill in fills), Decimal(0))
+    )
+    assert re.search(r"^fingerprint [0-9a-f]{64}$", result.output, re.MULTILINE)

@@ -14,16 +14,17 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import Callable
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
-from dataclasses import replace
 from datetime import UTC
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Protocol
 
+from jts.app.backtest_accounts import AccountModel
+from jts.app.backtest_accounts import account_model
 from jts.app.backtest_data import BacktestData
 from jts.app.backtest_data import BarInput
 from jts.app.backtest_data import open_bar_input
@@ -31,7 +32,6 @@ from jts.app.backtest_data import symbols_of
 from jts.app.datadir import prepare_data_dir
 from jts.app.equity import EquityCurve
 from jts.app.plot import write_equity_svg
-from jts.app.service_config import kernel_config
 from jts.app.settings import Settings
 from jts.backtest.fingerprint import decimal_text
 from jts.backtest.replay import BacktestResult
@@ -40,16 +40,20 @@ from jts.backtest.replay import run_backtest
 from jts.brokers.common.calendars import calendar_for_venue
 from jts.brokers.paper.config import PaperConfig
 from jts.brokers.paper.execution import PaperExecutionClient
+from jts.brokers.paper.factory import PaperVenue
 from jts.brokers.paper.factory import build_paper_venue
 from jts.bus.direct import DirectMessageBus
 from jts.core.clocks import SimClock
 from jts.domain.backtests import BacktestRun
 from jts.domain.errors import ConfigurationError
-from jts.services.kernel import KernelConfig
+from jts.ports import FillRepository
+from jts.ports import OrderRepository
+from jts.ports import OutboxRepository
+from jts.ports import PositionRepository
+from jts.ports import StrategyRepository
 from jts.services.kernel import KernelPorts
 from jts.services.kernel import TradingKernel
 from jts.services.kernel import build_trading_kernel
-from jts.sim.slippage import SlippageSpec
 from jts.sim.slippage import parse_slippage
 from jts.storage.memory import MemoryStore
 from jts.storage.result_files import write_equity_parquet
@@ -58,6 +62,7 @@ from jts.storage.sql.engine import sqlite_path
 from jts.storage.sql.migrate import check_schema_current
 from jts.storage.sql.migrate import upgrade
 from jts.storage.sql.repositories import SqlStore
+from jts.strategy.base import Strategy
 from jts.strategy.registry import create_strategy
 
 # Points drawn in the chart: the curve itself is kept whole in equity.parquet.
@@ -69,41 +74,33 @@ class BacktestRequest:
     strategy: str
     params: Mapping[str, object] = field(default_factory=dict)
     bars: BarInput = field(default_factory=BarInput)
+    # None: the account's default (paper.starting_cash; research: 10,000).
     cash: Decimal | None = None
     slippage: str = "none"
-    # The account model: its fees, taxes and rules ("krx": KRX's real costs).
+    # The account model (``jts.app.backtest_accounts``): krx, or research for cross-checks.
     account: str = "krx"
+    # A fraction of the notional per side instead of the account's commission.
+    commission: Decimal | None = None
     out_dir: Path | None = None
 
 
-AccountModel = Callable[[Settings, Decimal, SlippageSpec], PaperConfig]
+class TradingStores(Protocol):
+    """The relational repositories a run books into: in memory, or a SQL database."""
 
+    @property
+    def orders(self) -> OrderRepository: ...
 
-def krx_account(settings: Settings, cash: Decimal, slippage: SlippageSpec) -> PaperConfig:
-    """The paper venue as KRX trades: its commission, the dated sell tax, KRW, no shorts."""
-    paper = settings.paper
-    return PaperConfig(
-        account="backtest",
-        starting_cash=cash,
-        currency=paper.currency,
-        participation_rate=paper.participation_rate,
-        slippage=slippage.text,
-        commission_rate=paper.commission_rate,
-        allow_short=paper.allow_short,
-        id_prefix="BT",
-        history_limit=0,
-    )
+    @property
+    def outbox(self) -> OutboxRepository: ...
 
+    @property
+    def fills(self) -> FillRepository: ...
 
-# ``--account`` choices: what a simulated account charges and allows.
-ACCOUNTS: dict[str, AccountModel] = {"krx": krx_account}
+    @property
+    def positions(self) -> PositionRepository: ...
 
-
-def account_model(name: str) -> AccountModel:
-    model = ACCOUNTS.get(name)
-    if model is None:
-        raise ConfigurationError(f"--account {name!r}: known accounts are {', '.join(ACCOUNTS)}")
-    return model
+    @property
+    def strategies(self) -> StrategyRepository: ...
 
 
 @dataclass(slots=True)
@@ -115,11 +112,16 @@ class PreparedBacktest:
     data: BacktestData
     kernel: TradingKernel
     clock: SimClock
-    stores: MemoryStore
+    stores: TradingStores
     paper: PaperConfig
     strategy_id: str
     params: dict[str, object]
-    execution: PaperExecutionClient
+    # The simulated venue: its execution client and the ledger of its matching engine.
+    venue: PaperVenue
+
+    @property
+    def execution(self) -> PaperExecutionClient:
+        return self.venue.execution
 
     async def run(self, on_step: StepCallback | None = None) -> BacktestResult:
         """Replay the bars (then release the input); the stores stay readable after."""
@@ -140,47 +142,68 @@ class PreparedBacktest:
 
 
 async def prepare_backtest(settings: Settings, request: BacktestRequest) -> PreparedBacktest:
-    model = account_model(request.account)
-    slippage = parse_slippage(request.slippage)
-    cash = settings.paper.starting_cash if request.cash is None else request.cash
-    if cash <= 0:
-        raise ConfigurationError(f"--cash {cash}: starting cash must be positive")
-    paper = model(settings, cash, slippage)
-    calendar = calendar_for_venue("KRX")
-    data = await open_bar_input(settings, request.bars, calendar)
+    """The request's bars, strategy and account, wired into a kernel on in-memory stores."""
+    account = account_model(request.account)
+    account_paper(settings, request, account)  # bad cash or commission: before any reading
+    calendar = account.calendar() or calendar_for_venue("KRX")
+    data = await open_bar_input(settings, request.bars, calendar, account)
     try:
-        by_id = {instrument.key: instrument for instrument in data.instruments}
-        strategy_id = f"backtest-{request.strategy}"
         strategy = create_strategy(
             request.strategy,
-            strategy_id=strategy_id,
-            instruments=list(by_id),
+            strategy_id=f"backtest-{request.strategy}",
+            instruments=[instrument.key for instrument in data.instruments],
             params=request.params,
         )
-        clock = SimClock()
-        venue = build_paper_venue(
-            clock, paper, instruments=data.instruments, source=(), calendar=calendar
-        )
-        stores = MemoryStore()
-        kernel = build_trading_kernel(
-            KernelPorts(
-                bus=DirectMessageBus(dedupe_window=settings.bus.dedupe_window),
-                clock=clock,
-                orders=stores.orders,
-                outbox=stores.outbox,
-                fills=stores.fills,
-                positions=stores.positions,
-                strategy_records=stores.strategies,
-                execution_client=venue.execution,
-                bar_store=None,
-                instruments=by_id,
-                strategies=[strategy],
-            ),
-            _kernel_config(settings, paper, universe_size=len(by_id)),
-        )
+        return prepare_run(settings, request, data, strategy, MemoryStore())
     except BaseException:
         await data.close()
         raise
+
+
+def account_paper(
+    settings: Settings, request: BacktestRequest, account: AccountModel
+) -> PaperConfig:
+    """The paper venue of the request's account, cash, slippage and commission."""
+    slippage = parse_slippage(request.slippage)
+    cash = account.default_cash(settings) if request.cash is None else request.cash
+    if cash <= 0:
+        raise ConfigurationError(f"--cash {cash}: starting cash must be positive")
+    if request.commission is not None and not 0 <= request.commission < 1:
+        raise ConfigurationError(f"--commission {request.commission}: a fraction in [0, 1)")
+    return account.paper(settings, cash, slippage, request.commission)
+
+
+def prepare_run(
+    settings: Settings,
+    request: BacktestRequest,
+    data: BacktestData,
+    strategy: Strategy,
+    stores: TradingStores,
+) -> PreparedBacktest:
+    """The one wiring of a backtest (``jts backtest run`` and research runs alike)."""
+    account = account_model(request.account)
+    paper = account_paper(settings, request, account)
+    by_id = {instrument.key: instrument for instrument in data.instruments}
+    clock = SimClock()
+    venue = build_paper_venue(
+        clock, paper, instruments=data.instruments, source=(), calendar=account.calendar()
+    )
+    kernel = build_trading_kernel(
+        KernelPorts(
+            bus=DirectMessageBus(dedupe_window=settings.bus.dedupe_window),
+            clock=clock,
+            orders=stores.orders,
+            outbox=stores.outbox,
+            fills=stores.fills,
+            positions=stores.positions,
+            strategy_records=stores.strategies,
+            execution_client=venue.execution,
+            bar_store=None,
+            instruments=by_id,
+            strategies=[strategy],
+        ),
+        account.kernel_config(settings, paper, len(by_id)),
+    )
     return PreparedBacktest(
         request=request,
         settings=settings,
@@ -189,24 +212,10 @@ async def prepare_backtest(settings: Settings, request: BacktestRequest) -> Prep
         clock=clock,
         stores=stores,
         paper=paper,
-        strategy_id=strategy_id,
+        strategy_id=strategy.strategy_id,
         params=dict(strategy.params.model_dump(mode="json")),
-        execution=venue.execution,
+        venue=venue,
     )
-
-
-def _kernel_config(settings: Settings, paper: PaperConfig, *, universe_size: int) -> KernelConfig:
-    """The settings' services, on the backtest's own account and cash."""
-    config = kernel_config(settings, universe_size=universe_size)
-    portfolio = replace(
-        config.portfolio,
-        account=paper.account,
-        currency=paper.currency,
-        starting_cash=paper.starting_cash,
-        # Snapshots are for watchers; a backtest samples equity itself.
-        snapshot_every_bars=10**9,
-    )
-    return replace(config, portfolio=portfolio)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,9 @@
 
 Whatever the input, the result is the same stream: one batch per minute holding that
 minute's bars of every symbol, in market time, so CSV, Parquet and the store give the
-same run. Files are read whole and checked as ``jts data import`` checks them (bad rows
+same run. The account decides what the bars are of (``jts.app.backtest_accounts``):
+KRX instruments in one-minute bars, or research instruments in bars of any timeframe.
+Files are read whole and checked as ``jts data import`` checks them (bad rows
 are reported and skipped); the store is read a day at a time.
 """
 
@@ -18,15 +20,15 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
-from jts.app.checks import bar_checks
+from jts.app.backtest_accounts import AccountModel
 from jts.app.settings import Settings
-from jts.app.sources import instruments_for
 from jts.app.sources import session_minutes
 from jts.brokers.paper.data import BatchSource
 from jts.brokers.paper.data import batches_from_bars
 from jts.brokers.paper.data import store_batches
 from jts.domain.errors import ConfigurationError
 from jts.domain.instruments import Instrument
+from jts.domain.market import Bar
 from jts.domain.market import Timeframe
 from jts.domain.timestamps import KST
 from jts.domain.timestamps import dt_to_ns
@@ -94,13 +96,26 @@ def _refuse_before_fee_schedule(first_day: date, what: str) -> None:
 
 
 async def open_bar_input(
-    settings: Settings, bar_input: BarInput, calendar: TradingCalendar
+    settings: Settings, bar_input: BarInput, calendar: TradingCalendar, account: AccountModel
 ) -> BacktestData:
     if bar_input.kind == "store":
-        return await _store_input(settings, bar_input, calendar)
+        return await _store_input(settings, bar_input, calendar, account)
     if bar_input.path is None:
         raise ConfigurationError(f"--{bar_input.kind} needs a file")
-    return await _file_input(settings, bar_input, bar_input.path)
+    return await _file_input(settings, bar_input, bar_input.path, account)
+
+
+def bars_input(
+    bars: Sequence[Bar], instruments: Sequence[Instrument], description: str
+) -> BacktestData:
+    """Bars already in memory (a research run's), as the same stream a file gives."""
+    batches = batches_from_bars(bars)
+    return BacktestData(
+        instruments=list(instruments),
+        batches=batches,
+        planned_minutes=len(batches),
+        description=description,
+    )
 
 
 def _check_kind(path: Path, kind: InputKind) -> None:
@@ -114,9 +129,24 @@ def _check_kind(path: Path, kind: InputKind) -> None:
         raise ConfigurationError(f"--{kind} {path}: {found} file (use {other})")
 
 
-async def _file_input(settings: Settings, bar_input: BarInput, path: Path) -> BacktestData:
+def _default_symbol(bar_input: BarInput, path: Path, account: AccountModel) -> str:
+    """Rows without a symbol: the one ``--symbols`` names, else the file's name (GOOG.csv)."""
+    if len(bar_input.symbols) == 1:
+        return bar_input.symbols[0]
+    return f"{account.venue}:{path.stem.upper()}"
+
+
+async def _file_input(
+    settings: Settings, bar_input: BarInput, path: Path, account: AccountModel
+) -> BacktestData:
     _check_kind(path, bar_input.kind)
-    result = await asyncio.to_thread(read_bar_file, path, checks=bar_checks(settings))
+    result = await asyncio.to_thread(
+        read_bar_file,
+        path,
+        checks=account.bar_checks(settings),
+        default_symbol=_default_symbol(bar_input, path, account),
+        daily=account.research,
+    )
     for error in result.errors[:20]:
         log.warning("%s line %d skipped: %s", path, error.line, error.message)
     start_ns, end_ns = _window(bar_input)
@@ -130,7 +160,10 @@ async def _file_input(settings: Settings, bar_input: BarInput, path: Path) -> Ba
     ]
     if not bars:
         raise ConfigurationError(f"{path}: no valid bars for these symbols and dates")
-    _refuse_before_fee_schedule(kst_date(min(bar.ts for bar in bars)), str(path))
+    if not account.research:  # a research account charges no tax
+        _refuse_before_fee_schedule(kst_date(min(bar.ts for bar in bars)), str(path))
+    if len({bar.timeframe for bar in bars}) > 1:
+        raise ConfigurationError(f"{path}: mixes daily and minute bars; give one timeframe")
     ids = sorted({bar.instrument_id for bar in bars})
     missing = sorted(wanted - set(ids))
     if missing:
@@ -138,7 +171,7 @@ async def _file_input(settings: Settings, bar_input: BarInput, path: Path) -> Ba
     batches = batches_from_bars(bars)
     skipped = f", {len(result.errors):,} bad rows skipped" if result.errors else ""
     return BacktestData(
-        instruments=instruments_for(ids),
+        instruments=account.instruments(ids),
         batches=batches,
         planned_minutes=len(batches),
         description=f"{path.name}: {len(bars):,} bars of {len(ids)} symbols{skipped}",
@@ -146,7 +179,7 @@ async def _file_input(settings: Settings, bar_input: BarInput, path: Path) -> Ba
 
 
 async def _store_input(
-    settings: Settings, bar_input: BarInput, calendar: TradingCalendar
+    settings: Settings, bar_input: BarInput, calendar: TradingCalendar, account: AccountModel
 ) -> BacktestData:
     if settings.clickhouse_url is None and not chdb_path(settings.data_dir).exists():
         raise ConfigurationError(
@@ -155,14 +188,17 @@ async def _store_input(
         )
     store = await ClickHouseBarStore.open(settings.clickhouse_url, settings.data_dir)
     try:
-        return await _store_data(store, bar_input, calendar)
+        return await _store_data(store, bar_input, calendar, account)
     except BaseException:
         await store.close()
         raise
 
 
 async def _store_data(
-    store: ClickHouseBarStore, bar_input: BarInput, calendar: TradingCalendar
+    store: ClickHouseBarStore,
+    bar_input: BarInput,
+    calendar: TradingCalendar,
+    account: AccountModel,
 ) -> BacktestData:
     stored = await store.instruments()
     ids = list(bar_input.symbols) or stored
@@ -179,10 +215,11 @@ async def _store_data(
     if end_ns <= start_ns:
         raise ConfigurationError("no stored bars for these dates")
     first, last = kst_date(start_ns), kst_date(end_ns - 1)
-    _refuse_before_fee_schedule(first, "the stored data")
+    if not account.research:
+        _refuse_before_fee_schedule(first, "the stored data")
     days = calendar.sessions(first, last)
     return BacktestData(
-        instruments=instruments_for(ids),
+        instruments=account.instruments(ids),
         batches=store_batches(store, ids, start_ns, end_ns, Timeframe.M1),
         planned_minutes=session_minutes(calendar, days) or None,
         description=f"the time-series store: {len(ids)} symbols, {first}..{last}",

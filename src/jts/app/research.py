@@ -1,18 +1,19 @@
 """Research runs: one strategy over a list of bars on the research account, services real.
 
-This is the engine under ``--account research``: the same kernel as ``jts run``
-(strategy engine, order execution with all-cash sizing, portfolio, SQL store), driven
-as ``Platform.run`` drives it: per bar, set the simulated clock to the bar's close,
-let the paper venue match working orders against the bar, hand the bar to the
-strategies, and wait for the bus to settle (lockstep). The venue is the paper venue
-with ``rules="research"``: no lots, ticks, limits or trading hours, quantities in
-1e-8 units, commission an exact fraction of the notional.
+This is ``jts backtest run --account research`` without the command line: the same
+wiring (``jts.app.backtest.prepare_run``) and the same replay loop
+(``jts.backtest.replay``) over bars handed in, with the orders and fills in a SQL
+store. Per bar the simulated clock moves to the bar's close, the paper venue matches
+working orders against the bar, the collector publishes it to the strategies, and
+the kernel settles (lockstep). The venue is the paper venue with ``rules="research"``:
+no lots, ticks, limits or trading hours, quantities in 1e-8 units, commission an
+exact fraction of the notional.
 
 So a signal at the close of bar t becomes a market order that spends all cash and
 fills at the open of bar t+1 (cash / (open x (1 + commission)) units); a SELL sells
 everything; a signal on the last bar never fills; what is held at the end is valued
-at the last close. Bars of any timeframe are published to the strategies directly:
-the market data collector takes one-minute bars only.
+at the last close. Bars of any timeframe are replayed (the research collector takes
+them all).
 """
 
 from __future__ import annotations
@@ -22,36 +23,27 @@ import tempfile
 from collections.abc import Iterable
 from collections.abc import Sequence
 from dataclasses import dataclass
-from dataclasses import replace
 from datetime import UTC
 from datetime import date
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
-from jts.brokers.paper.config import PaperConfig
-from jts.brokers.paper.factory import build_paper_venue
-from jts.bus.inprocess import InProcessMessageBus
-from jts.core import topics
-from jts.core.clocks import SimClock
-from jts.domain.enums import OrderType
+from jts.app.backtest import BacktestRequest
+from jts.app.backtest import prepare_run
+from jts.app.backtest_data import bars_input
+from jts.app.settings import Settings
 from jts.domain.enums import Side
-from jts.domain.events import BarEvent
 from jts.domain.fills import Fill
 from jts.domain.instruments import Instrument
 from jts.domain.market import Bar
 from jts.domain.market import Timeframe
-from jts.domain.reports import MarketDataBatch
 from jts.domain.timestamps import dt_to_ns
-from jts.services.kernel import KernelConfig
-from jts.services.kernel import KernelPorts
-from jts.services.kernel import build_trading_kernel
 from jts.storage.sql.migrate import upgrade
 from jts.storage.sql.repositories import SqlStore
 from jts.strategy.base import Strategy
 
 ZERO = Decimal(0)
-SOURCE = "research"
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,92 +121,27 @@ async def _run(
     await asyncio.to_thread(upgrade, sql_url)
     sql = SqlStore.open(sql_url)
     try:
-        return await _drive(bars, strategy, instrument, cash, commission, sql)
+        request = BacktestRequest(
+            strategy=strategy.strategy_id, account="research", cash=cash, commission=commission
+        )
+        data = bars_input(bars, [instrument], f"{len(bars):,} bars of {instrument.key}")
+        prepared = prepare_run(Settings(), request, data, strategy, sql)
+        result = await prepared.run()
+        ledger = prepared.venue.engine.account
+        positions = ledger.positions()
+        engine = prepared.venue.engine
+        held = sum((qty * (engine.last_price(key) or ZERO) for key, qty in positions.items()), ZERO)
+        fills = sorted(result.fills, key=lambda f: (f.ts, f.fill_id))
+        return ResearchResult(
+            fills=fills,
+            trades=round_trips(fills, {bar.close_ts: i for i, bar in enumerate(bars)}),
+            cash=ledger.cash,
+            positions=positions,
+            final_equity=ledger.cash + held,
+            portfolio_equity=result.metrics.final_equity,
+        )
     finally:
         await sql.close()
-
-
-async def _drive(
-    bars: Sequence[Bar],
-    strategy: Strategy,
-    instrument: Instrument,
-    cash: Decimal,
-    commission: Decimal,
-    sql: SqlStore,
-) -> ResearchResult:
-    clock = SimClock(0)
-    bus = InProcessMessageBus()
-    venue = build_paper_venue(
-        clock,
-        PaperConfig(
-            account=SOURCE,
-            market_venue=instrument.id.venue,
-            currency=instrument.currency,
-            starting_cash=cash,
-            commission_rate=commission,
-            rules="research",
-            id_prefix="RESEARCH",
-        ),
-        instruments=[instrument],
-        source=[],
-    )
-    kernel = build_trading_kernel(
-        KernelPorts(
-            bus=bus,
-            clock=clock,
-            orders=sql.orders,
-            outbox=sql.outbox,
-            fills=sql.fills,
-            positions=sql.positions,
-            strategy_records=sql.strategies,
-            execution_client=venue.execution,
-            bar_store=None,
-            instruments={instrument.key: instrument},
-            strategies=[strategy],
-        ),
-        _kernel_config(instrument.currency, cash),
-    )
-    await bus.start()
-    await venue.execution.connect()
-    await kernel.start()
-    try:
-        for bar in bars:
-            clock.set_time(bar.close_ts)
-            await venue.execution.on_batch(MarketDataBatch(ts=bar.close_ts, bars=(bar,)))
-            await bus.publish(
-                topics.MARKET_BARS, BarEvent.from_bar(bar, ts=bar.close_ts, source=SOURCE)
-            )
-            await bus.drain()
-    finally:
-        await kernel.stop()
-        await bus.stop()
-        await venue.execution.disconnect()
-    ledger = venue.engine.account
-    positions = ledger.positions()
-    held = sum(
-        (qty * (venue.engine.last_price(key) or ZERO) for key, qty in positions.items()), ZERO
-    )
-    fills = sorted(await sql.fills.list(), key=lambda f: (f.ts, f.fill_id))
-    return ResearchResult(
-        fills=fills,
-        trades=round_trips(fills, {bar.close_ts: i for i, bar in enumerate(bars)}),
-        cash=ledger.cash,
-        positions=positions,
-        final_equity=ledger.cash + held,
-        portfolio_equity=kernel.portfolio.snapshot().equity,
-    )
-
-
-def _kernel_config(currency: str, cash: Decimal) -> KernelConfig:
-    """The default services, with all-cash market orders and the research account's cash."""
-    defaults = KernelConfig()
-    return replace(
-        defaults,
-        sizing=replace(defaults.sizing, all_cash=True, order_type=OrderType.MARKET),
-        portfolio=replace(
-            defaults.portfolio, account=SOURCE, currency=currency, starting_cash=cash
-        ),
-    )
 
 
 def round_trips(fills: Sequence[Fill], bar_of_ts: dict[int, int]) -> list[ResearchTrade]:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import UTC
 from datetime import date
+from datetime import tzinfo
 from decimal import Decimal
 from decimal import InvalidOperation
 from pathlib import Path
@@ -24,6 +26,7 @@ from jts.app.backtest import PreparedBacktest
 from jts.app.backtest import finish_backtest
 from jts.app.backtest import list_runs
 from jts.app.backtest import prepare_backtest
+from jts.app.backtest_accounts import ACCOUNTS
 from jts.app.backtest_data import BarInput
 from jts.app.backtest_data import InputKind
 from jts.app.settings import Settings
@@ -69,10 +72,21 @@ def parse_params(values: Sequence[str]) -> dict[str, object]:
     return params
 
 
-def parse_symbols(values: Sequence[str]) -> tuple[str, ...]:
-    """Repeated or comma-separated; a bare code is a KRX one (005930 -> KRX:005930)."""
-    found = [canonical(part) for value in values for part in value.split(",") if part.strip()]
+def parse_symbols(values: Sequence[str], venue: str = "KRX") -> tuple[str, ...]:
+    """Repeated or comma-separated; a bare code is ``venue``'s (005930 -> KRX:005930)."""
+    found = [
+        canonical(part if ":" in part else f"{venue}:{part.strip()}")
+        for value in values
+        for part in value.split(",")
+        if part.strip()
+    ]
     return tuple(dict.fromkeys(found))
+
+
+def account_venue(name: str) -> str:
+    """The venue of a bare symbol on this account (an unknown account is refused later)."""
+    model = ACCOUNTS.get(name)
+    return "KRX" if model is None else model.venue
 
 
 def parse_day(value: str | None, option: str) -> date | None:
@@ -94,6 +108,18 @@ def parse_cash(value: str | None) -> Decimal | None:
     if not cash.is_finite() or cash <= 0:
         raise ConfigurationError(f"--cash {value!r}: starting cash must be positive")
     return cash
+
+
+def parse_commission(value: str | None) -> Decimal | None:
+    if value is None:
+        return None
+    try:
+        rate = Decimal(value.strip())
+    except InvalidOperation:
+        raise ConfigurationError(f"--commission {value!r}: not a number (e.g. 0.001)") from None
+    if not rate.is_finite() or not 0 <= rate < 1:
+        raise ConfigurationError(f"--commission {value}: a fraction in [0, 1)")
+    return rate
 
 
 def bar_input(
@@ -167,8 +193,13 @@ async def _run_with_progress(prepared: PreparedBacktest, console: Console) -> Ba
         return result
 
 
-def _when(ts: int) -> str:
-    return ns_to_dt(ts).astimezone(KST).strftime("%Y-%m-%d %H:%M")
+def _when(ts: int, zone: tzinfo = KST) -> str:
+    return ns_to_dt(ts).astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
+def _shown_in(account: str) -> tuple[tzinfo, str, int]:
+    """Time zone, its name and money decimals: KRX in KST and whole won, research in UTC."""
+    return (UTC, "UTC", 2) if account == "research" else (KST, "KST", 0)
 
 
 def _percent(value: Decimal) -> str:
@@ -181,6 +212,7 @@ def _sharpe(value: Decimal | None) -> str:
 
 def render_report(console: Console, report: BacktestReport) -> None:
     run, result = report.run, report.result
+    zone, zone_name, places = _shown_in(run.account)
     summary = Table(title="JTS backtest summary", title_justify="left", box=None, show_header=False)
     summary.add_column("", style="bold")
     summary.add_column("")
@@ -188,22 +220,23 @@ def render_report(console: Console, report: BacktestReport) -> None:
         ("run", run.run_id),
         ("strategy", f"{run.strategy} {json.dumps(dict(run.params), sort_keys=True)}"),
         ("symbols", ", ".join(run.symbols)),
-        ("market time", f"{_when(run.start_ts)} .. {_when(run.end_ts)} KST"),
-        ("minutes", f"{result.steps:,}"),
-        ("starting cash", money(run.starting_cash)),
-        ("final equity", money(run.final_equity)),
+        ("account", run.account),
+        ("market time", f"{_when(run.start_ts, zone)} .. {_when(run.end_ts, zone)} {zone_name}"),
+        ("minutes" if run.account != "research" else "bar times", f"{result.steps:,}"),
+        ("starting cash", money(run.starting_cash, places)),
+        ("final equity", money(run.final_equity, places)),
         ("total return", _percent(run.total_return)),
         ("max drawdown", _percent(run.max_drawdown)),
         ("Sharpe (daily, annualised)", _sharpe(run.sharpe)),
         ("trades / fills", f"{run.trades:,} / {run.fills:,}"),
-        ("commission", money(run.commission)),
-        ("tax", money(run.tax)),
+        ("commission", money(run.commission, places)),
+        ("tax", money(run.tax, places)),
         ("fingerprint", run.fingerprint),
     ]
     for name, value in rows:
         summary.add_row(name, escape(value))
     print_whole(console, summary)
-    _render_fills(console, result)
+    _render_fills(console, result, zone, zone_name, places)
     console.print(f"trade list: {report.trades_path}", highlight=False, soft_wrap=True)
     console.print(f"equity curve: {report.equity_path}", highlight=False, soft_wrap=True)
     if report.chart_path is not None:
@@ -211,22 +244,32 @@ def render_report(console: Console, report: BacktestReport) -> None:
     console.print(f"fingerprint {run.fingerprint}", highlight=False, soft_wrap=True)
 
 
-def _render_fills(console: Console, result: BacktestResult) -> None:
+def _render_fills(
+    console: Console, result: BacktestResult, zone: tzinfo, zone_name: str, places: int
+) -> None:
     if not result.fills:
         console.print("no fills")
         return
     table = Table(title=f"{len(result.fills):,} fills", title_justify="left")
-    for column in ("time (KST)", "symbol", "side", "quantity", "price", "commission", "tax"):
+    for column in (
+        f"time ({zone_name})",
+        "symbol",
+        "side",
+        "quantity",
+        "price",
+        "commission",
+        "tax",
+    ):
         table.add_column(column, justify="right" if column not in ("symbol", "side") else "left")
     for fill in result.fills[:SHOWN_FILLS]:
         table.add_row(
-            _when(fill.ts),
+            _when(fill.ts, zone),
             fill.instrument_id,
             fill.side.value,
             qty(fill.quantity),
             qty(fill.price),
-            money(fill.commission),
-            money(fill.tax),
+            money(fill.commission, places),
+            money(fill.tax, places),
         )
     if len(result.fills) > SHOWN_FILLS:
         table.add_row("...", f"{len(result.fills) - SHOWN_FILLS:,} more", "", "", "", "", "")

@@ -305,21 +305,33 @@ def backtest_run(
     csv: Annotated[Path | None, typer.Option(help="Bars from this CSV file.")] = None,
     parquet: Annotated[Path | None, typer.Option(help="Bars from this Parquet file.")] = None,
     cash: Annotated[
-        str | None, typer.Option(help="Starting cash [default: paper.starting_cash].")
+        str | None,
+        typer.Option(help="Starting cash [default: paper.starting_cash; research: 10,000]."),
     ] = None,
     slippage: Annotated[
         str | None,
         typer.Option(help="none, ticks:N, bps:X or volume:F [default: paper.slippage]."),
     ] = None,
     account: Annotated[
-        str, typer.Option(help="Account model: fees, taxes and rules (krx).")
+        str,
+        typer.Option(
+            help="Account model: krx (KRX fees, taxes and rules) or research (no lot, tick, "
+            "limit or calendar rules, fractional quantities, all-cash orders, any timeframe)."
+        ),
     ] = "krx",
+    commission: Annotated[
+        str | None,
+        typer.Option(
+            help="Commission per side as a fraction of the notional, e.g. 0.001 "
+            "[default: the account's; research: 0]."
+        ),
+    ] = None,
     out: Annotated[
         Path | None,
         typer.Option(help="Folder for the report files [default: <data_dir>/backtests/<id>]."),
     ] = None,
 ) -> None:
-    """Backtest a strategy over one-minute bars (the data folder's store, a CSV or Parquet)."""
+    """Backtest a strategy over recorded bars (the data folder's store, a CSV or Parquet)."""
     from jts.app.backtest import BacktestRequest
     from jts.cli import backtest
 
@@ -333,13 +345,14 @@ def backtest_run(
         bars=backtest.bar_input(
             csv,
             parquet,
-            backtest.parse_symbols(symbols or []),
+            backtest.parse_symbols(symbols or [], backtest.account_venue(account)),
             backtest.parse_day(start, "--from"),
             backtest.parse_day(end, "--to"),
         ),
         cash=backtest.parse_cash(cash),
         slippage=settings.paper.slippage if slippage is None else slippage,
         account=account,
+        commission=backtest.parse_commission(commission),
         out_dir=out,
     )
     asyncio.run(backtest.run_backtest_command(settings, console, request))

@@ -24,7 +24,8 @@ Rules (the same for every caller, so paper results and backtests agree):
 - DAY orders open when their session ends are EXPIRED at the first data of a
   later session, or by ``end_of_session``. IOC remainders are canceled after
   their first matching opportunity.
-- A market BUY with a ``quote_quantity`` spends that cash: at the fill price it
+- A market BUY with a ``quote_quantity`` spends that cash: at the fill price (the
+  open, slipped like any market fill) it
   buys the most units the cash pays for, commission included (quantity =
   cash / (price x (1 + commission rate)), floored to the quantity unit), and
   is done with that one execution.
@@ -377,7 +378,7 @@ class MatchingEngine:
             first_touch = not working.touched
             working.touched = True
             if order.quote_quantity is not None:
-                reports += self._spend(working, open_, session, now, budget)
+                reports += self._spend(working, open_, high, low, session, now, budget)
                 if budget is not None and not order.is_open:
                     budget -= order.filled_quantity
                 continue
@@ -409,14 +410,17 @@ class MatchingEngine:
     def _spend(
         self,
         working: _Working,
-        price: Decimal,
+        open_: Decimal,
+        high: Decimal,
+        low: Decimal,
         session: date,
         now: int,
         budget: Decimal | None,
     ) -> list[ExecutionReport]:
-        """Fill an order spending a cash amount at ``price``, in one execution."""
+        """Fill an order spending a cash amount at the slipped open, in one execution."""
         order = working.order
         assert order.quote_quantity is not None
+        price = self._slipped(working, session, open_, high, low)
         quantity = self._quote_fill_quantity(working, order.quote_quantity, price, session)
         if budget is not None:
             quantity = min(quantity, budget)

@@ -21,10 +21,12 @@ RESEARCH_VENUE = "RESEARCH"
 QUANTITY_UNIT: Decimal = RESEARCH_RULES.quantity_unit or Decimal("1e-8")
 
 
-def research_instrument(code: str, currency: str = "USD", name: str | None = None) -> Instrument:
-    """``RESEARCH:<code>``: fractional quantities, any price, no daily limit."""
+def research_instrument(
+    code: str, currency: str = "USD", name: str | None = None, venue: str = RESEARCH_VENUE
+) -> Instrument:
+    """``RESEARCH:<code>`` (or ``venue``'s code): fractional quantities, any price, no limit."""
     return Instrument(
-        id=InstrumentId(RESEARCH_VENUE, code),
+        id=InstrumentId(venue, code),
         name=name or code,
         asset_class=AssetClass.EQUITY,
         market=Market.OTHER,

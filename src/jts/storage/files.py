@@ -10,6 +10,11 @@ a row the platform could not use is rejected, a row that jumps too far from the
 previous close is kept and flagged. Files are read as a stream of chunks
 (``iter_bar_file``), so an import holds one chunk in memory, not the file.
 
+With ``daily=True`` (the research account's files) a time given as a plain date
+(``2004-08-19``) is that day's daily bar, starting 00:00 UTC, and the time column may
+be called ``date`` or left unnamed, as pandas writes its index (backtesting.py's
+``GOOG.csv``: ``,Open,High,Low,Close,Volume``).
+
 Line numbers are the file's own, 1-based, with the header on line 1. Parquet has
 no lines, so its rows are numbered the same way: the first row is "line 2".
 """
@@ -26,6 +31,8 @@ from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
+from datetime import UTC
+from datetime import date
 from datetime import datetime
 from decimal import Decimal
 from decimal import InvalidOperation
@@ -54,6 +61,7 @@ PRICE_COLUMNS = ("open", "high", "low", "close")
 
 _PARQUET_MAGIC = b"PAR1"
 _EPOCH_MS = re.compile(r"-?\d+")
+_PLAIN_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 CHUNK_ROWS = 10_000
 
 
@@ -92,11 +100,11 @@ class BarFileResult:
 
 
 def read_bar_file(
-    path: Path, *, checks: BarChecks, default_symbol: str | None = None
+    path: Path, *, checks: BarChecks, default_symbol: str | None = None, daily: bool = False
 ) -> BarFileResult:
     """Every row of a CSV or Parquet file of one-minute bars, checked (all in memory)."""
     result = BarFileResult()
-    for chunk in iter_bar_file(path, checks=checks, default_symbol=default_symbol):
+    for chunk in iter_bar_file(path, checks=checks, default_symbol=default_symbol, daily=daily):
         result.bars += chunk.bars
         result.errors += chunk.errors
         result.flags += chunk.flags
@@ -110,6 +118,7 @@ def iter_bar_file(
     checks: BarChecks,
     default_symbol: str | None = None,
     chunk_rows: int = CHUNK_ROWS,
+    daily: bool = False,
 ) -> Iterator[BarChunk]:
     """Read one-minute bars from a CSV or Parquet file (told apart by content), in chunks.
 
@@ -125,7 +134,7 @@ def iter_bar_file(
             magic = probe.read(4)
     except OSError as exc:
         raise DataError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    rows = _Rows(checks, fallback, chunk_rows)
+    rows = _Rows(checks, fallback, chunk_rows, daily)
     if magic == _PARQUET_MAGIC:
         return _read_parquet(path, rows)
     return _read_csv(path, rows)
@@ -134,10 +143,13 @@ def iter_bar_file(
 class _Rows:
     """Turns parsed rows into chunks: each row checked, then kept, rejected or flagged."""
 
-    def __init__(self, checks: BarChecks, fallback: str | None, chunk_rows: int) -> None:
+    def __init__(
+        self, checks: BarChecks, fallback: str | None, chunk_rows: int, daily: bool = False
+    ) -> None:
         self.checks = checks
         self.fallback = fallback
         self.chunk_rows = chunk_rows
+        self.daily = daily
         self.chunk = BarChunk()
 
     def reject(self, line: int, message: str, raw: str) -> None:
@@ -147,7 +159,7 @@ class _Rows:
     def add(self, line: int, raw: str, row: Mapping[str, object]) -> None:
         self.chunk.rows_read += 1
         try:
-            bar = _parse_row(row, self.fallback)
+            bar = _parse_row(row, self.fallback, self.daily)
         except _RowRejected as exc:
             self.chunk.errors.append(RowError(line, str(exc), raw))
             return
@@ -228,6 +240,17 @@ def _check_default_symbol(symbol: str | None) -> str | None:
         raise DataError(f"default symbol: {exc}") from exc
 
 
+def _names(header: Sequence[str], daily: bool) -> list[str]:
+    """Column names as compared; a daily file's time column may be ``date`` or unnamed."""
+    names = [name.strip().lower() for name in header]
+    if daily and "timestamp" not in names:
+        for alias in ("date", ""):
+            if names.count(alias) == 1:
+                names[names.index(alias)] = "timestamp"
+                break
+    return names
+
+
 def _check_header(names: Sequence[str], fallback: str | None, path: Path) -> None:
     expected = ", ".join(COLUMNS)
     if not names or all(not name for name in names):
@@ -260,7 +283,7 @@ def _read_csv(path: Path, rows: _Rows) -> Iterator[BarChunk]:
         header = _guard(path, lambda: next(reader, None))
         if header is None:
             raise DataError(f"{path}: empty file (expected a header row {', '.join(COLUMNS)})")
-        names = [name.strip().lower() for name in header or ()]
+        names = _names(header or (), rows.daily)
         _check_header(names, rows.fallback, path)
     except BaseException:
         binary.close()
@@ -346,7 +369,7 @@ def _records(reader: Iterator[list[str]], tap: _LineTap) -> Iterator[list[str]]:
 def _read_parquet(path: Path, rows: _Rows) -> Iterator[BarChunk]:
     try:
         parquet = pq.ParquetFile(path)
-        names = [name.strip().lower() for name in parquet.schema_arrow.names]
+        names = _names(parquet.schema_arrow.names, rows.daily)
     except (OSError, pa.ArrowException) as exc:
         raise DataError(f"cannot read {path} as Parquet: {exc}") from exc
     try:
@@ -383,16 +406,35 @@ class _RowRejected(Exception):
     """Why one row is not a bar."""
 
 
-def _parse_row(row: Mapping[str, object], fallback: str | None) -> Bar:
+def _parse_row(row: Mapping[str, object], fallback: str | None, daily: bool = False) -> Bar:
     symbol = _parse_symbol(row.get("symbol"), fallback)
-    ts = _parse_timestamp(row.get("timestamp"))
+    value = row.get("timestamp")
+    day = _plain_date(value) if daily else None
+    timeframe = Timeframe.M1 if day is None else Timeframe.D1
+    ts = _parse_timestamp(value) if day is None else day
     open_, high, low, close, volume = (
         _parse_number(name, row.get(name)) for name in (*PRICE_COLUMNS, "volume")
     )
     problem = bar_problem(open_, high, low, close, volume)
     if problem:
         raise _RowRejected(problem)
-    return Bar(symbol, Timeframe.M1, ts, open_, high, low, close, volume)
+    return Bar(symbol, timeframe, ts, open_, high, low, close, volume)
+
+
+def _plain_date(value: object) -> int | None:
+    """00:00 UTC of a plain date (``2004-08-19``, or a date cell), or None for anything else."""
+    if isinstance(value, datetime):
+        return None
+    if isinstance(value, date):
+        day = value
+    elif isinstance(value, str) and _PLAIN_DATE.fullmatch(value.strip()):
+        try:
+            day = date.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    else:
+        return None
+    return dt_to_ns(datetime(day.year, day.month, day.day, tzinfo=UTC))
 
 
 def _is_blank(value: object) -> bool:

@@ -89,7 +89,9 @@ def test_bad_options_are_one_clear_error(data_dir: Path, tmp_path: Path) -> None
     csv = write_csv(tmp_path)
     cases = [
         (["--csv", str(csv), "--parquet", str(csv)], "give --csv or --parquet, not both"),
-        (["--csv", str(csv), "--account", "research"], "known accounts are krx"),
+        (["--csv", str(csv), "--account", "nasdaq"], "known accounts are krx, research"),
+        (["--csv", str(csv), "--commission", "1.5"], "--commission 1.5: a fraction in [0, 1)"),
+        (["--csv", str(csv), "--commission", "0.1%"], "--commission '0.1%': not a number"),
         (["--csv", str(csv), "--slippage", "pct:1"], "slippage 'pct:1'"),
         (["--csv", str(csv), "--from", "3 Nov"], "--from '3 Nov': write a date"),
         (["--csv", str(csv), "--strategy", "nope"], "unknown strategy 'nope'"),

@@ -26,6 +26,7 @@ from jts.sim.matching import MatchingConfig
 from jts.sim.matching import MatchingEngine
 from jts.sim.research import research_instrument
 from jts.sim.rules import RESEARCH_RULES
+from jts.sim.slippage import parse_slippage
 
 GOOG = research_instrument("GOOG")
 DAY = Timeframe.D1.nanos
@@ -37,7 +38,7 @@ def utc(day: int, hour: int = 0) -> int:
 
 
 class Research:
-    def __init__(self, commission: str = "0", cash: str = "10000") -> None:
+    def __init__(self, commission: str = "0", cash: str = "10000", slippage: str = "none") -> None:
         self.account = SimAccount(Decimal(cash), "USD", "research")
         self.engine = MatchingEngine(
             "RESEARCH",
@@ -45,7 +46,9 @@ class Research:
             AlwaysOpenCalendar(),
             self.account,
             FeeSchedule.research(commission),
-            MatchingConfig(rules=RESEARCH_RULES, id_prefix="R"),
+            MatchingConfig(
+                rules=RESEARCH_RULES, id_prefix="R", slippage=parse_slippage(slippage).model
+            ),
         )
         self._n = 0
 
@@ -74,9 +77,17 @@ class Research:
         [report] = self.engine.submit(order, ts)
         return report
 
-    def bar(self, ts: int, o: str, close: str | None = None, volume: str = "1") -> list[Bar]:
+    def bar(
+        self,
+        ts: int,
+        o: str,
+        close: str | None = None,
+        volume: str = "1",
+        high: str | None = None,
+    ) -> list[Bar]:
         price, last = Decimal(o), Decimal(close or o)
-        bar = Bar(GOOG.key, Timeframe.D1, ts, price, max(price, last), min(price, last), last,
+        top = max(price, last) if high is None else Decimal(high)
+        bar = Bar(GOOG.key, Timeframe.D1, ts, price, top, min(price, last), last,
                   Decimal(volume))  # fmt: skip
         self.reports = self.engine.on_bar(bar)
         return [bar]
@@ -160,6 +171,27 @@ def test_a_cash_order_buys_cash_over_price_times_one_plus_commission(commission:
     one_more = Decimal("1e-8") * Decimal("101.01") * (1 + Decimal(commission))
     assert 0 <= left < one_more  # all the cash, to the last unit
     assert r.account.position(GOOG.key) == filled.fill.quantity
+
+
+@pytest.mark.parametrize(
+    ("high", "close", "paid"),
+    # 10 bps worse than the open, or the bar's high at most.
+    [("110", "108.31", "101.11101"), ("101.05", "101.02", "101.05")],
+)
+def test_a_cash_order_fills_at_the_slipped_open_and_spends_its_cash_there(
+    high: str, close: str, paid: str
+) -> None:
+    r = Research(commission="0.001", slippage="bps:10")
+    r.bar(utc(19), "100.34")
+    r.submit(r.order(Side.BUY, "99.66", spend="10000"), utc(20))
+    r.bar(utc(20), "101.01", close=close, high=high)
+    [filled] = r.reports
+    assert filled.fill is not None and filled.fill.price == Decimal(paid)
+    # Sized at the price it pays: the most 1e-8 units 10,000 buys there, commission on top.
+    exact = Fraction(10000) / (Fraction(paid) * Fraction("1.001"))
+    units = exact.numerator * 10**8 // exact.denominator
+    assert filled.fill.quantity == Decimal(units).scaleb(-8)
+    assert 0 <= r.account.cash < Decimal("1e-8") * Decimal(paid) * Decimal("1.001")
 
 
 def test_a_cash_order_too_small_for_one_unit_is_canceled() -> None:

@@ -1,8 +1,9 @@
 """Market data collector: feed -> checks -> time-series store -> ``market.bars``.
 
 Bars are checked before anything downstream sees them: a bar that is not a
-one-minute bar on the minute, that is not newer than the last bar of its
-instrument (a duplicate or an out-of-order replay), or that fails the bar checks
+one-minute bar on the minute (unless the config allows others, for research replays),
+that is not newer than the last bar of its instrument (a duplicate or an out-of-order
+replay), or that fails the bar checks
 every import passes too (``jts.core.bar_checks``), is quarantined. Store writes
 are batched (``flush_bars``) because the time-series store is built for large
 inserts; ``stop`` flushes, so a clean shutdown leaves nothing half-written.
@@ -48,6 +49,9 @@ class CollectorConfig:
     calendars: CalendarLookup | None = None
     # A bar moving more than this from its instrument's previous close is flagged (kept).
     max_jump: Decimal | None = DEFAULT_MAX_JUMP
+    # False for research replays of other timeframes (a daily file): the venue's feed and
+    # store only know one-minute bars, so everything else keeps them.
+    minute_bars_only: bool = True
 
 
 @dataclass(slots=True)
@@ -151,7 +155,9 @@ class MarketDataCollector(Component):
             self._journal.release(sealed)
 
     def _accept(self, bar: Bar) -> bool:
-        if bar.timeframe is not Timeframe.M1 or bar.ts % Timeframe.M1.nanos:
+        if self.config.minute_bars_only and (
+            bar.timeframe is not Timeframe.M1 or bar.ts % Timeframe.M1.nanos
+        ):
             self._reject(bar, "not a one-minute bar aligned to the minute")
             return False
         last = self._last_bar_ts.get(bar.instrument_id)
