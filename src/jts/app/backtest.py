@@ -15,6 +15,7 @@ import asyncio
 import json
 import uuid
 from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import UTC
@@ -30,6 +31,7 @@ from jts.app.backtest_data import BarInput
 from jts.app.backtest_data import open_bar_input
 from jts.app.backtest_data import symbols_of
 from jts.app.datadir import prepare_data_dir
+from jts.app.decisions import SignalLog
 from jts.app.equity import EquityCurve
 from jts.app.plot import write_equity_svg
 from jts.app.settings import Settings
@@ -46,6 +48,8 @@ from jts.bus.direct import DirectMessageBus
 from jts.core.clocks import SimClock
 from jts.domain.backtests import BacktestRun
 from jts.domain.errors import ConfigurationError
+from jts.domain.orders import Order
+from jts.domain.signals import Signal
 from jts.ports import FillRepository
 from jts.ports import OrderRepository
 from jts.ports import OutboxRepository
@@ -58,6 +62,8 @@ from jts.sim.slippage import parse_slippage
 from jts.storage.memory import MemoryStore
 from jts.storage.result_files import write_equity_parquet
 from jts.storage.result_files import write_fills_parquet
+from jts.storage.result_files import write_orders_parquet
+from jts.storage.result_files import write_signals_parquet
 from jts.storage.sql.engine import sqlite_path
 from jts.storage.sql.migrate import check_schema_current
 from jts.storage.sql.migrate import upgrade
@@ -82,6 +88,9 @@ class BacktestRequest:
     # A fraction of the notional per side instead of the account's commission.
     commission: Decimal | None = None
     out_dir: Path | None = None
+    # The strategy's id: its signals' and orders' ids derive from it, so a backtest of the
+    # configured strategy takes the configured id (None: ``backtest-<strategy>``).
+    strategy_id: str | None = None
 
 
 class TradingStores(Protocol):
@@ -118,6 +127,7 @@ class PreparedBacktest:
     params: dict[str, object]
     # The simulated venue: its execution client and the ledger of its matching engine.
     venue: PaperVenue
+    signals: SignalLog
 
     @property
     def execution(self) -> PaperExecutionClient:
@@ -150,7 +160,7 @@ async def prepare_backtest(settings: Settings, request: BacktestRequest) -> Prep
     try:
         strategy = create_strategy(
             request.strategy,
-            strategy_id=f"backtest-{request.strategy}",
+            strategy_id=request.strategy_id or f"backtest-{request.strategy}",
             instruments=[instrument.key for instrument in data.instruments],
             params=request.params,
         )
@@ -185,12 +195,14 @@ def prepare_run(
     paper = account_paper(settings, request, account)
     by_id = {instrument.key: instrument for instrument in data.instruments}
     clock = SimClock()
+    bus = DirectMessageBus(dedupe_window=settings.bus.dedupe_window)
+    signals = SignalLog().attach(bus)
     venue = build_paper_venue(
         clock, paper, instruments=data.instruments, source=(), calendar=account.calendar()
     )
     kernel = build_trading_kernel(
         KernelPorts(
-            bus=DirectMessageBus(dedupe_window=settings.bus.dedupe_window),
+            bus=bus,
             clock=clock,
             orders=stores.orders,
             outbox=stores.outbox,
@@ -215,6 +227,7 @@ def prepare_run(
         strategy_id=strategy.strategy_id,
         params=dict(strategy.params.model_dump(mode="json")),
         venue=venue,
+        signals=signals,
     )
 
 
@@ -223,6 +236,8 @@ class BacktestReport:
     run: BacktestRun
     result: BacktestResult
     trades_path: Path
+    signals_path: Path
+    orders_path: Path
     equity_path: Path
     chart_path: Path | None
     fingerprint_path: Path
@@ -266,10 +281,18 @@ def run_record(
     )
 
 
-def write_report_files(run: BacktestRun, result: BacktestResult, out_dir: Path) -> BacktestReport:
-    """trades.parquet, equity.parquet, equity.svg, fingerprint.txt and summary.json."""
+def write_report_files(
+    run: BacktestRun,
+    result: BacktestResult,
+    out_dir: Path,
+    signals: Sequence[Signal] = (),
+    orders: Sequence[Order] = (),
+) -> BacktestReport:
+    """trades, signals, orders and equity (Parquet), equity.svg, fingerprint.txt, summary.json."""
     out_dir.mkdir(parents=True, exist_ok=True)
     trades = write_fills_parquet(out_dir / "trades.parquet", result.fills)
+    signals_path = write_signals_parquet(out_dir / "signals.parquet", signals)
+    orders_path = write_orders_parquet(out_dir / "orders.parquet", orders)
     equity = write_equity_parquet(out_dir / "equity.parquet", result.equity)
     curve = EquityCurve(capacity=_CHART_POINTS)
     for ts, value in result.equity:
@@ -282,7 +305,9 @@ def write_report_files(run: BacktestRun, result: BacktestResult, out_dir: Path) 
     (out_dir / "summary.json").write_text(
         json.dumps(summary_json(run), indent=2, sort_keys=True) + "\n", encoding="utf-8"
     )
-    return BacktestReport(run, result, trades, equity, chart, fingerprint)
+    return BacktestReport(
+        run, result, trades, signals_path, orders_path, equity, chart, fingerprint
+    )
 
 
 def summary_json(run: BacktestRun) -> dict[str, object]:
@@ -334,7 +359,10 @@ async def finish_backtest(
     if out_dir is None:
         out_dir = default_out_dir(prepare_data_dir(prepared.settings.data_dir), run_id)
     run = run_record(prepared, result, run_id, out_dir)
-    report = write_report_files(run, result, out_dir)
+    orders = sorted(
+        await prepared.stores.orders.list(), key=lambda o: (o.created_ts, o.client_order_id)
+    )
+    report = write_report_files(run, result, out_dir, prepared.signals.signals, orders)
     await record_run(prepared.settings, run)
     return report
 

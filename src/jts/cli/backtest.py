@@ -238,6 +238,11 @@ def render_report(console: Console, report: BacktestReport) -> None:
     print_whole(console, summary)
     _render_fills(console, result, zone, zone_name, places)
     console.print(f"trade list: {report.trades_path}", highlight=False, soft_wrap=True)
+    console.print(
+        f"signals and orders: {report.signals_path}, {report.orders_path}",
+        highlight=False,
+        soft_wrap=True,
+    )
     console.print(f"equity curve: {report.equity_path}", highlight=False, soft_wrap=True)
     if report.chart_path is not None:
         console.print(f"equity and drawdown chart: {report.chart_path}", soft_wrap=True)

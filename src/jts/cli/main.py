@@ -339,6 +339,7 @@ def backtest_run(
     name = strategy or settings.strategy.name
     given = backtest.parse_params(params or [])
     chosen = given if params or name != settings.strategy.name else dict(settings.strategy.params)
+    configured = name == settings.strategy.name and chosen == dict(settings.strategy.params)
     request = BacktestRequest(
         strategy=name,
         params=chosen,
@@ -354,6 +355,9 @@ def backtest_run(
         account=account,
         commission=backtest.parse_commission(commission),
         out_dir=out,
+        # The configured strategy keeps its id: its signals and orders get the ids a paper
+        # run of it gave them, so the two can be compared decision by decision.
+        strategy_id=settings.strategy.id if configured else None,
     )
     asyncio.run(backtest.run_backtest_command(settings, console, request))
 

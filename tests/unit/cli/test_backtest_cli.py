@@ -65,7 +65,8 @@ def test_a_run_prints_its_report_and_list_shows_it(data_dir: Path, tmp_path: Pat
     run_dir = next((data_dir / "backtests").iterdir())
     assert (run_dir / "fingerprint.txt").read_text().strip() == found.group(1)
     assert {p.name for p in run_dir.iterdir()} == {
-        "trades.parquet", "equity.parquet", "equity.svg", "fingerprint.txt", "summary.json",
+        "trades.parquet", "signals.parquet", "orders.parquet", "equity.parquet", "equity.svg",
+        "fingerprint.txt", "summary.json",
     }  # fmt: skip
 
     code, listed = jts("backtest", "list")
