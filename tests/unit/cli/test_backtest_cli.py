@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -104,3 +106,48 @@ def test_bad_options_are_one_clear_error(data_dir: Path, tmp_path: Path) -> None
         code, out = jts("backtest", "run", *args)
         assert code == 2, (args, out)
         assert message in " ".join(out.split()), (args, out)
+
+
+DAILY = """\
+Date,Open,High,Low,Close,Volume
+2004-08-19,10,10,10,10,1000
+2004-08-20,9,9,9,9,1000
+2004-08-23,10,11,10,11,1000
+2004-08-24,10.5,11.5,10.5,11.5,1000
+2004-08-25,11,11,9,9,1000
+2004-08-26,9.5,9.5,9,9,1000
+"""
+
+
+def test_the_research_account_trades_a_daily_csv_in_fractions(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    # fast=1/slow=2: BUY at 08-23's close (a rise), filled at 08-24's open 10.5 with all the
+    # cash: 1000 / (10.5 x 1.001) = 95.14295228 (floored to 1e-8); SELL at 08-25's close (a
+    # fall), filled at 08-26's open 9.5. Commission 0.1% of each notional, no tax.
+    csv = tmp_path / "goog.csv"
+    csv.write_text(DAILY, encoding="utf-8")
+    code, out = jts(
+        "backtest", "run", "--account", "research", "--csv", str(csv), "--symbols", "GOOG",
+        "--params", "fast=1", "--params", "slow=2", "--params", "cross=adjacent",
+        "--commission", "0.001", "--cash", "1000",
+    )  # fmt: skip
+    assert code == 0, out
+    flat = " ".join(out.split())
+    quantity = Decimal("95.14295228")
+    bought = quantity * Decimal("10.5")
+    sold = quantity * Decimal("9.5")
+    final = Decimal(1000) - bought * Decimal("1.001") + sold * Decimal("0.999")
+    assert "account research" in flat
+    assert "market time 2004-08-19 00:00 .. 2004-08-27 00:00 UTC" in flat
+    assert f"final equity {final:,.2f}" in flat
+    assert "2004-08-25 00:00 │ RESEARCH:GOOG │ BUY │ 95.14295228 │ 10.5 │ 1.00" in flat
+    assert "2004-08-27 00:00 │ RESEARCH:GOOG │ SELL │ 95.14295228 │ 9.5 │ 0.90 │ 0.00" in flat
+    summary = json.loads(next((data_dir / "backtests").glob("*/summary.json")).read_text())
+    assert Decimal(summary["final_equity"]) == final
+    assert Decimal(summary["commission"]) == (bought + sold) * Decimal("0.001")
+    assert (summary["account"], summary["symbols"], summary["tax"]) == (
+        "research",
+        ["RESEARCH:GOOG"],
+        "0",
+    )

@@ -364,3 +364,31 @@ def test_files_are_read_in_chunks_with_their_progress(tmp_path: Path) -> None:
     # A wrong header is refused when the reading starts, before any chunk.
     with pytest.raises(DataError, match="missing columns"):
         iter_bar_file(write(tmp_path / "h.csv", "timestamp,open\n"), checks=checks)
+
+
+GOOG_STYLE = """\
+,Open,High,Low,Close,Volume
+2004-08-19,100,104.06,95.96,100.34,22351900
+2004-08-20,101.01,109.08,100.5,108.31,11428600
+2004-08-23T00:00:00+00:00,110.75,113.48,109.05,109.4,9137200
+"""
+
+
+def test_a_daily_file_has_plain_dates_and_an_unnamed_or_date_column(tmp_path: Path) -> None:
+    checks = BarChecks(None)
+    day = Timeframe.D1.nanos
+    first = dt_to_ns(datetime(2004, 8, 19, tzinfo=UTC))
+    for header in ("", "Date"):
+        path = write(tmp_path / "GOOG.csv", GOOG_STYLE.replace(",Open", f"{header},Open", 1))
+        result = read_bar_file(path, checks=checks, default_symbol="RESEARCH:GOOG", daily=True)
+        assert result.errors == []
+        # Plain dates are daily bars from 00:00 UTC; a full timestamp stays a minute bar.
+        assert [(b.timeframe, b.ts) for b in result.bars] == [
+            (Timeframe.D1, first),
+            (Timeframe.D1, first + day),
+            (Timeframe.M1, first + 4 * day),
+        ]
+        assert result.bars[1].close == Decimal("108.31")
+    # Without daily=True the same file is refused for its header, as before.
+    with pytest.raises(DataError, match="unknown columns"):
+        read_bar_file(path, checks=checks, default_symbol="RESEARCH:GOOG")

@@ -137,6 +137,24 @@ async def test_bad_bars_are_quarantined_neither_stored_nor_published(
     assert all("99" in item.item for item in collector.quarantine.items)
 
 
+async def test_a_research_collector_takes_daily_bars_and_still_refuses_old_ones(
+    bus: InProcessMessageBus, observe: Observe
+) -> None:
+    bars_seen = observe(topics.MARKET_BARS)
+    collector = MarketDataCollector(
+        bus, SimClock(T0), None, CollectorConfig(calendars=None, minute_bars_only=False)
+    )
+    await collector.start()
+    day = 24 * 60
+    for minute, close in ((0, 100), (day, 101), (0, 99)):  # the last one is older
+        await collector.ingest(batch(bar("RESEARCH:GOOG", minute, close, timeframe=Timeframe.D1)))
+    await bus.drain()
+    await collector.stop()
+    assert [close for _, _, close in published(bars_seen)] == [100, 101]
+    [refused] = collector.quarantine.items
+    assert "not newer than the last bar" in refused.reason
+
+
 async def test_bars_failing_the_shared_bar_checks_are_quarantined(
     bus: InProcessMessageBus, bar_store: ClickHouseBarStore, observe: Observe
 ) -> None:
