@@ -78,10 +78,10 @@ def _settings(**overrides: Any) -> Settings:
 def demo(
     sessions: Annotated[
         int | None,
-        typer.Option(help="Trading sessions to simulate [default: feed.sessions].", min=1),
+        typer.Option(help="Trading sessions to simulate \\[default: feed.sessions].", min=1),
     ] = None,
     seed: Annotated[
-        int | None, typer.Option(help="Seed of the simulated market [default: feed.seed].")
+        int | None, typer.Option(help="Seed of the simulated market \\[default: feed.seed].")
     ] = None,
 ) -> None:
     """Run the whole platform on simulated KRX data at accelerated market time, then report."""
@@ -282,14 +282,14 @@ def data_backfill(
 @_friendly
 def backtest_run(
     strategy: Annotated[
-        str | None, typer.Option(help="Registered strategy name [default: strategy.name].")
+        str | None, typer.Option(help="Registered strategy name \\[default: strategy.name].")
     ] = None,
     params: Annotated[
         list[str] | None,
         typer.Option(
             "--params",
             help="Strategy parameters: a JSON object or name=value (repeat) "
-            "[default: strategy.params for the configured strategy].",
+            "\\[default: strategy.params for the configured strategy].",
         ),
     ] = None,
     symbols: Annotated[
@@ -306,11 +306,11 @@ def backtest_run(
     parquet: Annotated[Path | None, typer.Option(help="Bars from this Parquet file.")] = None,
     cash: Annotated[
         str | None,
-        typer.Option(help="Starting cash [default: paper.starting_cash; research: 10,000]."),
+        typer.Option(help="Starting cash \\[default: paper.starting_cash; research: 10,000]."),
     ] = None,
     slippage: Annotated[
         str | None,
-        typer.Option(help="none, ticks:N, bps:X or volume:F [default: paper.slippage]."),
+        typer.Option(help="none, ticks:N, bps:X or volume:F \\[default: paper.slippage]."),
     ] = None,
     account: Annotated[
         str,
@@ -323,12 +323,12 @@ def backtest_run(
         str | None,
         typer.Option(
             help="Commission per side as a fraction of the notional, e.g. 0.001 "
-            "[default: the account's; research: 0]."
+            "\\[default: the account's; research: 0]."
         ),
     ] = None,
     out: Annotated[
         Path | None,
-        typer.Option(help="Folder for the report files [default: <data_dir>/backtests/<id>]."),
+        typer.Option(help="Folder for the report files \\[default: <data_dir>/backtests/<id>]."),
     ] = None,
 ) -> None:
     """Backtest a strategy over recorded bars (the data folder's store, a CSV or Parquet)."""

@@ -151,3 +151,12 @@ def test_the_research_account_trades_a_daily_csv_in_fractions(
         ["RESEARCH:GOOG"],
         "0",
     )
+
+
+def test_help_shows_the_defaults_in_brackets(data_dir: Path) -> None:
+    # Rich reads "[default: ...]" as markup and drops it unless the bracket is escaped.
+    code, out = jts("backtest", "run", "--help")
+    assert code == 0, out
+    flat = " ".join(out.replace("│", " ").split())
+    assert "[default: paper.starting_cash; research: 10,000]" in flat
+    assert "[default: the account's; research: 0]" in flat
