@@ -319,7 +319,8 @@ async def test_market_data_killed_mid_session_loses_no_published_bar_and_reuses_
 
     ids: dict[tuple[str, int], set[str]] = {}
     for event in everything:
-        ids.setdefault((event["instrument_id"], event["bar_ts"]), set()).add(event["event_id"])
+        bar = event["bar"]
+        ids.setdefault((bar["instrument_id"], bar["ts"]), set()).add(event["event_id"])
     twice = {key: found for key, found in ids.items() if len(found) > 1}
     assert not twice, f"{len(twice)} minutes published under more than one event id"
 
