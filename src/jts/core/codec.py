@@ -13,7 +13,9 @@ a topic are upgraded as they are read.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 from typing import Union
 
@@ -28,6 +30,7 @@ _DECODER: msgspec.json.Decoder[Event] = msgspec.json.Decoder(
     Union[tuple(EVENT_TYPES.values())]  # noqa: UP007
 )
 _RAW = msgspec.json.Decoder()
+_NON_FINITE_SPELLING = re.compile(rb"nan|inf", re.IGNORECASE)
 
 _ENVELOPE = ("event_id", "ts", "source", "key")
 
@@ -41,11 +44,29 @@ def decode_event(data: bytes) -> Event:
     """Rebuild the event class named by the payload's ``type`` at its ``version``."""
     try:
         event = _DECODER.decode(data)
-    except (msgspec.ValidationError, DataError, msgspec.DecodeError) as exc:
+    except (msgspec.ValidationError, DataError, msgspec.DecodeError, ArithmeticError) as exc:
+        # ArithmeticError: a domain check compared a NaN (decimal.InvalidOperation).
         return _decode_slowly(data, exc)
     if event.version != event.VERSION:
         return _decode_slowly(data, None)
+    # msgspec reads "Infinity" and "NaN" as Decimals; money never is one. Only a payload
+    # that spells one (any case) is searched, so the usual event costs one regex scan.
+    if _NON_FINITE_SPELLING.search(data) is not None and not _finite(event):
+        raise DataError(f"invalid {event.type!r} event: a number is not finite")
     return event
+
+
+def _finite(value: object) -> bool:
+    """False when a Decimal anywhere in ``value`` (event, domain value, tuple) is not finite."""
+    if isinstance(value, Decimal):
+        return value.is_finite()
+    if isinstance(value, tuple):
+        return all(_finite(item) for item in value)
+    cls = type(value)
+    names: tuple[str, ...] | dict[str, object] = getattr(cls, "__struct_fields__", ()) or getattr(
+        cls, "__dataclass_fields__", ()
+    )
+    return all(_finite(getattr(value, name)) for name in names)
 
 
 def _decode_slowly(data: bytes, failure: Exception | None) -> Event:
@@ -63,7 +84,8 @@ def _decode_slowly(data: bytes, failure: Exception | None) -> Event:
         raise DataError(f"unknown event type {event_type!r} (known: {known})")
     version = raw.get("version")
     if version == event_cls.VERSION:
-        raise DataError(f"invalid {event_type!r} event: {failure}") from failure
+        reason = "a number is not finite" if isinstance(failure, ArithmeticError) else failure
+        raise DataError(f"invalid {event_type!r} event: {reason}") from failure
     upgrade = _UPGRADES.get((event_cls.TYPE, version))
     if upgrade is None:
         raise DataError(

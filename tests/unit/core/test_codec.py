@@ -4,6 +4,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
+import msgspec
 import pytest
 
 from jts.core.codec import decode_event
@@ -195,6 +196,26 @@ def test_a_value_its_domain_class_refuses_is_a_data_error() -> None:
     payload["bar"]["low"] = "70400"  # above the high
     with pytest.raises(DataError, match=r"invalid 'market.bar' event: .*inconsistent OHLC"):
         decode_event(json.dumps(payload).encode())
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-inf", "sNaN"])
+def test_a_number_that_is_not_finite_is_a_data_error(number: str) -> None:
+    payload = _bar_payload()
+    payload["bar"]["high"] = number
+    with pytest.raises(DataError, match=r"invalid 'market.bar' event: .*(not finite|positive)"):
+        decode_event(json.dumps(payload).encode())
+    snapshot = json.loads(
+        encode_event(next(e for e in _all_events() if e.type == "portfolio.snapshot"))
+    )
+    snapshot["positions"][0]["last_price"] = number
+    with pytest.raises(DataError, match="not finite"):
+        decode_event(json.dumps(snapshot).encode())
+
+
+def test_text_that_merely_spells_inf_or_nan_is_fine() -> None:
+    alert = next(e for e in _all_events() if isinstance(e, RiskAlert))
+    wordy = msgspec.structs.replace(alert, detail="Infinite NaNs: info only")
+    assert decode_event(encode_event(wordy)) == wordy
 
 
 def _version_1(event: Event, field: str, renamed: dict[str, str]) -> dict[str, Any]:
