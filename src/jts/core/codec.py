@@ -13,7 +13,6 @@ a topic are upgraded as they are read.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -30,7 +29,6 @@ _DECODER: msgspec.json.Decoder[Event] = msgspec.json.Decoder(
     Union[tuple(EVENT_TYPES.values())]  # noqa: UP007
 )
 _RAW = msgspec.json.Decoder()
-_NON_FINITE_SPELLING = re.compile(rb"nan|inf", re.IGNORECASE)
 
 _ENVELOPE = ("event_id", "ts", "source", "key")
 
@@ -50,8 +48,10 @@ def decode_event(data: bytes) -> Event:
     if event.version != event.VERSION:
         return _decode_slowly(data, None)
     # msgspec reads "Infinity" and "NaN" as Decimals; money never is one. Only a payload
-    # that spells one (any case) is searched, so the usual event costs one regex scan.
-    if _NON_FINITE_SPELLING.search(data) is not None and not _finite(event):
+    # that spells one (any case) is searched: the usual event costs a lower() and two finds
+    # (a fifth of the decode; a case-insensitive regex took longer than the decode).
+    lowered = data.lower()
+    if (b"nan" in lowered or b"inf" in lowered) and not _finite(event):
         raise DataError(f"invalid {event.type!r} event: a number is not finite")
     return event
 
