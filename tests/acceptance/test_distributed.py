@@ -174,11 +174,12 @@ async def assert_exactly_once(cluster: Cluster, store: SqlStore) -> dict[str, An
         cluster.kafka_bootstrap,
         prefix + topics.SIGNALS,
         until=lambda m: (
-            {json.loads(x.value())["signal_id"] for x in m} >= {o.signal_id for o in orders}
+            {json.loads(x.value())["signal"]["signal_id"] for x in m}
+            >= {o.signal_id for o in orders}
         ),
     )
     assert {o.signal_id for o in orders} <= {
-        json.loads(m.value() or b"")["signal_id"] for m in signals
+        json.loads(m.value() or b"")["signal"]["signal_id"] for m in signals
     }
     fills = await store.fills.list()
     return {"orders": len(orders), "fills": len(fills), "venue_orders": len(venue_orders)}
