@@ -167,14 +167,14 @@ def summarise(values: list[float]) -> dict[str, float]:
 def analyse(bootstrap: str, prefix: str) -> dict[str, Any]:
     bars: dict[tuple[str, int], int] = {}
     for message in read_all(bootstrap, prefix + "market.bars"):
-        body = json.loads(message.value() or b"")
-        bars[(body["instrument_id"], body["bar_ts"])] = produced_ns(message)
+        bar = json.loads(message.value() or b"")["bar"]
+        bars[(bar["instrument_id"], bar["ts"])] = produced_ns(message)
     signals: dict[str, tuple[int, int | None]] = {}
     for message in read_all(bootstrap, prefix + "signals"):
-        body = json.loads(message.value() or b"")
-        client_id = client_order_id_for(body["signal_id"])
-        bar_open = body["signal_ts"] - 60_000_000_000
-        signals[client_id] = (produced_ns(message), bars.get((body["instrument_id"], bar_open)))
+        signal = json.loads(message.value() or b"")["signal"]
+        client_id = client_order_id_for(signal["signal_id"])
+        bar_open = signal["ts"] - 60_000_000_000
+        signals[client_id] = (produced_ns(message), bars.get((signal["instrument_id"], bar_open)))
     firsts: dict[str, dict[str, int]] = {}
     for message in read_all(bootstrap, prefix + "orders.events"):
         body = json.loads(message.value() or b"")

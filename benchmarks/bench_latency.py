@@ -85,7 +85,7 @@ class LatencyProbe:
 
     async def _on_signal(self, event: Event) -> None:
         if isinstance(event, SignalEvent):
-            self.signals[client_order_id_for(event.signal_id)] = self._stamp()
+            self.signals[client_order_id_for(event.signal.signal_id)] = self._stamp()
 
     async def _on_status(self, event: Event) -> None:
         if isinstance(event, OrderStatusChanged):
@@ -93,8 +93,8 @@ class LatencyProbe:
             seen.setdefault(event.status, time.perf_counter_ns())
 
     async def _on_fill(self, event: Event) -> None:
-        if isinstance(event, FillEvent) and event.client_order_id not in self.first_fills:
-            self.first_fills[event.client_order_id] = self._stamp()
+        if isinstance(event, FillEvent) and event.fill.client_order_id not in self.first_fills:
+            self.first_fills[event.fill.client_order_id] = self._stamp()
 
     def samples(self) -> dict[str, list[int]]:
         """Nanosecond samples per path, over the orders that reached each milestone."""

@@ -174,11 +174,12 @@ async def assert_exactly_once(cluster: Cluster, store: SqlStore) -> dict[str, An
         cluster.kafka_bootstrap,
         prefix + topics.SIGNALS,
         until=lambda m: (
-            {json.loads(x.value())["signal_id"] for x in m} >= {o.signal_id for o in orders}
+            {json.loads(x.value())["signal"]["signal_id"] for x in m}
+            >= {o.signal_id for o in orders}
         ),
     )
     assert {o.signal_id for o in orders} <= {
-        json.loads(m.value() or b"")["signal_id"] for m in signals
+        json.loads(m.value() or b"")["signal"]["signal_id"] for m in signals
     }
     fills = await store.fills.list()
     return {"orders": len(orders), "fills": len(fills), "venue_orders": len(venue_orders)}
@@ -319,7 +320,8 @@ async def test_market_data_killed_mid_session_loses_no_published_bar_and_reuses_
 
     ids: dict[tuple[str, int], set[str]] = {}
     for event in everything:
-        ids.setdefault((event["instrument_id"], event["bar_ts"]), set()).add(event["event_id"])
+        bar = event["bar"]
+        ids.setdefault((bar["instrument_id"], bar["ts"]), set()).add(event["event_id"])
     twice = {key: found for key, found in ids.items() if len(found) > 1}
     assert not twice, f"{len(twice)} minutes published under more than one event id"
 

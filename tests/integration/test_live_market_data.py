@@ -66,7 +66,7 @@ async def first_tick(bootstrap: str, prefix: str) -> dict[str, Any]:
         until=lambda got: len(got) >= 1,
         timeout=30,
     )
-    tick: dict[str, Any] = json.loads(messages[0].value())
+    tick: dict[str, Any] = json.loads(messages[0].value())["tick"]
     return tick
 
 

@@ -325,7 +325,7 @@ async def _paper_venue(settings: Settings, bus: KafkaMessageBus) -> ServiceProce
     async def on_bar(event: Event) -> None:
         if not isinstance(event, BarEvent):
             return
-        bar = event.to_bar()
+        bar = event.bar
         # A bar reaches the venue when it closes, as in the embedded platform.
         clock.observe(bar.close_ts)
         counts["bars"] += 1

@@ -1,4 +1,4 @@
-"""The pure trading model: no I/O, no frameworks beyond pydantic for event schemas."""
+"""The pure trading model: no I/O, no frameworks beyond msgspec for bus events (``events``)."""
 
 from jts.domain.enums import AssetClass
 from jts.domain.enums import LiquiditySide

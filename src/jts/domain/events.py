@@ -3,19 +3,28 @@
 Every event carries an envelope (``event_id``, ``type``, ``version``, ``ts``,
 ``source``, ``key``) so consumers can de-duplicate, route and evolve schemas.
 ``ts`` is UTC nanoseconds; money is Decimal and serialises as a JSON string.
+
+Events are frozen ``msgspec.Struct`` values (``benchmarks/bench_events.py``: a bar
+event builds in a seventh of a pydantic model's time and reads its bar without a copy).
+Nothing validates them on the hot path: a producer builds one from a domain value that
+was checked when it entered the system, and ``jts.core.codec`` validates what comes in
+as bytes. A domain value (bar, tick, signal, fill) is embedded whole, so its fields are
+defined once, in the domain.
+
+Event ids are derived from what the event says, never drawn at random: a republished
+event keeps its id, so every consumer's de-duplication drops the copy, while two
+different events cannot share one (the id digests everything that tells them apart).
 """
 
 from __future__ import annotations
 
-import uuid
+import hashlib
 from decimal import Decimal
+from typing import Any
 from typing import ClassVar
 
-from pydantic import BaseModel
-from pydantic import ConfigDict
-from pydantic import Field
+import msgspec
 
-from jts.domain.enums import LiquiditySide
 from jts.domain.enums import OrderStatus
 from jts.domain.enums import OrderType
 from jts.domain.enums import Side
@@ -23,78 +32,59 @@ from jts.domain.enums import TimeInForce
 from jts.domain.fills import Fill
 from jts.domain.market import Bar
 from jts.domain.market import Tick
-from jts.domain.market import Timeframe
 from jts.domain.orders import Order
 from jts.domain.signals import Signal
 
+EVENT_ID_MAX = 64
+"""Longest event id: the outbox stores it in a ``String(64)`` unique column."""
 
-def new_event_id() -> str:
-    return uuid.uuid4().hex
+
+def derived_event_id(kind: str, *parts: object) -> str:
+    """``kind:`` and a 128-bit digest of ``parts``: stable, short and collision-free.
+
+    The parts are joined with a separator no id or number contains, so ``("a", "bc")``
+    and ``("ab", "c")`` digest differently. ``None`` and ``""`` are told apart as well.
+    """
+    text = "\x1f".join("\x00" if part is None else str(part) for part in parts)
+    return f"{kind}:{hashlib.blake2b(text.encode('utf-8'), digest_size=16).hexdigest()}"
 
 
-class Event(BaseModel):
-    """Envelope fields shared by every event."""
+class Event(
+    msgspec.Struct,
+    frozen=True,
+    kw_only=True,
+    gc=False,
+    forbid_unknown_fields=True,
+    tag_field="type",
+):
+    """Envelope fields shared by every event; ``type`` is the class's wire tag.
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    ``gc=False``: events hold only strings, numbers, enums and acyclic values, so the
+    garbage collector need not track the many bars a run creates.
+    """
 
     TYPE: ClassVar[str] = "event"
-    VERSION: ClassVar[int] = 1
+    VERSION: ClassVar[int] = 2
 
-    event_id: str = Field(default_factory=new_event_id)
-    type: str = ""
-    version: int = 0
+    event_id: str
+    version: int = 2
     ts: int
     source: str
     key: str
 
-    def model_post_init(self, context: object, /) -> None:
-        # Fill the type and version from the class so a producer cannot mislabel them.
-        if not self.type:
-            object.__setattr__(self, "type", self.TYPE)
-        if not self.version:
-            object.__setattr__(self, "version", self.VERSION)
+    @property
+    def type(self) -> str:
+        return self.TYPE
 
 
-class BarEvent(Event):
+class BarEvent(Event, tag="market.bar", frozen=True, kw_only=True):
     TYPE: ClassVar[str] = "market.bar"
 
-    instrument_id: str
-    timeframe: Timeframe
-    bar_ts: int
-    open: Decimal
-    high: Decimal
-    low: Decimal
-    close: Decimal
-    volume: Decimal
+    bar: Bar
 
     @classmethod
     def from_bar(cls, bar: Bar, *, ts: int, source: str) -> BarEvent:
-        return cls(
-            event_id=bar_event_id(bar),
-            ts=ts,
-            source=source,
-            key=bar.instrument_id,
-            instrument_id=bar.instrument_id,
-            timeframe=bar.timeframe,
-            bar_ts=bar.ts,
-            open=bar.open,
-            high=bar.high,
-            low=bar.low,
-            close=bar.close,
-            volume=bar.volume,
-        )
-
-    def to_bar(self) -> Bar:
-        return Bar(
-            self.instrument_id,
-            self.timeframe,
-            self.bar_ts,
-            self.open,
-            self.high,
-            self.low,
-            self.close,
-            self.volume,
-        )
+        return cls(event_id=bar_event_id(bar), ts=ts, source=source, key=bar.instrument_id, bar=bar)
 
 
 def bar_event_id(bar: Bar) -> str:
@@ -106,74 +96,46 @@ def bar_event_id(bar: Bar) -> str:
     return f"bar:{bar.instrument_id}:{bar.timeframe.value}:{bar.ts}"
 
 
-class TickEvent(Event):
+class TickEvent(Event, tag="market.tick", frozen=True, kw_only=True):
     TYPE: ClassVar[str] = "market.tick"
 
-    instrument_id: str
-    tick_ts: int
-    price: Decimal
-    size: Decimal
+    tick: Tick
 
     @classmethod
-    def from_tick(cls, tick: Tick, *, ts: int, source: str) -> TickEvent:
-        return cls(
-            ts=ts,
-            source=source,
-            key=tick.instrument_id,
-            instrument_id=tick.instrument_id,
-            tick_ts=tick.ts,
-            price=tick.price,
-            size=tick.size,
-        )
-
-    def to_tick(self) -> Tick:
-        return Tick(self.instrument_id, self.tick_ts, self.price, self.size)
+    def from_tick(cls, tick: Tick, *, ts: int, source: str, seq: int = 0) -> TickEvent:
+        """``seq`` tells apart equal prints (same time, price and size) in one batch."""
+        event_id = derived_event_id("tick", tick.instrument_id, tick.ts, tick.price, tick.size, seq)
+        return cls(event_id=event_id, ts=ts, source=source, key=tick.instrument_id, tick=tick)
 
 
-class SignalEvent(Event):
+class SignalEvent(Event, tag="signal", frozen=True, kw_only=True):
     TYPE: ClassVar[str] = "signal"
 
-    signal_id: str
-    strategy_id: str
-    instrument_id: str
-    side: Side
-    signal_ts: int
-    price: Decimal
-    strength: Decimal
-    reason: str
+    signal: Signal
 
     @classmethod
     def from_signal(cls, signal: Signal, *, ts: int, source: str) -> SignalEvent:
         return cls(
+            event_id=derived_event_id("signal", signal.signal_id),
             ts=ts,
             source=source,
             key=signal.instrument_id,
-            signal_id=signal.signal_id,
-            strategy_id=signal.strategy_id,
-            instrument_id=signal.instrument_id,
-            side=signal.side,
-            signal_ts=signal.ts,
-            price=signal.price,
-            strength=signal.strength,
-            reason=signal.reason,
-        )
-
-    def to_signal(self) -> Signal:
-        return Signal(
-            strategy_id=self.strategy_id,
-            instrument_id=self.instrument_id,
-            side=self.side,
-            ts=self.signal_ts,
-            price=self.price,
-            strength=self.strength,
-            reason=self.reason,
-            signal_id=self.signal_id,
+            signal=signal,
         )
 
 
-class _OrderFields(Event):
-    """An order's full state at the moment of the event."""
+class _OrderFields(Event, frozen=True, kw_only=True):
+    """An order's full state at the moment of the event.
 
+    The fields are the order's own, not an embedded ``Order``: an order is the execution
+    service's mutable state machine, so embedding it would let the publisher's next
+    transition (or any consumer) rewrite an event already on the bus. ``to_order`` gives
+    each consumer its own copy instead.
+    """
+
+    VERSION: ClassVar[int] = 1
+
+    version: int = 1
     order_id: str
     client_order_id: str
     instrument_id: str
@@ -195,7 +157,7 @@ class _OrderFields(Event):
     quote_quantity: Decimal | None = None
 
     @classmethod
-    def _order_kwargs(cls, order: Order) -> dict[str, object]:
+    def _order_kwargs(cls, order: Order) -> dict[str, Any]:
         return {
             "key": order.order_id,
             "order_id": order.order_id,
@@ -242,18 +204,28 @@ class _OrderFields(Event):
         )
 
 
-class OrderPending(_OrderFields):
-    """An order persisted and ready for its venue (topic ``orders.pending``)."""
+class OrderPending(_OrderFields, tag="order.pending", frozen=True, kw_only=True):
+    """An order persisted and ready for its venue (topic ``orders.pending``).
+
+    One id per order: publishing a stranded order again after a restart is the same
+    event, and the router must see it once.
+    """
 
     TYPE: ClassVar[str] = "order.pending"
 
     @classmethod
     def from_order(cls, order: Order, *, ts: int, source: str) -> OrderPending:
-        return cls(ts=ts, source=source, **cls._order_kwargs(order))
+        event_id = derived_event_id("order.pending", order.client_order_id)
+        return cls(event_id=event_id, ts=ts, source=source, **cls._order_kwargs(order))
 
 
-class OrderStatusChanged(_OrderFields):
-    """A persisted order state change (topic ``orders.events``)."""
+class OrderStatusChanged(_OrderFields, tag="order.status", frozen=True, kw_only=True):
+    """A persisted order state change (topic ``orders.events``).
+
+    The id digests the transition: both statuses, the quantities and prices (a modify
+    keeps the status), the venue's id, the reason and the order's ``updated_ts``, so a
+    status the order returns to later (ACCEPTED, UNKNOWN, ACCEPTED again) is a new event.
+    """
 
     TYPE: ClassVar[str] = "order.status"
 
@@ -263,7 +235,21 @@ class OrderStatusChanged(_OrderFields):
     def from_order(
         cls, order: Order, previous: OrderStatus | None, *, ts: int, source: str
     ) -> OrderStatusChanged:
+        event_id = derived_event_id(
+            "order.status",
+            order.client_order_id,
+            previous,
+            order.status,
+            order.filled_quantity,
+            order.avg_fill_price,
+            order.quantity,
+            order.price,
+            order.venue_order_id,
+            order.reason,
+            order.updated_ts,
+        )
         return cls(
+            event_id=event_id,
             ts=ts,
             source=source,
             previous_status=previous,
@@ -271,63 +257,29 @@ class OrderStatusChanged(_OrderFields):
         )
 
 
-class FillEvent(Event):
+class FillEvent(Event, tag="order.fill", frozen=True, kw_only=True):
     """An execution (topic ``fills``)."""
 
     TYPE: ClassVar[str] = "order.fill"
 
-    fill_id: str
-    order_id: str
-    client_order_id: str
-    instrument_id: str
-    side: Side
-    quantity: Decimal
-    price: Decimal
-    commission: Decimal
-    tax: Decimal
-    liquidity: LiquiditySide
-    fill_ts: int
+    fill: Fill
 
     @classmethod
     def from_fill(cls, fill: Fill, *, ts: int, source: str) -> FillEvent:
         return cls(
+            event_id=derived_event_id("order.fill", fill.client_order_id, fill.fill_id),
             ts=ts,
             source=source,
             # By instrument: a position's fills are applied in the order the venue made
             # them, whichever of its orders they belong to (one order, one instrument).
             key=fill.instrument_id,
-            fill_id=fill.fill_id,
-            order_id=fill.order_id,
-            client_order_id=fill.client_order_id,
-            instrument_id=fill.instrument_id,
-            side=fill.side,
-            quantity=fill.quantity,
-            price=fill.price,
-            commission=fill.commission,
-            tax=fill.tax,
-            liquidity=fill.liquidity,
-            fill_ts=fill.ts,
-        )
-
-    def to_fill(self) -> Fill:
-        return Fill(
-            fill_id=self.fill_id,
-            order_id=self.order_id,
-            client_order_id=self.client_order_id,
-            instrument_id=self.instrument_id,
-            side=self.side,
-            quantity=self.quantity,
-            price=self.price,
-            commission=self.commission,
-            tax=self.tax,
-            ts=self.fill_ts,
-            liquidity=self.liquidity,
+            fill=fill,
         )
 
 
-class PositionSnapshot(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class PositionSnapshot(
+    msgspec.Struct, frozen=True, kw_only=True, gc=False, forbid_unknown_fields=True
+):
     instrument_id: str
     quantity: Decimal
     avg_price: Decimal
@@ -336,11 +288,17 @@ class PositionSnapshot(BaseModel):
     unrealised_pnl: Decimal
 
 
-class PortfolioSnapshot(Event):
-    """Cash, equity and positions of one account (topic ``portfolio.snapshots``)."""
+class PortfolioSnapshot(Event, tag="portfolio.snapshot", frozen=True, kw_only=True):
+    """Cash, equity and positions of one account (topic ``portfolio.snapshots``).
+
+    Build it with ``of``: two snapshots of one account at one clock time differ when a
+    fill came between them, so the id digests the figures, not only account and time.
+    """
 
     TYPE: ClassVar[str] = "portfolio.snapshot"
+    VERSION: ClassVar[int] = 1
 
+    version: int = 1
     account: str
     cash: Decimal
     equity: Decimal
@@ -350,16 +308,72 @@ class PortfolioSnapshot(Event):
     taxes: Decimal
     positions: tuple[PositionSnapshot, ...]
 
+    @classmethod
+    def of(
+        cls,
+        *,
+        ts: int,
+        source: str,
+        account: str,
+        cash: Decimal,
+        equity: Decimal,
+        realised_pnl: Decimal,
+        unrealised_pnl: Decimal,
+        fees: Decimal,
+        taxes: Decimal,
+        positions: tuple[PositionSnapshot, ...],
+    ) -> PortfolioSnapshot:
+        event_id = derived_event_id(
+            "portfolio.snapshot",
+            account,
+            ts,
+            cash,
+            equity,
+            realised_pnl,
+            unrealised_pnl,
+            fees,
+            taxes,
+            *(
+                field
+                for p in positions
+                for field in (
+                    p.instrument_id,
+                    p.quantity,
+                    p.avg_price,
+                    p.last_price,
+                    p.realised_pnl,
+                    p.unrealised_pnl,
+                )
+            ),
+        )
+        return cls(
+            event_id=event_id,
+            ts=ts,
+            source=source,
+            key=account,
+            account=account,
+            cash=cash,
+            equity=equity,
+            realised_pnl=realised_pnl,
+            unrealised_pnl=unrealised_pnl,
+            fees=fees,
+            taxes=taxes,
+            positions=positions,
+        )
 
-class RiskAlert(Event):
+
+class RiskAlert(Event, tag="risk.alert", frozen=True, kw_only=True):
     """Something that needs a person (topic ``risk.alerts``), e.g. an order we did not place.
 
     ``kind`` is stable for machines (``foreign_order``, ``foreign_cancel``);
-    ``halted`` says whether the account was moved to its safe state.
+    ``halted`` says whether the account was moved to its safe state. Build it with
+    ``of``: the id digests the whole alert, time included, so only a copy shares it.
     """
 
     TYPE: ClassVar[str] = "risk.alert"
+    VERSION: ClassVar[int] = 1
 
+    version: int = 1
     account: str
     kind: str
     detail: str
@@ -368,17 +382,66 @@ class RiskAlert(Event):
     venue_order_id: str | None = None
     instrument_id: str | None = None
 
+    @classmethod
+    def of(
+        cls,
+        *,
+        ts: int,
+        source: str,
+        key: str,
+        account: str,
+        kind: str,
+        detail: str,
+        halted: bool,
+        client_order_id: str | None = None,
+        venue_order_id: str | None = None,
+        instrument_id: str | None = None,
+    ) -> RiskAlert:
+        event_id = derived_event_id(
+            "risk.alert",
+            ts,
+            key,
+            account,
+            kind,
+            detail,
+            halted,
+            client_order_id,
+            venue_order_id,
+            instrument_id,
+        )
+        return cls(
+            event_id=event_id,
+            ts=ts,
+            source=source,
+            key=key,
+            account=account,
+            kind=kind,
+            detail=detail,
+            halted=halted,
+            client_order_id=client_order_id,
+            venue_order_id=venue_order_id,
+            instrument_id=instrument_id,
+        )
 
-EVENT_TYPES: dict[str, type[Event]] = {
-    cls.TYPE: cls
-    for cls in (
-        BarEvent,
-        TickEvent,
-        SignalEvent,
-        OrderPending,
-        OrderStatusChanged,
-        FillEvent,
-        PortfolioSnapshot,
-        RiskAlert,
-    )
-}
+
+def _registry(*classes: type[Event]) -> dict[str, type[Event]]:
+    """Event classes by wire tag; refuses a class whose ``TYPE`` is not its tag."""
+    registry: dict[str, type[Event]] = {}
+    for cls in classes:
+        tag = cls.__struct_config__.tag
+        if tag != cls.TYPE:
+            raise TypeError(f"{cls.__name__}: wire tag {tag!r} is not its TYPE {cls.TYPE!r}")
+        registry[cls.TYPE] = cls
+    return registry
+
+
+EVENT_TYPES: dict[str, type[Event]] = _registry(
+    BarEvent,
+    TickEvent,
+    SignalEvent,
+    OrderPending,
+    OrderStatusChanged,
+    FillEvent,
+    PortfolioSnapshot,
+    RiskAlert,
+)

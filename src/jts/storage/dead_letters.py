@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from jts.core.codec import decode_event
+from jts.core.codec import encode_event
 from jts.domain.events import Event
 from jts.domain.timestamps import ns_to_dt
 from jts.ports.storage import DeadLetter
@@ -75,7 +76,7 @@ def _to_json(letter: DeadLetter) -> dict[str, Any]:
         "event_id": letter.event.event_id,
         "key": letter.event.key,
         "reason": letter.reason,
-        "event": letter.event.model_dump_json(),
+        "event": encode_event(letter.event).decode("utf-8"),
     }
 
 

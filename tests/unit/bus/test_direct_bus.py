@@ -12,26 +12,20 @@ from jts.domain.errors import ConfigurationError
 from jts.domain.errors import JtsError
 from jts.domain.events import Event
 from jts.domain.events import TickEvent
+from jts.domain.market import Tick
 from jts.ports.bus import MessageBus
 
 
 def _ev(key: str, n: int, event_id: str | None = None) -> TickEvent:
-    extra = {} if event_id is None else {"event_id": event_id}
+    tick = Tick(key, n, Decimal(n + 1), Decimal(1))
     return TickEvent(
-        ts=n,
-        source="test",
-        key=key,
-        instrument_id=key,
-        tick_ts=n,
-        price=Decimal(n + 1),
-        size=1,
-        **extra,  # type: ignore[arg-type]
+        event_id=event_id or f"tick:{key}:{n}", ts=n, source="test", key=key, tick=tick
     )
 
 
 def _seq(event: Event) -> int:
     assert isinstance(event, TickEvent)
-    return event.tick_ts
+    return event.tick.ts
 
 
 async def test_it_satisfies_the_port_and_every_group_gets_every_event_in_order() -> None:

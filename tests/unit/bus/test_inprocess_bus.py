@@ -7,6 +7,7 @@ import zlib
 from collections import defaultdict
 from decimal import Decimal
 
+import msgspec
 import pytest
 
 from jts.bus.inprocess import BusDeadlockError
@@ -15,18 +16,18 @@ from jts.domain.errors import ConfigurationError
 from jts.domain.errors import JtsError
 from jts.domain.events import Event
 from jts.domain.events import TickEvent
+from jts.domain.market import Tick
 from jts.ports.bus import MessageBus
 
 
 def _ev(key: str, n: int) -> TickEvent:
-    return TickEvent(
-        ts=n, source="test", key=key, instrument_id=key, tick_ts=n, price=Decimal(n + 1), size=1
-    )
+    tick = Tick(key, n, Decimal(n + 1), Decimal(1))
+    return TickEvent(event_id=f"tick:{key}:{n}", ts=n, source="test", key=key, tick=tick)
 
 
 def _seq(event: Event) -> int:
     assert isinstance(event, TickEvent)
-    return event.tick_ts
+    return event.tick.ts
 
 
 async def _settle(rounds: int = 20) -> None:
@@ -163,7 +164,7 @@ async def test_duplicate_event_ids_are_skipped_per_group() -> None:
     event = _ev("K", 1)
     await bus.publish("t", event)
     await bus.publish("t", event)
-    await bus.publish("t", event.model_copy())
+    await bus.publish("t", msgspec.structs.replace(event))
     await bus.drain()
     assert calls == {"g1": [event.event_id], "g2": [event.event_id]}
     stats = bus.stats["t"]

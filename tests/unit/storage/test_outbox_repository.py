@@ -22,6 +22,11 @@ def status_message(order: object, previous: S | None) -> OutboxMessage:
     return OutboxMessage(topics.ORDERS_EVENTS, event)
 
 
+def pending_message(order: object) -> OutboxMessage:
+    event = OrderPending.from_order(order, ts=2, source="test")  # type: ignore[arg-type]
+    return OutboxMessage(topics.ORDERS_PENDING, event)
+
+
 async def test_events_are_stored_with_the_order_and_read_back_equal(store: Store) -> None:
     order = make_order()
     messages = [
@@ -41,7 +46,7 @@ async def test_published_rows_leave_the_pending_list_and_can_be_purged(
     store: Store,
 ) -> None:
     order = make_order()
-    first, second = status_message(order, None), status_message(order, None)
+    first, second = status_message(order, None), pending_message(order)
     await store.orders.add(order, outbox=[first, second])
 
     assert await store.outbox.mark_published([first.event.event_id], ts=100) == 1
@@ -80,7 +85,7 @@ async def test_pending_is_oldest_first_across_writes_and_marks_count_each_row_on
     store: Store,
 ) -> None:
     order = make_order()
-    first, second = status_message(order, None), status_message(order, None)
+    first, second = status_message(order, None), pending_message(order)
     await store.orders.add(order, outbox=[first, second])
     previous = order.transition(S.SUBMITTED, order.created_ts + 1)
     third = status_message(order, previous)

@@ -103,7 +103,7 @@ class AccountGuard:
         # The halt first: it is what keeps the account safe if the alert cannot be sent.
         await self._halts.halt(self.account, reason, ts)
         self._was_halted = True
-        alert = RiskAlert(
+        alert = RiskAlert.of(
             ts=ts,
             source=self._source,
             key=self.account,

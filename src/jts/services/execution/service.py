@@ -236,7 +236,7 @@ class OrderExecutionService(Component):
             await self.reconcile()  # what start could not do before the clock had a time
             await self._route_stranded()
         self.stats.signals += 1
-        signal = event.to_signal()
+        signal = event.signal
         client_order_id = client_order_id_for(signal.signal_id)
         instrument = await self._screen(signal, client_order_id)
         if instrument is None:
@@ -323,11 +323,11 @@ class OrderExecutionService(Component):
         if any(o.side is side for o in self._open.values() if o.instrument_id == instrument_id):
             return f"{side} order already working"  # placed while the account was asked
         return plan_order(
-            event.to_signal(),
+            event.signal,
             instrument,
             self._sizing,
             available_cash=self._reservations.buying_power(
-                account, self._open.values(), event.price, fees_inside=self._sizing.all_cash
+                account, self._open.values(), event.signal.price, fees_inside=self._sizing.all_cash
             ),
             sellable=sellable,
         )
@@ -420,7 +420,7 @@ class OrderExecutionService(Component):
             reason,
         )
         if self._dead_letters is None:
-            log.error("no dead-letter file configured; the event was: %s", event.model_dump_json())
+            log.error("no dead-letter file configured; the event was: %r", event)
             return
         letter = DeadLetter(topic, group, event, reason, self._clock.timestamp_ns())
         await self._dead_letters.record(letter)
@@ -713,7 +713,8 @@ def _amends(report: ExecutionReport) -> bool:
 
 def _signal_order(event: SignalEvent) -> tuple[int, str, str, str, str]:
     """The order in which competing signals get cash: defined by content, not delivery."""
-    return (event.signal_ts, event.instrument_id, event.strategy_id, event.side, event.signal_id)
+    s = event.signal
+    return (s.ts, s.instrument_id, s.strategy_id, s.side, s.signal_id)
 
 
 def _reached(order: Order, asked: tuple[Decimal | None, Decimal | None] | None) -> bool:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -29,6 +30,7 @@ from jts.core.component import Component
 from jts.domain.events import BarEvent
 from jts.domain.events import TickEvent
 from jts.domain.market import Bar
+from jts.domain.market import Tick
 from jts.domain.market import Timeframe
 from jts.domain.reports import MarketDataBatch
 from jts.ports import BarJournal
@@ -126,10 +128,8 @@ class MarketDataCollector(Component):
         self.stats.ticks += len(batch.ticks)
         await asyncio.gather(
             *(
-                self._bus.publish(
-                    topics.MARKET_TICKS, TickEvent.from_tick(tick, ts=now, source=self.name)
-                )
-                for tick in batch.ticks
+                self._bus.publish(topics.MARKET_TICKS, event)
+                for event in _tick_events(batch.ticks, now, self.name)
             )
         )
         # Stored after publishing: the journal already holds the batch, and a store that
@@ -178,3 +178,14 @@ class MarketDataCollector(Component):
     def _reject(self, bar: Bar, reason: str) -> None:
         self.stats.quarantined += 1
         self.quarantine.add(self.name, reason, bar)
+
+
+def _tick_events(ticks: Sequence[Tick], ts: int, source: str) -> list[TickEvent]:
+    """One event per print; equal prints in a batch are numbered so none is dropped as a copy."""
+    seen: dict[Tick, int] = {}
+    events = []
+    for tick in ticks:
+        seq = seen.get(tick, 0)
+        seen[tick] = seq + 1
+        events.append(TickEvent.from_tick(tick, ts=ts, source=source, seq=seq))
+    return events

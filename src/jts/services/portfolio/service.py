@@ -101,7 +101,7 @@ class PortfolioService(Component):
     async def handle_fill(self, event: Event) -> None:
         if not isinstance(event, FillEvent):
             return
-        fill = event.to_fill()
+        fill = event.fill
         async with self._writing:
             await self._load()
             if not self._apply(fill):
@@ -118,10 +118,11 @@ class PortfolioService(Component):
     async def handle_bar(self, event: Event) -> None:
         if not isinstance(event, BarEvent):
             return
-        self._closes[event.instrument_id] = event.close
-        position = self.positions.get(event.instrument_id)
+        bar = event.bar
+        self._closes[bar.instrument_id] = bar.close
+        position = self.positions.get(bar.instrument_id)
         if position is not None:
-            position.last_price = event.close
+            position.last_price = bar.close
         self._bars_since_snapshot += 1
         if self._bars_since_snapshot >= self.config.snapshot_every_bars:
             await self._publish_snapshot()
@@ -162,10 +163,9 @@ class PortfolioService(Component):
             for p in sorted(self.positions.values(), key=lambda p: p.instrument_id)
         )
         market_value = sum((p.market_value() for p in self.positions.values()), Decimal(0))
-        return PortfolioSnapshot(
+        return PortfolioSnapshot.of(
             ts=self._clock.timestamp_ns(),
             source=self.name,
-            key=self.config.account,
             account=self.config.account,
             cash=self.cash,
             equity=self.cash + market_value,

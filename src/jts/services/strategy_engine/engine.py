@@ -90,7 +90,7 @@ class StrategyEngine(Component):
             waiting, self._unrecorded = self._unrecorded, {}
             for strategy, status in waiting.values():
                 await self._record(strategy, status)
-        bar = event.to_bar()
+        bar = event.bar
         for strategy in self._strategies:
             if strategy.strategy_id in self._faulted or not strategy.wants(bar.instrument_id):
                 continue

@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from jts.core.codec import decode_event
+from jts.core.codec import encode_event
 from jts.domain.backtests import BacktestRun
 from jts.domain.enums import OrderStatus
 from jts.domain.enums import Side
@@ -139,7 +140,7 @@ def _outbox_rows(messages: Sequence[OutboxMessage]) -> list[OutboxRow]:
             topic=m.topic,
             event_key=m.event.key,
             event_type=m.event.type,
-            payload=m.event.model_dump_json(),
+            payload=encode_event(m.event).decode("utf-8"),
             created_ts=now,
             published_ts=None,
         )

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from decimal import Decimal
 
+import msgspec
 from order_desk import SAMSUNG
 from order_desk import Desk
 from order_desk import FlakyLink
@@ -27,7 +29,7 @@ S = OrderStatus
 
 def replayed(event: Event) -> Event:
     """The same message delivered again (at-least-once): same content, new envelope id."""
-    return event.model_copy(update={"event_id": uuid.uuid4().hex})
+    return msgspec.structs.replace(event, event_id=uuid.uuid4().hex)
 
 
 async def trail(desk: Desk, order_id: str) -> list[tuple[OrderStatus | None, OrderStatus]]:
@@ -46,7 +48,7 @@ async def test_signal_becomes_a_pending_order_seen_by_an_independent_subscriber(
         at_venue.append((stored.status, await trail(desk, order.order_id)))
 
     desk.link.before_submit = look_in_the_store
-    signal = await desk.signal(Side.BUY, 70_000)
+    signal = (await desk.signal(Side.BUY, 70_000)).signal
 
     assert len(pending) == 1
     event = pending[0]
@@ -87,7 +89,7 @@ async def test_fill_completes_the_order_and_is_stored_once(desk: Desk, observe: 
     assert [(f.quantity, f.price, f.order_id) for f in stored] == [
         (Decimal(142), Decimal(70_000), order.order_id)
     ]
-    assert [e.fill_id for e in fills if isinstance(e, FillEvent)] == [stored[0].fill_id]
+    assert [e.fill.fill_id for e in fills if isinstance(e, FillEvent)] == [stored[0].fill_id]
     assert (await trail(desk, order.order_id))[-1] == (S.ACCEPTED, S.FILLED)
     assert desk.service.open_orders == []
 
@@ -182,8 +184,8 @@ async def test_every_state_change_is_stored_before_it_is_published(desk: Desk) -
 
     async def on_fill(event: Event) -> None:
         assert isinstance(event, FillEvent)
-        stored = await desk.store.fills.list(order_id=event.order_id)
-        fills_stored_at_receipt.append(event.fill_id in {f.fill_id for f in stored})
+        stored = await desk.store.fills.list(order_id=event.fill.order_id)
+        fills_stored_at_receipt.append(event.fill.fill_id in {f.fill_id for f in stored})
 
     desk.bus.subscribe(topics.ORDERS_EVENTS, on_status, group="test-audit-check")
     desk.bus.subscribe(topics.FILLS, on_fill, group="test-fill-check")
@@ -271,9 +273,8 @@ async def test_a_sell_is_sized_from_our_books_when_the_venue_reports_more_shares
 
 async def test_signal_for_an_unknown_instrument_is_skipped(desk: Desk) -> None:
     event = await desk.signal(Side.BUY, 70_000)
-    stranger = event.model_copy(
-        update={"event_id": uuid.uuid4().hex, "signal_id": "other", "instrument_id": "KRX:999999"}
-    )
+    signal = dataclasses.replace(event.signal, signal_id="other", instrument_id="KRX:999999")
+    stranger = msgspec.structs.replace(event, event_id=uuid.uuid4().hex, signal=signal)
     await desk.bus.publish(topics.SIGNALS, stranger)
     await desk.bus.drain()
     await desk.only_order()

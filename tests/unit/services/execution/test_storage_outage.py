@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator
 from collections.abc import Iterator
 from pathlib import Path
 
+import msgspec
 import pytest
 from order_desk import Desk
 from order_desk import FlakyLink
@@ -118,11 +119,11 @@ async def test_a_handler_out_of_patience_parks_the_signal_as_a_dead_letter(
     assert letter.market_time is not None
     parked = letter.event()
     assert isinstance(parked, SignalEvent)
-    assert parked.signal_id == sent.signal_id
+    assert parked.signal.signal_id == sent.signal.signal_id
     assert any("dead-lettered" in r.getMessage() for r in caplog.records)
 
     # The store is back: the signal handed in again from its dead letter is placed.
-    await desk.bus.publish("signals", parked.model_copy(update={"event_id": uuid.uuid4().hex}))
+    await desk.bus.publish("signals", msgspec.structs.replace(parked, event_id=uuid.uuid4().hex))
     await desk.bus.drain()
     order = await desk.only_order()
     assert desk.link.sent == [order.client_order_id]

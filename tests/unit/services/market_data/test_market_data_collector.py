@@ -77,7 +77,7 @@ async def stored(store: ClickHouseBarStore, instrument_id: str) -> list[tuple[in
 
 
 def published(events: list[Event]) -> list[tuple[str, int, Decimal]]:
-    return [(e.instrument_id, e.bar_ts, e.close) for e in events if isinstance(e, BarEvent)]
+    return [(e.bar.instrument_id, e.bar.ts, e.bar.close) for e in events if isinstance(e, BarEvent)]
 
 
 async def test_bars_go_to_the_store_and_the_bus(

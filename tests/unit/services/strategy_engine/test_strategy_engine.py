@@ -101,13 +101,14 @@ async def test_sma_cross_above_publishes_a_buy_signal(
     await publish_bars(bus, clock, sorted(bars, key=lambda b: b.ts))
 
     assert len(signals) == 1
-    signal = signals[0]
-    assert isinstance(signal, SignalEvent)
+    event = signals[0]
+    assert isinstance(event, SignalEvent)
+    signal = event.signal
     assert signal.instrument_id == SAMSUNG
     assert signal.side is Side.BUY
     assert signal.strategy_id == "sma-2-3"
     assert signal.price == Decimal(110)
-    assert signal.signal_ts == bars[4].close_ts  # known when the fifth bar closed
+    assert signal.ts == bars[4].close_ts  # known when the fifth bar closed
     assert "crossed above" in signal.reason
     assert engine.stats.bars == 10
     assert engine.stats.signals == 1
@@ -134,7 +135,9 @@ async def test_a_failing_strategy_is_faulted_and_the_others_keep_trading(
 
     # The broken strategy's first bar produced a signal; the bar that raised did not, and
     # it saw no bar after that.
-    by_strategy = [(e.strategy_id, e.reason) for e in signals if isinstance(e, SignalEvent)]
+    by_strategy = [
+        (e.signal.strategy_id, e.signal.reason) for e in signals if isinstance(e, SignalEvent)
+    ]
     assert by_strategy[0] == ("broken", "half a decision")
     assert [s for s, _ in by_strategy].count("broken") == 1
     assert [(s, "crossed above" in r) for s, r in by_strategy[1:]] == [("sma-2-3", True)]
@@ -162,7 +165,7 @@ async def test_a_strategy_failing_at_start_is_faulted_and_never_sees_a_bar(
     await publish_bars(bus, clock, [bar(SAMSUNG, i, p) for i, p in enumerate(FALL_THEN_JUMP)])
 
     assert broken.bars_seen == 0
-    assert [e.strategy_id for e in signals if isinstance(e, SignalEvent)] == ["sma-2-3"]
+    assert [e.signal.strategy_id for e in signals if isinstance(e, SignalEvent)] == ["sma-2-3"]
     assert "on_start" in engine.stats.faults["broken-at-start"]
     records = {r.name: r.status for r in await store.strategies.list()}
     assert records["broken-at-start"] is StrategyStatus.FAULTED
