@@ -130,7 +130,7 @@ async def paper_run(data_dir: Path) -> tuple[Trail, list[Bar]]:
 
     async def record(event: Event) -> None:
         assert isinstance(event, BarEvent)
-        bars.append(event.to_bar())
+        bars.append(event.bar)
 
     platform.bus.subscribe(topics.MARKET_BARS, record, group="bar-recorder")
     signals = SignalLog().attach(platform.bus)

@@ -28,4 +28,4 @@ class SignalLog:
 
     async def _on_signal(self, event: Event) -> None:
         if isinstance(event, SignalEvent):
-            self.signals.append(event.to_signal())
+            self.signals.append(event.signal)
