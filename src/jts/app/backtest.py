@@ -176,7 +176,12 @@ async def prepare_backtest(settings: Settings, request: BacktestRequest) -> Prep
                 instruments=by_id,
                 strategies=[strategy],
             ),
-            _kernel_config(settings, paper, universe_size=len(by_id)),
+            _kernel_config(
+                settings,
+                paper,
+                universe_size=len(by_id),
+                checked=request.bars.kind != "store",
+            ),
         )
     except BaseException:
         await data.close()
@@ -195,8 +200,15 @@ async def prepare_backtest(settings: Settings, request: BacktestRequest) -> Prep
     )
 
 
-def _kernel_config(settings: Settings, paper: PaperConfig, *, universe_size: int) -> KernelConfig:
-    """The settings' services, on the backtest's own account and cash."""
+def _kernel_config(
+    settings: Settings, paper: PaperConfig, *, universe_size: int, checked: bool
+) -> KernelConfig:
+    """The settings' services, on the backtest's own account and cash.
+
+    ``checked``: the bars passed the collector's checks as they were read (a file); a
+    store may hold bars from before a check existed (``jts data check``), so its are
+    checked again on the way to the strategies.
+    """
     config = kernel_config(settings, universe_size=universe_size)
     portfolio = replace(
         config.portfolio,
@@ -206,7 +218,9 @@ def _kernel_config(settings: Settings, paper: PaperConfig, *, universe_size: int
         # Snapshots are for watchers; a backtest samples equity itself.
         snapshot_every_bars=10**9,
     )
-    return replace(config, portfolio=portfolio)
+    # The direct bus delivers inline: one bar at a time costs no task per bar.
+    collector = replace(config.collector, checked_upstream=checked, publish_concurrently=False)
+    return replace(config, collector=collector, portfolio=portfolio)
 
 
 @dataclass(frozen=True, slots=True)

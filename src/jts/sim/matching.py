@@ -292,10 +292,12 @@ class MatchingEngine:
     # -- market data -----------------------------------------------------------------------
 
     def on_bar(self, bar: Bar) -> list[ExecutionReport]:
-        instrument = self._instruments.get(bar.instrument_id)
         budget: Decimal | None = ZERO
-        if instrument is not None:
-            budget = self._budget(instrument, bar.volume * self.config.participation_rate)
+        # Only working orders spend the budget: without any, it need not be worked out.
+        if self._book.get(bar.instrument_id):
+            instrument = self._instruments.get(bar.instrument_id)
+            if instrument is not None:
+                budget = self._budget(instrument, bar.volume * self.config.participation_rate)
         return self._on_data(
             bar.instrument_id, bar.ts, bar.close_ts, bar.open, bar.high, bar.low, bar.close, budget
         )

@@ -149,6 +149,10 @@ class PortfolioService(Component):
             self.sold_notional += fill.notional
         return True
 
+    def equity(self) -> Decimal:
+        """Cash plus every position at its mark: ``snapshot().equity`` without the snapshot."""
+        return self.cash + sum((p.market_value() for p in self.positions.values()), Decimal(0))
+
     def snapshot(self) -> PortfolioSnapshot:
         positions = tuple(
             PositionSnapshot(

@@ -138,6 +138,7 @@ async def test_bars_mark_the_position_to_market(
     assert len(snapshots) == 4  # one per fill, one after two bars
     assert last.unrealised_pnl == Decimal(30_000)  # (77,000 - 71,000) x 5
     assert last.equity == EXPECTED_CASH + 5 * Decimal(77_000)
+    assert portfolio.equity() == last.equity  # what a backtest samples every minute
     assert last.realised_pnl == Decimal(60_000)
     await portfolio.stop()
 
