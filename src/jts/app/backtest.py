@@ -161,7 +161,8 @@ async def prepare_backtest(settings: Settings, request: BacktestRequest) -> Prep
         venue = build_paper_venue(
             clock, paper, instruments=data.instruments, source=(), calendar=calendar
         )
-        stores = MemoryStore()
+        # Published outbox rows are kept for inspection; a backtest has nobody to look.
+        stores = MemoryStore(keep_published=False)
         kernel = build_trading_kernel(
             KernelPorts(
                 bus=DirectMessageBus(dedupe_window=settings.bus.dedupe_window),
@@ -217,6 +218,7 @@ def _kernel_config(
         starting_cash=paper.starting_cash,
         # Snapshots are for watchers; a backtest samples equity itself.
         snapshot_every_bars=10**9,
+        snapshot_on_fill=False,
     )
     # The direct bus delivers inline: one bar at a time costs no task per bar.
     collector = replace(config.collector, checked_upstream=checked, publish_concurrently=False)

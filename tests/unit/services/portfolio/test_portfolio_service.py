@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC
 from datetime import datetime
 from decimal import Decimal
@@ -114,6 +115,22 @@ async def test_fills_make_positions_cash_and_pnl(
         Decimal(71_000),
         Decimal(60_000),
     )
+    assert not bus.failed
+    await portfolio.stop()
+
+
+async def test_without_snapshots_on_fills_the_books_are_the_same_and_nothing_is_published(
+    bus: InProcessMessageBus, store: SqlStore, observe: Observe
+) -> None:
+    snapshots = observe(topics.PORTFOLIO_SNAPSHOTS)
+    config = replace(CONFIG, snapshot_on_fill=False)
+    portfolio = PortfolioService(bus, SimClock(T0), store.positions, store.fills, config)
+    await portfolio.start()
+    for fill in await stored_trades(store):
+        await deliver(bus, fill)
+
+    check_books(portfolio)
+    assert snapshots == []
     assert not bus.failed
     await portfolio.stop()
 
