@@ -92,6 +92,8 @@ def krx_account(settings: Settings, cash: Decimal, slippage: SlippageSpec) -> Pa
         allow_short=paper.allow_short,
         id_prefix="BT",
         history_limit=0,
+        # Nothing asks a backtest's venue about older orders: its history stays bounded.
+        order_history_sessions=1,
     )
 
 
