@@ -156,14 +156,24 @@ class EngineRun:
     seconds: float
     # Orders filled (buys and sells): the same cross gives about the same number.
     orders: int
+    # CPU time of this process over the same span: on a shared machine the fairer figure.
+    cpu_seconds: float
     load_seconds: float = 0.0
 
     @property
     def bars_per_second(self) -> float:
         return self.bars / self.seconds
 
+    @property
+    def bars_per_cpu_second(self) -> float:
+        return self.bars / self.cpu_seconds
+
     def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "bars_per_second": round(self.bars_per_second)}
+        return {
+            **asdict(self),
+            "bars_per_second": round(self.bars_per_second),
+            "bars_per_cpu_second": round(self.bars_per_cpu_second),
+        }
 
 
 async def prepare_jts(path: Path, data_dir: Path) -> PreparedBacktest:
@@ -184,17 +194,17 @@ async def run_jts(path: Path, bars: int, profile: cProfile.Profile | None = None
         prepared = await prepare_jts(path, Path(folder))
         loaded = time.perf_counter() - started
         gc.collect()
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         if profile is not None:
             profile.enable()
         result = await prepared.run()
         if profile is not None:
             profile.disable()
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     if result.steps != bars:
         raise SystemExit(f"JTS replayed {result.steps} minutes of {bars}: bars were skipped")
     orders = len({fill.order_id for fill in result.fills})
-    return EngineRun("JTS kernel", bars, seconds, orders, load_seconds=loaded)
+    return EngineRun("JTS kernel", bars, seconds, orders, cpu, load_seconds=loaded)
 
 
 def run_backtesting_py(frame: pd.DataFrame) -> EngineRun:
@@ -216,14 +226,14 @@ def run_backtesting_py(frame: pd.DataFrame) -> EngineRun:
                 self.position.close()
 
     backtest = Backtest(frame, SmaCross, cash=float(CASH), commission=0.0, finalize_trades=False)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         stats = backtest.run()
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     trades = int(stats["# Trades"])
     still_open = len(stats["_strategy"].trades)
-    return EngineRun("backtesting.py 0.6.6", len(frame), seconds, 2 * trades + still_open)
+    return EngineRun("backtesting.py 0.6.6", len(frame), seconds, 2 * trades + still_open, cpu)
 
 
 def run_backtrader(frame: pd.DataFrame) -> EngineRun:
@@ -248,10 +258,63 @@ def run_backtrader(frame: pd.DataFrame) -> EngineRun:
     cerebro.adddata(bt.feeds.PandasData(dataname=frame))
     cerebro.addstrategy(SmaCross)
     cerebro.broker.setcash(float(CASH))
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     (strategy,) = cerebro.run(runonce=True, preload=True)
-    seconds = time.perf_counter() - started
-    return EngineRun("backtrader 1.9.78.123", len(frame), seconds, strategy.filled)
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    return EngineRun("backtrader 1.9.78.123", len(frame), seconds, strategy.filled, cpu)
+
+
+# (label, file suffix, function): where a replayed bar's time goes, nested by indent.
+BREAKDOWN = (
+    ("replay loop, all of it", "backtest/replay.py", "run_backtest"),
+    (
+        "  venue: match the minute, then report fills to order execution",
+        "paper/execution.py",
+        "on_batch",
+    ),
+    ("    matching engine, the bar itself", "sim/matching.py", "on_bar"),
+    ("  collector: ingest the minute", "market_data/collector.py", "ingest"),
+    ("    BarEvent.from_bar (events: being replaced)", "domain/events.py", "from_bar"),
+    ("    bus: publish and deliver, handlers included", "bus/direct.py", "publish"),
+    ("      strategy engine: handle_bar", "strategy_engine/engine.py", "handle_bar"),
+    ("        BarEvent.to_bar (events: being replaced)", "domain/events.py", "to_bar"),
+    ("        sma_cross.on_bar (two SMAs, the cross)", "strategy/sma_cross.py", "on_bar"),
+    ("      portfolio: mark to the close", "portfolio/service.py", "handle_bar"),
+    ("  settle: drain, size held signals, route orders", "services/kernel.py", "settle"),
+    ("  equity sample", "portfolio/service.py", "equity"),
+    ("pydantic validation (every event built, all paths)", "", "validate_python"),
+)
+
+
+def breakdown(
+    profile: cProfile.Profile, bars: int, seconds: float
+) -> list[tuple[str, float, float]]:
+    """(label, share of the replay, unprofiled microseconds per bar) for ``BREAKDOWN``.
+
+    cProfile slows every call alike only roughly, so the microseconds are the share of
+    the profiled replay times the unprofiled cost of a bar: an estimate, not a timing.
+    """
+    stats = pstats.Stats(profile).stats  # type: ignore[attr-defined]
+    found: dict[str, float] = {}
+    for (filename, _, function), (_, _, tottime, cumtime, _) in stats.items():
+        for label, suffix, name in BREAKDOWN:
+            if function == name and filename.endswith(suffix):
+                own = tottime if name == "validate_python" else cumtime
+                found[label] = found.get(label, 0.0) + own
+    total = found.get(BREAKDOWN[0][0], 0.0) or 1.0
+    per_bar = seconds / bars * 1e6
+    return [
+        (label, found.get(label, 0.0) / total, found.get(label, 0.0) / total * per_bar)
+        for label, _, _ in BREAKDOWN
+    ]
+
+
+def render_breakdown(rows: list[tuple[str, float, float]]) -> str:
+    lines = ["| where | share | µs per bar |", "|---|---:|---:|"]
+    for label, share, micros in rows:
+        depth = (len(label) - len(label.lstrip())) // 2
+        lines.append(f"| {'&nbsp;' * 4 * depth}{label.strip()} | {share:.0%} | {micros:.1f} |")
+    return "\n".join(lines)
 
 
 def profile_text(profile: cProfile.Profile, lines: int = 40) -> str:
@@ -260,57 +323,78 @@ def profile_text(profile: cProfile.Profile, lines: int = 40) -> str:
     return out.getvalue()
 
 
+PROFILE_BARS = 100_000
+
+
 @dataclass(frozen=True, slots=True)
 class SpeedResult:
     requested: int
     jts: EngineRun
     peers: list[EngineRun]
+    # From a second, profiled JTS run (``--profile``) over the first PROFILE_BARS bars.
+    breakdown: list[tuple[str, float, float]]
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "requested_bars": self.requested,
             "jts": self.jts.as_dict(),
             "peers": [peer.as_dict() for peer in self.peers],
+            "breakdown": [
+                {"where": label.strip(), "share": round(share, 3), "us_per_bar": round(us, 2)}
+                for label, share, us in self.breakdown
+            ],
         }
 
 
 def measure_speed(
     console: Console, bars: int, peer_bars: int | None, *, profile: bool = False
 ) -> SpeedResult:
+    rows: list[tuple[str, float, float]] = []
     with tempfile.TemporaryDirectory(prefix="jts-bench-bars-") as folder:
         path = Path(folder) / "bars.parquet"
         written = write_bars(path, bars)
         if written < bars:
             console.print(f"the KRX calendar holds {written:,} session minutes: {bars:,} capped")
-        profiler = cProfile.Profile() if profile else None
         console.print(f"JTS kernel: {written:,} bars")
-        jts = asyncio.run(run_jts(path, written, profiler))
-        console.print(f"  {jts.bars_per_second:,.0f} bars/s, {jts.orders} orders filled")
-        if profiler is not None:
+        jts = asyncio.run(run_jts(path, written))
+        console.print(
+            f"  {jts.bars_per_second:,.0f} bars/s ({jts.bars_per_cpu_second:,.0f} per CPU s), "
+            f"{jts.orders} orders filled"
+        )
+        if profile:
+            profiled = min(written, PROFILE_BARS)
+            short = Path(folder) / "profiled.parquet"
+            write_bars(short, profiled)
+            profiler = cProfile.Profile()
+            asyncio.run(run_jts(short, profiled, profiler))
             console.print(profile_text(profiler), markup=False, highlight=False)
+            rows = breakdown(profiler, jts.bars, jts.cpu_seconds)
+            console.print(render_breakdown(rows), markup=False, highlight=False)
         frame = read_frame(path, written if peer_bars is None else min(peer_bars, written))
     peers: list[EngineRun] = []
     for run in (run_backtesting_py, run_backtrader) if len(frame) else ():
         console.print(f"{run.__name__}: {len(frame):,} bars")
         peer = run(frame)
-        console.print(f"  {peer.bars_per_second:,.0f} bars/s, {peer.orders} orders filled")
+        console.print(
+            f"  {peer.bars_per_second:,.0f} bars/s ({peer.bars_per_cpu_second:,.0f} per CPU s), "
+            f"{peer.orders} orders filled"
+        )
         peers.append(peer)
-    return SpeedResult(bars, jts, peers)
+    return SpeedResult(bars, jts, peers, rows)
 
 
 def render_speed(result: SpeedResult) -> str:
     jts = result.jts
     rows = [
-        "| engine | bars | seconds | bars/s | JTS / engine | orders filled |",
-        "|---|---:|---:|---:|---:|---:|",
-        f"| {jts.engine} (load {jts.load_seconds:.1f} s apart) | {jts.bars:,} | "
-        f"{jts.seconds:.1f} | {jts.bars_per_second:,.0f} | 1.00 | {jts.orders:,} |",
+        "| engine | bars | seconds | bars/s | bars per CPU s | JTS / engine (CPU) "
+        "| orders filled |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
-    for peer in result.peers:
-        ratio = jts.bars_per_second / peer.bars_per_second
+    for run in (jts, *result.peers):
+        ratio = jts.bars_per_cpu_second / run.bars_per_cpu_second
         rows.append(
-            f"| {peer.engine} | {peer.bars:,} | {peer.seconds:.1f} | "
-            f"{peer.bars_per_second:,.0f} | {ratio:.2f} | {peer.orders:,} |"
+            f"| {run.engine} | {run.bars:,} | {run.seconds:.1f} | {run.bars_per_second:,.0f} | "
+            f"{run.bars_per_cpu_second:,.0f} | {ratio:.2f} | {run.orders:,} |"
         )
     return "\n".join(rows)
 
