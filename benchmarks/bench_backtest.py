@@ -81,6 +81,7 @@ TICK = 100
 LOW, SPAN = 50_000, 49_000
 CASH = Decimal(100_000_000)
 MEMORY_SYMBOLS, MEMORY_SESSIONS = 1_800, 5
+SETTLEMENT_MARGIN = 5
 
 
 # -- the data -------------------------------------------------------------------------
@@ -90,7 +91,8 @@ def session_minutes(first: date, count: int) -> list[int]:
     """The first ``count`` KRX session minutes (bar open times, ns) from ``first`` on."""
     calendar = calendar_for_venue("KRX")
     minutes: list[int] = []
-    for day in calendar.sessions(first, calendar.last_session):
+    # The last few sessions stay out: a trade there settles (T+2) past the calendar's end.
+    for day in calendar.sessions(first, calendar.last_session)[:-SETTLEMENT_MARGIN]:
         opened, closed = calendar.session_bounds(day)
         minutes.extend(range(opened, closed, NANOS_PER_MINUTE))
         if len(minutes) >= count:
@@ -275,13 +277,18 @@ BREAKDOWN = (
     ("    matching engine, the bar itself", "sim/matching.py", "on_bar"),
     ("  collector: ingest the minute", "market_data/collector.py", "ingest"),
     ("    BarEvent.from_bar (events: being replaced)", "domain/events.py", "from_bar"),
-    ("    bus: publish and deliver, handlers included", "bus/direct.py", "publish"),
-    ("      strategy engine: handle_bar", "strategy_engine/engine.py", "handle_bar"),
-    ("        BarEvent.to_bar (events: being replaced)", "domain/events.py", "to_bar"),
-    ("        sma_cross.on_bar (two SMAs, the cross)", "strategy/sma_cross.py", "on_bar"),
-    ("      portfolio: mark to the close", "portfolio/service.py", "handle_bar"),
+    (
+        "    strategy engine: handle_bar (through the bus)",
+        "strategy_engine/engine.py",
+        "handle_bar",
+    ),
+    ("      BarEvent.to_bar (events: being replaced)", "domain/events.py", "to_bar"),
+    ("      sma_cross.on_bar (two SMAs, the cross)", "strategy/sma_cross.py", "on_bar"),
+    ("    portfolio: mark to the close (through the bus)", "portfolio/service.py", "handle_bar"),
     ("  settle: drain, size held signals, route orders", "services/kernel.py", "settle"),
+    ("    storage retry wrapper (a tenacity loop per store call)", "core/storage_retry.py", "call"),
     ("  equity sample", "portfolio/service.py", "equity"),
+    ("bus: publish and deliver, from every caller, handlers included", "bus/direct.py", "publish"),
     ("pydantic validation (every event built, all paths)", "", "validate_python"),
 )
 
@@ -298,7 +305,10 @@ def breakdown(
     found: dict[str, float] = {}
     for (filename, _, function), (_, _, tottime, cumtime, _) in stats.items():
         for label, suffix, name in BREAKDOWN:
-            if function == name and filename.endswith(suffix):
+            # Built-in methods have no file: "<method 'validate_python' of ...>".
+            if (function == name and filename.endswith(suffix)) or (
+                not suffix and f"'{name}'" in function
+            ):
                 own = tottime if name == "validate_python" else cumtime
                 found[label] = found.get(label, 0.0) + own
     total = found.get(BREAKDOWN[0][0], 0.0) or 1.0
@@ -313,7 +323,7 @@ def render_breakdown(rows: list[tuple[str, float, float]]) -> str:
     lines = ["| where | share | µs per bar |", "|---|---:|---:|"]
     for label, share, micros in rows:
         depth = (len(label) - len(label.lstrip())) // 2
-        lines.append(f"| {'&nbsp;' * 4 * depth}{label.strip()} | {share:.0%} | {micros:.1f} |")
+        lines.append(f"| {'· ' * depth}{label.strip()} | {share:.0%} | {micros:.1f} |")
     return "\n".join(lines)
 
 
