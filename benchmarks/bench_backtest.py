@@ -16,8 +16,13 @@ that file:
 
 The bars sit on KRX session minutes from 2023-01-02 on (the first day the KRX fee
 schedule covers), since the KRX account trades only in session. The exchange calendar
-ends a year ahead of today, so one symbol holds at most about 470,000 session minutes:
+ends a year ahead of today, so one symbol holds at most about 468,000 session minutes
+(the last sessions stay out: their T+2 settlement would fall past the calendar):
 ``--bars`` beyond that is capped, and the report says so.
+
+Every engine's replay is timed in wall-clock and in CPU seconds (``process_time``);
+on a shared machine the CPU figure is the one to compare. ``--profile`` replays the
+first 100,000 bars a second time under cProfile and splits a bar's cost by component.
 
 ``--memory`` runs the other measurement: 1,800 symbols x 5 sessions through the same
 kernel backtest in a subprocess, reading VmRSS at every session's close, to see
