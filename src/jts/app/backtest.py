@@ -164,7 +164,9 @@ async def prepare_backtest(settings: Settings, request: BacktestRequest) -> Prep
             instruments=[instrument.key for instrument in data.instruments],
             params=request.params,
         )
-        return prepare_run(settings, request, data, strategy, MemoryStore())
+        # Published outbox rows are kept for inspection; a backtest has nobody to look.
+        stores = MemoryStore(keep_published=False)
+        return prepare_run(settings, request, data, strategy, stores)
     except BaseException:
         await data.close()
         raise
@@ -214,7 +216,7 @@ def prepare_run(
             instruments=by_id,
             strategies=[strategy],
         ),
-        account.kernel_config(settings, paper, len(by_id)),
+        account.kernel_config(settings, paper, len(by_id), checked=request.bars.kind != "store"),
     )
     return PreparedBacktest(
         request=request,

@@ -87,6 +87,8 @@ class AccountModel:
             allow_short=paper.allow_short,
             id_prefix="BT",
             history_limit=0,
+            # Nothing asks a backtest's venue about older orders: its history stays bounded.
+            order_history_sessions=1,
         )
 
     def instruments(self, ids: Sequence[str]) -> list[Instrument]:
@@ -105,8 +107,15 @@ class AccountModel:
             return BarChecks(None, max_jump=settings.data.max_jump)
         return bar_checks(settings)
 
-    def kernel_config(self, settings: Settings, paper: PaperConfig, universe: int) -> KernelConfig:
-        """The settings' services, on this account's cash (and, for research, its sizing)."""
+    def kernel_config(
+        self, settings: Settings, paper: PaperConfig, universe: int, *, checked: bool = False
+    ) -> KernelConfig:
+        """The settings' services, on this account's cash (and, for research, its sizing).
+
+        ``checked``: the bars passed the collector's checks as they were read (a file); a
+        store may hold bars from before a check existed (``jts data check``), so its are
+        checked again on the way to the strategies.
+        """
         config = kernel_config(settings, universe_size=universe)
         portfolio = replace(
             config.portfolio,
@@ -115,8 +124,11 @@ class AccountModel:
             starting_cash=paper.starting_cash,
             # Snapshots are for watchers; a backtest samples equity itself.
             snapshot_every_bars=10**9,
+            snapshot_on_fill=False,
         )
-        config = replace(config, portfolio=portfolio)
+        # The direct bus delivers inline: one bar at a time costs no task per bar.
+        collector = replace(config.collector, checked_upstream=checked, publish_concurrently=False)
+        config = replace(config, portfolio=portfolio, collector=collector)
         if not self.research:
             return config
         return replace(

@@ -77,12 +77,12 @@ async def run_backtest(
             clock.set_time(batch.ts)
             if start_ts is None:
                 start_ts = min((bar.ts for bar in batch.bars), default=batch.ts)
-                equity.append((batch.ts, kernel.portfolio.snapshot().equity))
+                equity.append((batch.ts, kernel.portfolio.equity()))
             await venue.on_batch(batch)
             await kernel.collector.ingest(batch)
             await kernel.settle()
             steps += 1
-            equity.append((batch.ts, kernel.portfolio.snapshot().equity))
+            equity.append((batch.ts, kernel.portfolio.equity()))
             if on_step is not None:
                 on_step(batch)
     finally:
@@ -92,7 +92,7 @@ async def run_backtest(
         await venue.disconnect()
     if start_ts is None:
         raise ValueError("nothing to backtest: the data has no bars")
-    final = (clock.timestamp_ns(), kernel.portfolio.snapshot().equity)
+    final = (clock.timestamp_ns(), kernel.portfolio.equity())
     if equity[-1] != final:
         equity.append(final)
     # By market time; the store's own order (the venue's) within one minute.

@@ -49,7 +49,14 @@ class StorageRetry:
         """``action()`` until it stops raising ``StorageUnavailable`` or time is up.
 
         Raises the last ``StorageUnavailable`` once ``give_up_after`` seconds have passed.
+        The first try runs outside the retry loop: nearly every call succeeds at once, and
+        building the loop costs more than a store call in memory (a backtest makes one per
+        order step). A failed first try then starts the loop, which tries again at once.
         """
+        try:
+            return await action()
+        except StorageUnavailable as exc:
+            log.info("%s: the store is unavailable, retrying: %s", what, exc)
 
         def before_sleep(state: RetryCallState) -> None:
             error = state.outcome.exception() if state.outcome is not None else None

@@ -46,6 +46,7 @@ Rules (the same for every caller, so paper results and backtests agree):
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -96,6 +97,10 @@ class MatchingConfig:
     rules: AccountRules = VENUE_RULES
     # How much worse than the book's price a fill is (jts.sim.slippage); none by default.
     slippage: SlippageModel = field(default_factory=NoSlippage)
+    # Closed orders and fills are answered for (``order``, ``fills``) from the current
+    # session and this many before it, as a broker answers for recent days; None keeps
+    # them all. A long backtest sets a bound, or the venue's history grows with the run.
+    history_sessions: int | None = None
 
 
 @dataclass(slots=True)
@@ -152,6 +157,8 @@ class MatchingEngine:
         self._session: date | None = None
         self._span: tuple[int, int, date | None] = (0, 0, None)
         self._settlements: dict[date, date] = {}
+        # First data time of the sessions whose history is kept (``history_sessions``).
+        self._session_starts: deque[int] = deque()
         for instrument in instruments:
             self.add_instrument(instrument)
 
@@ -293,10 +300,12 @@ class MatchingEngine:
     # -- market data -----------------------------------------------------------------------
 
     def on_bar(self, bar: Bar) -> list[ExecutionReport]:
-        instrument = self._instruments.get(bar.instrument_id)
         budget: Decimal | None = ZERO
-        if instrument is not None:
-            budget = self._budget(instrument, bar.volume * self.config.participation_rate)
+        # Only working orders spend the budget: without any, it need not be worked out.
+        if self._book.get(bar.instrument_id):
+            instrument = self._instruments.get(bar.instrument_id)
+            if instrument is not None:
+                budget = self._budget(instrument, bar.volume * self.config.participation_rate)
         return self._on_data(
             bar.instrument_id, bar.ts, bar.close_ts, bar.open, bar.high, bar.low, bar.close, budget
         )
@@ -334,6 +343,7 @@ class MatchingEngine:
                 if self.rules.trading_hours:  # without sessions, DAY orders never expire
                     reports += self._expire(lambda working: working.session < session, now)
                 self._session = session
+                self._forget_old_history(start)
             if quote.session != session:
                 if quote.session is not None and quote.last is not None:
                     quote.reference = quote.last
@@ -343,6 +353,24 @@ class MatchingEngine:
                 reports += self._match(book, session, start, now, open_, high, low, budget)
         quote.last = close
         return reports
+
+    def _forget_old_history(self, session_start: int) -> None:
+        """At a new session: drop closed orders and fills older than the sessions kept."""
+        keep = self.config.history_sessions
+        if keep is None:
+            return
+        starts = self._session_starts
+        starts.append(session_start)
+        if len(starts) <= keep + 1:
+            return
+        starts.popleft()
+        cutoff = starts[0]
+        self._orders = {
+            key: order
+            for key, order in self._orders.items()
+            if key in self._working or order.updated_ts >= cutoff
+        }
+        self._fills = [fill for fill in self._fills if fill.ts >= cutoff]
 
     def _session_at(self, ts: int) -> date | None:
         """The session of ``ts``; remembers the last session's bounds to skip the calendar."""

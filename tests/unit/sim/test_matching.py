@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -218,3 +219,41 @@ def test_the_daily_limit_moves_with_the_previous_sessions_close(harness) -> None
     assert harness.engine.reference_price("KRX:005930") == Decimal(80_000)
     ok = harness.submit(harness.order(Side.BUY, 1, 104_000), k(NEXT_DAY, "09:01"))
     assert ok.status is OrderStatus.ACCEPTED  # 80,000 x 1.3 = 104,000
+
+
+def test_a_bounded_history_forgets_closed_orders_and_fills_of_older_sessions(harness) -> None:
+    k = harness.kst
+    engine = harness.engine
+    engine.config = replace(engine.config, history_sessions=1)
+    days = ("2026-03-03", "2026-03-04", "2026-03-05", "2026-03-06")
+    harness.bar(k(days[0], "09:00"), 70_000, 70_000, 70_000, 70_000)
+    harness.submit(harness.order(Side.BUY, 1, client_order_id="first"), k(days[0], "09:01"))
+    harness.bar(k(days[0], "09:01"), 70_000, 70_000, 70_000, 70_000)
+    harness.bar(k(days[1], "09:00"), 70_000, 70_000, 70_000, 70_000)
+    harness.submit(harness.order(Side.BUY, 1, client_order_id="second"), k(days[1], "09:01"))
+    harness.bar(k(days[1], "09:01"), 70_000, 70_000, 70_000, 70_000)
+    resting = harness.order(Side.BUY, 1, 60_000, client_order_id="resting")
+    harness.submit(resting, k(days[1], "09:02"))
+    assert [f.client_order_id for f in engine.fills()] == ["first", "second"]
+
+    harness.bar(k(days[2], "09:00"), 70_000, 70_000, 70_000, 70_000)  # resting expires now
+    assert engine.order("first") is None
+    assert engine.order("second") is not None  # the session before is still answered for
+    assert engine.order("resting").status is OrderStatus.EXPIRED
+    assert [f.client_order_id for f in engine.fills()] == ["second"]
+
+    harness.bar(k(days[3], "09:00"), 70_000, 70_000, 70_000, 70_000)
+    assert engine.order("second") is None
+    assert engine.order("resting") is not None  # expired at the start of days[2]
+    assert engine.fills() == []
+
+
+def test_history_is_kept_whole_by_default(harness) -> None:
+    k = harness.kst
+    harness.bar(k(DAY, "09:00"), 70_000, 70_000, 70_000, 70_000)
+    harness.submit(harness.order(Side.BUY, 1, client_order_id="kept"), k(DAY, "09:01"))
+    harness.bar(k(DAY, "09:01"), 70_000, 70_000, 70_000, 70_000)
+    for day in ("2026-03-04", "2026-03-05", "2026-03-06"):
+        harness.bar(k(day, "09:00"), 70_000, 70_000, 70_000, 70_000)
+    assert harness.engine.order("kept") is not None
+    assert len(harness.engine.fills()) == 1

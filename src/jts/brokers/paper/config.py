@@ -40,3 +40,6 @@ class PaperConfig(BaseModel):
     id_prefix: str = "PAPER"
     # Bars kept per instrument for historical_bars when no BarStore backs the data client.
     history_limit: int = Field(default=240, ge=0)
+    # Sessions before the current one whose closed orders and fills the venue still
+    # answers for; None: every one (a backtest bounds it to keep memory flat).
+    order_history_sessions: int | None = Field(default=None, ge=0)

@@ -96,6 +96,7 @@ def build_paper_venue(
             settlement_days=config.settlement_days,
             id_prefix=config.id_prefix,
             rules=RESEARCH_RULES if research else VENUE_RULES,
+            history_sessions=config.order_history_sessions,
         ),
     )
     for instrument_id, price in references.items():

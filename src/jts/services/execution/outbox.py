@@ -36,6 +36,9 @@ _NANOS_PER_SECOND = 1_000_000_000
 class OutboxConfig:
     # How often published event ids are recorded (one UPDATE for all of them).
     mark_interval: float = 0.2
+    # Recorded at once when this many wait: a run that never yields to the loop (a
+    # backtest) would otherwise hold every id, and the store every row as unpublished.
+    mark_batch: int = 1_000
     # How often unpublished rows are looked for, and how old they must be to count as
     # left behind rather than still on their way through ``deliver``.
     sweep_interval: float = 2.0
@@ -88,6 +91,8 @@ class OutboxRelay(Component):
                 return
             self._published.append(message.event.event_id)
             self.stats.delivered += 1
+        if len(self._published) >= self._config.mark_batch:
+            await self.flush_marks()
 
     async def recover(self, *, min_age: float = 0.0) -> int:
         """Publish rows nobody published (a crash, an outage); returns how many went out."""

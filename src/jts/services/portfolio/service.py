@@ -41,8 +41,11 @@ class PortfolioConfig:
     account: str = "default"
     currency: str = "KRW"
     starting_cash: Decimal = Decimal(100_000_000)
-    # Publish a snapshot after this many bars of market time (fills always publish one).
+    # Publish a snapshot after this many bars of market time.
     snapshot_every_bars: int = 500
+    # And one after every fill, for watchers of the books. A snapshot lists every
+    # position, so a backtest of many symbols (nobody watching) turns this off.
+    snapshot_on_fill: bool = True
 
 
 class PortfolioService(Component):
@@ -107,7 +110,8 @@ class PortfolioService(Component):
             if not self._apply(fill):
                 return
             await self._store(self.positions[fill.instrument_id])
-        await self._publish_snapshot()
+        if self.config.snapshot_on_fill:
+            await self._publish_snapshot()
 
     async def _store(self, position: Position) -> None:
         await self._retry.call(
@@ -149,6 +153,10 @@ class PortfolioService(Component):
         else:
             self.sold_notional += fill.notional
         return True
+
+    def equity(self) -> Decimal:
+        """Cash plus every position at its mark: ``snapshot().equity`` without the snapshot."""
+        return self.cash + sum((p.market_value() for p in self.positions.values()), Decimal(0))
 
     def snapshot(self) -> PortfolioSnapshot:
         positions = tuple(

@@ -28,6 +28,8 @@ class MemoryOutboxRepository:
                 continue
             entry.published_ts = ts
             del tables.unpublished[entry.stored.seq]
+            if not tables.keep_published:
+                del tables.outbox[event_id]
             changed += 1
         return changed
 

@@ -25,10 +25,15 @@ class MemoryStore:
 
     ``wall_ns`` stamps outbox rows (``created_ts``), wall-clock time as in SQL; a
     simulation whose relay compares that with its own clock passes the clock's.
+    ``keep_published=False`` drops an outbox row once it is marked published instead
+    of keeping it for inspection until the purge: a backtest has nobody to inspect it,
+    and its rows (every event of every order) would otherwise grow with the run.
     """
 
-    def __init__(self, *, wall_ns: Callable[[], int] = time.time_ns) -> None:
-        tables = Tables(wall_ns)
+    def __init__(
+        self, *, wall_ns: Callable[[], int] = time.time_ns, keep_published: bool = True
+    ) -> None:
+        tables = Tables(wall_ns, keep_published=keep_published)
         # Typed as the ports, so mypy proves every repository still fits its port.
         self.orders: OrderRepository = MemoryOrderRepository(tables)
         self.fills: FillRepository = MemoryFillRepository(tables)

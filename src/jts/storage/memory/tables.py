@@ -46,8 +46,10 @@ FillKey = tuple[int, int, Fill]
 class Tables:
     """Every row of one store, indexed the ways the repositories read them."""
 
-    def __init__(self, wall_ns: Callable[[], int]) -> None:
+    def __init__(self, wall_ns: Callable[[], int], *, keep_published: bool = True) -> None:
         self.wall_ns = wall_ns
+        # False: an outbox row goes once it is marked published (see ``MemoryStore``).
+        self.keep_published = keep_published
         # Orders by canonical id; creation order (created_ts, UUID as int, id) ascending,
         # the SQL ``ORDER BY created_ts, id`` read backwards for newest first.
         self.orders: dict[str, Order] = {}

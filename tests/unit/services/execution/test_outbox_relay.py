@@ -315,3 +315,21 @@ async def test_the_execution_service_hands_its_wall_clock_to_the_outbox(
         bus, SimClock(0), store.orders, client, {}, store.outbox, wall_clock=later
     )
     assert await service.relay.recover(min_age=5.0) == 2
+
+
+async def test_a_full_batch_of_published_ids_is_marked_without_the_loop(
+    store: SqlStore, bus: InProcessMessageBus
+) -> None:
+    """A run that never yields (a backtest) must not keep every id, nor every row pending."""
+    config = OutboxConfig(mark_interval=3600, mark_batch=2)
+    relay = OutboxRelay(bus, store.outbox, config, clock=LiveClock())
+    await relay.start()
+    first, second = order_messages(), order_messages()
+    await store.orders.add(make_order(), outbox=first[:1])
+    await relay.deliver(first[:1])
+    assert len(await store.outbox.pending()) == 1  # below the batch: waits for the loop
+    await store.orders.add(make_order(), outbox=second[:1])
+    await relay.deliver(second[:1])
+    assert await store.outbox.pending() == []
+    assert relay.stats.marked == 2
+    await relay.stop()

@@ -6,6 +6,7 @@ always closes it, even when a test fails.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from collections.abc import Callable
 from collections.abc import Sequence
@@ -17,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from jts.brokers.common.calendars import known_calendar
+from jts.bus.direct import DirectMessageBus
 from jts.bus.inprocess import InProcessMessageBus
 from jts.core import topics
 from jts.core.clocks import SimClock
@@ -335,3 +337,56 @@ async def test_a_restarted_live_collector_skips_minutes_already_published(
         (SAMSUNG, T0 + 2 * NANOS_PER_MINUTE, Decimal(102)),
     ]
     await collector.stop()
+
+
+async def test_bars_checked_upstream_skip_the_bar_checks_but_not_order_and_shape(
+    bus: InProcessMessageBus, observe: Observe
+) -> None:
+    bars_seen = observe(topics.MARKET_BARS)
+    config = CollectorConfig(
+        calendars=known_calendar, max_jump=Decimal("0.30"), checked_upstream=True
+    )
+    collector = MarketDataCollector(bus, SimClock(T0), None, config)
+    await collector.start()
+    await collector.ingest(batch(bar(SAMSUNG, 0, 100)))
+    await collector.ingest(batch(bar(SAMSUNG, 1, 200)))  # a jump the checks would flag
+    await collector.ingest(batch(bar(SAMSUNG, 1, 300)))  # duplicate minute: still refused
+    await collector.ingest(batch(bar(SAMSUNG, 7 * 60, 200)))  # 16:00 KST: passed upstream
+    await collector.ingest(batch(bar(SAMSUNG, 8 * 60, 200, timeframe=Timeframe.M5)))
+    await bus.drain()
+    await collector.stop()
+
+    assert [close for _, _, close in published(bars_seen)] == [100, 200, 200]
+    assert collector.stats.flagged == 0
+    reasons = [item.reason for item in collector.quarantine.items]
+    assert len(reasons) == 2
+    assert "not newer than the last bar" in reasons[0]
+    assert "aligned to the minute" in reasons[1]
+
+
+async def test_one_at_a_time_each_bar_is_handled_before_the_next_is_published() -> None:
+    bus = DirectMessageBus()
+    order: list[str] = []
+
+    async def strategy(event: Event) -> None:
+        assert isinstance(event, BarEvent)
+        order.append(f"bar {event.instrument_id}")
+        await asyncio.sleep(0)  # a handler that yields must not let the next bar in
+        await bus.publish(topics.SIGNALS, event)  # what the bar caused, on the next topic
+
+    async def execution(event: Event) -> None:
+        assert isinstance(event, BarEvent)
+        order.append(f"signal {event.instrument_id}")
+
+    bus.subscribe(topics.MARKET_BARS, strategy, group="strategy")
+    bus.subscribe(topics.SIGNALS, execution, group="execution")
+    await bus.start()
+    config = CollectorConfig(publish_concurrently=False)
+    collector = MarketDataCollector(bus, SimClock(T0), None, config)
+    await collector.start()
+    await collector.ingest(batch(bar(HYNIX, 0), bar(SAMSUNG, 0)))
+    await bus.drain()
+    await collector.stop()
+    await bus.stop()
+
+    assert order == [f"bar {HYNIX}", f"signal {HYNIX}", f"bar {SAMSUNG}", f"signal {SAMSUNG}"]

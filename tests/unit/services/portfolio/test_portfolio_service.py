@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC
 from datetime import datetime
 from decimal import Decimal
@@ -118,6 +119,22 @@ async def test_fills_make_positions_cash_and_pnl(
     await portfolio.stop()
 
 
+async def test_without_snapshots_on_fills_the_books_are_the_same_and_nothing_is_published(
+    bus: InProcessMessageBus, store: SqlStore, observe: Observe
+) -> None:
+    snapshots = observe(topics.PORTFOLIO_SNAPSHOTS)
+    config = replace(CONFIG, snapshot_on_fill=False)
+    portfolio = PortfolioService(bus, SimClock(T0), store.positions, store.fills, config)
+    await portfolio.start()
+    for fill in await stored_trades(store):
+        await deliver(bus, fill)
+
+    check_books(portfolio)
+    assert snapshots == []
+    assert not bus.failed
+    await portfolio.stop()
+
+
 async def test_bars_mark_the_position_to_market(
     bus: InProcessMessageBus, store: SqlStore, observe: Observe
 ) -> None:
@@ -138,6 +155,7 @@ async def test_bars_mark_the_position_to_market(
     assert len(snapshots) == 4  # one per fill, one after two bars
     assert last.unrealised_pnl == Decimal(30_000)  # (77,000 - 71,000) x 5
     assert last.equity == EXPECTED_CASH + 5 * Decimal(77_000)
+    assert portfolio.equity() == last.equity  # what a backtest samples every minute
     assert last.realised_pnl == Decimal(60_000)
     await portfolio.stop()
 

@@ -26,3 +26,20 @@ async def test_a_store_is_its_own_and_close_keeps_it_usable() -> None:
     assert await second.orders.get(order.order_id) is None
     await first.close()
     assert await first.orders.get(order.order_id) == order
+
+
+async def test_without_keep_published_a_marked_row_is_gone_and_the_rest_stay() -> None:
+    store = MemoryStore(keep_published=False)
+    order = make_order()
+    first, second = (
+        OutboxMessage(topics.ORDERS_PENDING, OrderPending.from_order(order, ts=ts, source="t"))
+        for ts in (1, 2)
+    )
+    await store.orders.add(order, outbox=[first, second])
+
+    assert await store.outbox.mark_published([first.event.event_id], ts=100) == 1
+    assert await store.outbox.mark_published([first.event.event_id], ts=200) == 0
+    assert [p.message for p in await store.outbox.pending()] == [second]
+    # Nothing published is left to purge: the row went when it was marked.
+    assert await store.outbox.purge_published(before_ts=10**18) == 0
+    assert [p.message for p in await store.outbox.pending()] == [second]
