@@ -370,13 +370,13 @@ async def test_one_at_a_time_each_bar_is_handled_before_the_next_is_published() 
 
     async def strategy(event: Event) -> None:
         assert isinstance(event, BarEvent)
-        order.append(f"bar {event.instrument_id}")
+        order.append(f"bar {event.bar.instrument_id}")
         await asyncio.sleep(0)  # a handler that yields must not let the next bar in
         await bus.publish(topics.SIGNALS, event)  # what the bar caused, on the next topic
 
     async def execution(event: Event) -> None:
         assert isinstance(event, BarEvent)
-        order.append(f"signal {event.instrument_id}")
+        order.append(f"signal {event.bar.instrument_id}")
 
     bus.subscribe(topics.MARKET_BARS, strategy, group="strategy")
     bus.subscribe(topics.SIGNALS, execution, group="execution")

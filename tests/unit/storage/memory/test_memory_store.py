@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from jts.core import topics
 from jts.domain.events import OrderPending
+from jts.domain.events import OrderStatusChanged
 from jts.ports import OutboxMessage
 from jts.storage.memory import MemoryStore
 from repository_samples import make_order
@@ -31,9 +32,10 @@ async def test_a_store_is_its_own_and_close_keeps_it_usable() -> None:
 async def test_without_keep_published_a_marked_row_is_gone_and_the_rest_stay() -> None:
     store = MemoryStore(keep_published=False)
     order = make_order()
-    first, second = (
-        OutboxMessage(topics.ORDERS_PENDING, OrderPending.from_order(order, ts=ts, source="t"))
-        for ts in (1, 2)
+    # Two distinct events of one order (a pending order's id derives from its client id).
+    first = OutboxMessage(topics.ORDERS_PENDING, OrderPending.from_order(order, ts=1, source="t"))
+    second = OutboxMessage(
+        topics.ORDERS_EVENTS, OrderStatusChanged.from_order(order, None, ts=2, source="t")
     )
     await store.orders.add(order, outbox=[first, second])
 
