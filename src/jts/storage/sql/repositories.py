@@ -68,6 +68,7 @@ from jts.storage.sql.tables import OrderRow
 from jts.storage.sql.tables import OutboxRow
 from jts.storage.sql.tables import PositionRow
 from jts.storage.sql.tables import StrategyRow
+from jts.storage.values import check_submitted
 from jts.storage.values import parse_uuid
 
 # A locked SQLite file, a lost or refused connection, an exhausted pool: the same call may
@@ -162,6 +163,33 @@ class SqlOrderRepository(_Repository):
                 await self.get_by_client_id(order.client_order_id) is not None
             ):
                 raise DuplicateOrder(f"order {order.client_order_id} is stored already") from None
+            raise
+
+    async def add_submitted(self, placed: Sequence[tuple[Order, Sequence[OutboxMessage]]]) -> None:
+        if not placed:
+            return
+        check_submitted([order for order, _ in placed])
+        rows = [order_to_row(order) for order, _ in placed]
+        action = f"storing {len(rows)} submitted order(s)"
+        try:
+            async with self._transaction(action) as session:
+                session.add_all(rows)
+                await session.flush()  # the audit rows' foreign keys need the orders first
+                for row, (order, outbox) in zip(rows, placed, strict=True):
+                    session.add(audit_row(row.id, None, OrderStatus.NEW, None, order.created_ts))
+                    session.add(
+                        audit_row(
+                            row.id, OrderStatus.NEW, order.status, order.reason, order.updated_ts
+                        )
+                    )
+                    session.add_all(_outbox_rows(outbox))
+        except StorageError as exc:
+            if isinstance(exc.__cause__, IntegrityError):
+                for order, _ in placed:
+                    if await self.get_by_client_id(order.client_order_id) is not None:
+                        raise DuplicateOrder(
+                            f"order {order.client_order_id} is stored already"
+                        ) from None
             raise
 
     async def save_transition(
