@@ -232,10 +232,11 @@ async def measure_burst(
 
     The platform is driven as ``Platform.run`` drives it in lockstep, except that the
     strategy is bypassed: each minute's bars reach the venue (so it has prices and fills
-    the previous minute's orders), then one signal per symbol is published (buys on even
-    minutes, sells of what was bought on odd ones) and the kernel settles. Every signal
-    of a minute is thus held and sized in the same ``release_signals``: the case of a
-    whole universe crossing at once, where commits per order add up.
+    the previous minute's orders) and what that caused settles, so the order path is
+    measured alone, not queued behind fills; then one signal per symbol is published
+    (buys on even minutes, sells of what was bought on odd ones) and the kernel settles.
+    Every signal of a minute is thus held and sized in the same ``release_signals``: the
+    case of a whole universe crossing at once, where commits per order add up.
     """
     probe = LatencyProbe()
     cash = {"starting_cash": Decimal(10) ** 12}
@@ -256,6 +257,7 @@ async def measure_burst(
                     break
                 platform.clock.set_time(batch.ts)
                 await platform.venue.on_batch(batch)
+                await kernel.settle()  # the previous minute's fills, before this one's signals
                 side = Side.BUY if minute % 2 == 0 else Side.SELL
                 for bar in batch.bars:
                     signal = Signal(

@@ -316,9 +316,14 @@ class OrderExecutionService(Component):
                 self._skip("account halted")
             log.warning("%d order(s) not placed: %s", len(staged), _halted(halt))
             return
-        for item in await self._store(staged):
-            self.stats.orders += 1
-            await self._send(item.order, item.messages)
+        stored = await self._store(staged)
+        self.stats.orders += len(stored)
+        # Every stored order announced first: a venue answering inline (the paper venue)
+        # must not hold the later orders' SUBMITTED back behind its ACCEPTED commits.
+        for item in stored:
+            await self.relay.deliver(item.messages)
+        for item in stored:
+            await self._submit(item.order)
 
     async def _store(self, staged: list[_Staged]) -> list[_Staged]:
         """Commit ``staged`` together; the ones stored (a duplicate is left out, alone)."""
@@ -350,10 +355,9 @@ class OrderExecutionService(Component):
         self._in_flight.discard(order.client_order_id)
         self._reservations.finished(order.client_order_id)
 
-    async def _send(self, order: Order, messages: list[OutboxMessage]) -> None:
-        """Publish a stored SUBMITTED order's events, then hand it to the venue."""
+    async def _submit(self, order: Order) -> None:
+        """Hand a stored SUBMITTED order to the venue; UNKNOWN when the call fails."""
         try:
-            await self.relay.deliver(messages)
             await self._client.submit_order(order)
         except BrokerError as exc:
             await self._mark_unknown(order, f"submit failed: {exc}")
@@ -458,7 +462,8 @@ class OrderExecutionService(Component):
                     raise
                 await self._dead_letter(topics.ORDERS_PENDING, self.ROUTER_GROUP, event, exc)
                 return
-        await self._send(order, messages)
+        await self.relay.deliver(messages)
+        await self._submit(order)
 
     async def _refuse_halted(self, order: Order, halt: TradingHalt) -> None:
         """Stored before the halt and not sent: never sent (a resume must not send it stale)."""

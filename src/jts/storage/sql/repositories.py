@@ -148,6 +148,14 @@ def _outbox_rows(messages: Sequence[OutboxMessage]) -> list[OutboxRow]:
     ]
 
 
+S_NEW = OrderStatus.NEW
+
+
+def _values(row: Any) -> dict[str, Any]:
+    """A mapped row's attributes as set, for a bulk INSERT (an unset id left to the database)."""
+    return {key: value for key, value in vars(row).items() if not key.startswith("_sa_")}
+
+
 class SqlOrderRepository(_Repository):
     async def add(self, order: Order, *, outbox: Sequence[OutboxMessage] = ()) -> None:
         row = order_to_row(order)
@@ -169,20 +177,24 @@ class SqlOrderRepository(_Repository):
         if not placed:
             return
         check_submitted([order for order, _ in placed])
-        rows = [order_to_row(order) for order, _ in placed]
-        action = f"storing {len(rows)} submitted order(s)"
+        orders = [_values(order_to_row(order)) for order, _ in placed]
+        audit: list[dict[str, Any]] = []
+        for order, _ in placed:
+            key = parse_uuid(order.order_id, "order id")
+            audit.append(_values(audit_row(key, None, S_NEW, None, order.created_ts)))
+            audit.append(
+                _values(audit_row(key, S_NEW, order.status, order.reason, order.updated_ts))
+            )
+        outbox = [_values(row) for row in _outbox_rows([m for _, ms in placed for m in ms])]
+        action = f"storing {len(orders)} submitted order(s)"
         try:
+            # Bulk statements (one executemany per table), not a unit of work per object:
+            # a minute's orders are one commit, and building it must stay cheap too.
             async with self._transaction(action) as session:
-                session.add_all(rows)
-                await session.flush()  # the audit rows' foreign keys need the orders first
-                for row, (order, outbox) in zip(rows, placed, strict=True):
-                    session.add(audit_row(row.id, None, OrderStatus.NEW, None, order.created_ts))
-                    session.add(
-                        audit_row(
-                            row.id, OrderStatus.NEW, order.status, order.reason, order.updated_ts
-                        )
-                    )
-                    session.add_all(_outbox_rows(outbox))
+                await session.execute(sa.insert(OrderRow), orders)
+                await session.execute(sa.insert(OrderAuditRow), audit)
+                if outbox:
+                    await session.execute(sa.insert(OutboxRow), outbox)
         except StorageError as exc:
             if isinstance(exc.__cause__, IntegrityError):
                 for order, _ in placed:
