@@ -191,10 +191,10 @@ class SqlOrderRepository(_Repository):
             # Bulk statements (one executemany per table), not a unit of work per object:
             # a minute's orders are one commit, and building it must stay cheap too.
             async with self._transaction(action) as session:
-                await session.execute(sa.insert(OrderRow), orders)
-                await session.execute(sa.insert(OrderAuditRow), audit)
+                await session.execute(sa.insert(OrderRow.__table__), orders)
+                await session.execute(sa.insert(OrderAuditRow.__table__), audit)
                 if outbox:
-                    await session.execute(sa.insert(OutboxRow), outbox)
+                    await session.execute(sa.insert(OutboxRow.__table__), outbox)
         except StorageError as exc:
             if isinstance(exc.__cause__, IntegrityError):
                 for order, _ in placed:
