@@ -8,9 +8,10 @@ a minute causes happens before the next minute arrives and can be charged to it.
 
 - bar -> signal: the minute's bars reach the venue, the collector checks, buffers and
   publishes them, the strategy engine runs the strategy, the signal is published;
-- signal -> NEW / ACCEPTED: the software path of an order: sizing, NEW stored,
-  ``orders.pending``, SUBMITTED stored, the venue's checks, ACCEPTED stored and
-  published (three SQLite commits with fsync, four bus hops);
+- signal -> NEW / SUBMITTED / ACCEPTED: the software path of an order: sizing (every
+  held signal of the minute), the minute's orders stored NEW and SUBMITTED in one
+  commit, published, the venue's checks, ACCEPTED stored and published (two SQLite
+  commits with fsync per order on its path, the first shared by the minute);
 - bar -> ACCEPTED: the two above together, market data in to a working order at the venue;
 - next bar -> fill: the paper venue fills only against a LATER bar than the signal's;
   from that bar reaching the venue to the FillEvent on ``fills`` (matching, the fill
