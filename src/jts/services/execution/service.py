@@ -322,8 +322,16 @@ class OrderExecutionService(Component):
         # must not hold the later orders' SUBMITTED back behind its ACCEPTED commits.
         for item in stored:
             await self.relay.deliver(item.messages)
-        for item in stored:
-            await self._submit(item.order)
+        sent = 0
+        try:
+            for item in stored:
+                sent += 1
+                await self._submit(item.order)
+        finally:
+            # Stopped before sending them (cancelled): stored SUBMITTED and never sent, as
+            # after a crash; no longer in flight, so reconciliation can close them.
+            for item in stored[sent:]:
+                self._in_flight.discard(item.order.client_order_id)
 
     async def _store(self, staged: list[_Staged]) -> list[_Staged]:
         """Commit ``staged`` together; the ones stored (a duplicate is left out, alone)."""
@@ -332,7 +340,8 @@ class OrderExecutionService(Component):
             await self._orders.add_submitted(placed)
         except DuplicateOrder:
             if len(staged) > 1:
-                # Someone's order is stored already (a redelivered signal): find whose.
+                # Someone's order is stored already (a redelivered signal): find whose. The
+                # orders sized after it counted its reservation: less cash, never more.
                 return [kept for item in staged for kept in await self._store([item])]
             # Seen before: the stored order stands, nothing is sent.
             self._forget(staged[0].order)

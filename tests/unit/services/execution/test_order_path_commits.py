@@ -8,6 +8,7 @@ costs on the wire path, whatever the service's internals.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -87,9 +88,10 @@ async def test_a_signal_reaches_the_venue_after_exactly_one_commit(desk: Desk) -
     assert commits.count == 2  # the venue's ACCEPTED is the second
 
 
-async def test_a_minute_of_held_signals_costs_one_commit_before_the_first_send(
-    store: SqlStore,
-) -> None:
+async def held_minute(
+    store: SqlStore, link_hook: Callable[[FlakyLink], None] | None = None
+) -> tuple[FlakyLink, OrderExecutionService]:
+    """One BUY signal for each of STOCKS in one minute, held, then released as settle does."""
     clock = SimClock(seoul(9, 1))
     venue = build_paper_venue(
         clock,
@@ -102,16 +104,8 @@ async def test_a_minute_of_held_signals_costs_one_commit_before_the_first_send(
         p = Decimal(10_000)
         venue.engine.on_bar(Bar(stock.key, Timeframe.M1, seoul(9, 0), p, p, p, p, Decimal(10**6)))
     link = FlakyLink(venue.execution)
-    commits = WriteCommits(store)
-    at_the_wire: list[tuple[str, int]] = []
-    stored_first: list[OrderStatus] = []
-
-    async def count(order: Order) -> None:
-        if not at_the_wire:
-            stored_first.extend(o.status for o in await store.orders.list())
-        at_the_wire.append((order.instrument_id, commits.count))
-
-    link.before_submit = count
+    if link_hook is not None:
+        link_hook(link)
     bus = InProcessMessageBus(lanes=4)
     service = OrderExecutionService(
         bus,
@@ -126,18 +120,41 @@ async def test_a_minute_of_held_signals_costs_one_commit_before_the_first_send(
     await bus.start()
     await service.start()
     try:
-        ts = seoul(9, 1)
         for stock in reversed(STOCKS):
-            signal_id = signal_id_for("s", stock.key, "BUY", ts)
-            signal = Signal("s", stock.key, Side.BUY, ts, Decimal(10_000), signal_id=signal_id)
-            await bus.publish(topics.SIGNALS, SignalEvent.from_signal(signal, ts=ts, source="t"))
+            signal = Signal("s", stock.key, Side.BUY, TS, Decimal(10_000), signal_id=sid(stock.key))
+            await bus.publish(topics.SIGNALS, SignalEvent.from_signal(signal, ts=TS, source="t"))
         await bus.drain()
-        assert commits.count == 0  # held: nothing sized, nothing stored
         while await service.release_signals():
             await bus.drain()
     finally:
         await service.stop()
         await bus.stop()
+    return link, service
+
+
+TS = seoul(9, 1)
+
+
+def sid(instrument_id: str) -> str:
+    return signal_id_for("s", instrument_id, "BUY", TS)
+
+
+async def test_a_minute_of_held_signals_costs_one_commit_before_the_first_send(
+    store: SqlStore,
+) -> None:
+    commits = WriteCommits(store)
+    at_the_wire: list[tuple[str, int]] = []
+    stored_first: list[OrderStatus] = []
+
+    async def count(order: Order) -> None:
+        if not at_the_wire:
+            stored_first.extend(o.status for o in await store.orders.list())
+        at_the_wire.append((order.instrument_id, commits.count))
+
+    def hook(link: FlakyLink) -> None:
+        link.before_submit = count
+
+    await held_minute(store, hook)
 
     # Five orders, one commit for all of them before the first send, sent in the defined
     # (instrument) order; each later send follows its predecessors' ACCEPTED commits only.
@@ -151,6 +168,37 @@ async def test_a_minute_of_held_signals_costs_one_commit_before_the_first_send(
             S.SUBMITTED,
             S.ACCEPTED,
         ]
+
+
+async def test_a_signal_seen_before_leaves_the_rest_of_its_minute_to_be_placed(
+    store: SqlStore,
+) -> None:
+    # The third stock's signal became an order in an earlier life, finished since (so
+    # not open, not known in memory): only the store's unique client order id knows.
+    earlier = Order(
+        STOCKS[2].key,
+        Side.BUY,
+        OrderType.LIMIT,
+        Decimal(1),
+        Decimal(10_000),
+        TS - 60_000_000_000,
+        "paper",
+        signal_id=sid(STOCKS[2].key),
+        client_order_id=client_order_id_for(sid(STOCKS[2].key)),
+    )
+    await store.orders.add(earlier)
+    previous = earlier.transition(S.REJECTED, TS - 1, "earlier life")
+    assert await store.orders.save_transition(earlier, previous, reason="earlier life")
+
+    link, service = await held_minute(store)
+
+    others = [stock.key for stock in STOCKS if stock.key != STOCKS[2].key]
+    assert [o.instrument_id for o in await link.open_orders()] == others
+    assert service.stats.skipped == {"duplicate signal": 1}
+    assert service.stats.orders == 4
+    assert [o.status for o in service.open_orders] == [S.ACCEPTED] * 4
+    stored = await store.orders.get_by_client_id(earlier.client_order_id)
+    assert stored is not None and stored.status is S.REJECTED  # the stored order stands
 
 
 class Crash(Exception):
