@@ -151,6 +151,11 @@ def _outbox_rows(messages: Sequence[OutboxMessage]) -> list[OutboxRow]:
 S_NEW = OrderStatus.NEW
 
 
+def _table(model: type[Any]) -> sa.Table:
+    """A mapped class's table, for a Core INSERT (the ORM's bulk path costs 3x more here)."""
+    return cast(sa.Table, model.__table__)
+
+
 def _values(row: Any) -> dict[str, Any]:
     """A mapped row's attributes as set, for a bulk INSERT (an unset id left to the database)."""
     return {key: value for key, value in vars(row).items() if not key.startswith("_sa_")}
@@ -191,10 +196,10 @@ class SqlOrderRepository(_Repository):
             # Bulk statements (one executemany per table), not a unit of work per object:
             # a minute's orders are one commit, and building it must stay cheap too.
             async with self._transaction(action) as session:
-                await session.execute(sa.insert(OrderRow.__table__), orders)
-                await session.execute(sa.insert(OrderAuditRow.__table__), audit)
+                await session.execute(sa.insert(_table(OrderRow)), orders)
+                await session.execute(sa.insert(_table(OrderAuditRow)), audit)
                 if outbox:
-                    await session.execute(sa.insert(OutboxRow.__table__), outbox)
+                    await session.execute(sa.insert(_table(OutboxRow)), outbox)
         except StorageError as exc:
             if isinstance(exc.__cause__, IntegrityError):
                 for order, _ in placed:
