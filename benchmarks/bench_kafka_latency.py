@@ -13,8 +13,8 @@ run the topics are read back and each order is followed by its client order id:
   ran the strategy and published the signal (one Kafka hop);
 - signal -> order NEW: order execution consumed the signal, sized it, stored the
   order and its outbox rows in one PostgreSQL transaction and published NEW;
-- signal -> SUBMITTED: ... then consumed its own ``orders.pending`` (a second hop),
-  stored SUBMITTED and published it;
+- signal -> SUBMITTED: ... stored SUBMITTED and published it (once a second hop:
+  consuming its own ``orders.pending``; now the same transaction as NEW);
 - signal -> ACCEPTED: ... then the venue took the order over HTTP and its answer
   came back through the report stream, was stored and published;
 - bar -> ACCEPTED: market data in to an order working at the venue.
@@ -28,6 +28,7 @@ import argparse
 import json
 import math
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -59,6 +60,9 @@ SPEED = 5.0
 MINUTES = 150
 TARGET_MS = 500.0
 PORT_BASE = 18_700
+# The processes' bearer token for ``/status`` (the feed's progress); ``/health`` says only
+# live/ready, so reading progress there saw 0 minutes for ever.
+TOKEN = secrets.token_urlsafe(32)
 
 
 def script(name: str, command: str) -> str:
@@ -98,6 +102,7 @@ def service_env(
             "JTS_FEED__SYNTHETIC_SYMBOLS": str(symbols),
             "JTS_FEED__SPEED": str(speed),
             "JTS_LOG_LEVEL": "WARNING",
+            "JTS_SERVE__TOKEN": TOKEN,
         }
     )
     for offset, service in enumerate(
@@ -109,7 +114,11 @@ def service_env(
 
 def feed_progress() -> tuple[int, bool]:
     try:
-        body = httpx.get(f"http://127.0.0.1:{PORT_BASE}/health", timeout=2).json()
+        body = httpx.get(
+            f"http://127.0.0.1:{PORT_BASE}/status",
+            headers={"Authorization": f"Bearer {TOKEN}"},
+            timeout=2,
+        ).json()
     except (httpx.HTTPError, ValueError):
         return 0, False
     stats = body.get("stats", {})
@@ -212,12 +221,21 @@ def analyse(bootstrap: str, prefix: str) -> dict[str, Any]:
 
 
 def measure(
-    console: Console, symbols: int = SYMBOLS, speed: float = SPEED, minutes: int = MINUTES
+    console: Console,
+    symbols: int = SYMBOLS,
+    speed: float = SPEED,
+    minutes: int = MINUTES,
+    *,
+    bootstrap: str | None = None,
+    postgres: str | None = None,
 ) -> dict[str, Any]:
-    bootstrap = script("kafka.sh", "bootstrap")
-    script("kafka.sh", "start")
-    script("postgres.sh", "start")
-    server = script("postgres.sh", "url")
+    """``bootstrap`` / ``postgres``: servers already running (not started by the scripts)."""
+    if bootstrap is None:
+        bootstrap = script("kafka.sh", "bootstrap")
+        script("kafka.sh", "start")
+    if postgres is None:
+        script("postgres.sh", "start")
+    server = postgres or script("postgres.sh", "url")
     database = fresh_database(server)
     prefix = f"bench{uuid.uuid4().hex[:8]}."
     started = time.monotonic()
@@ -309,9 +327,18 @@ def main() -> None:
     parser.add_argument("--symbols", type=int, default=SYMBOLS)
     parser.add_argument("--speed", type=float, default=SPEED)
     parser.add_argument("--minutes", type=int, default=MINUTES)
+    parser.add_argument("--bootstrap", help="a running Kafka (else scripts/kafka.sh starts one)")
+    parser.add_argument("--postgres", help="a running PostgreSQL server URL (else scripts/)")
     args = parser.parse_args()
     console = Console()
-    result = measure(console, args.symbols, args.speed, args.minutes)
+    result = measure(
+        console,
+        args.symbols,
+        args.speed,
+        args.minutes,
+        bootstrap=args.bootstrap,
+        postgres=args.postgres,
+    )
     console.print(render(result))
 
 

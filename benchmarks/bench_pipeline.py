@@ -1,7 +1,7 @@
 """Bars per second through the whole embedded stack.
 
 feed -> collector (checks, batched chDB insert) -> ``market.bars`` -> strategy engine ->
-``signals`` -> order execution (SQLite) -> ``orders.pending`` -> paper venue -> reports ->
+``signals`` -> order execution (SQLite: stored, then sent) -> paper venue -> reports ->
 ``orders.events`` / ``fills`` -> portfolio -> ``portfolio.snapshots`` -> equity curve.
 
 In lockstep the bus settles after every market minute (as in ``jts demo``), so orders

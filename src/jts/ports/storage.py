@@ -63,6 +63,18 @@ class OrderRepository(Protocol):
         """
         ...
 
+    async def add_submitted(self, placed: Sequence[tuple[Order, Sequence[OutboxMessage]]]) -> None:
+        """Persist orders about to be sent, each with its outbox, in ONE transaction.
+
+        Each order is SUBMITTED (sized and sent at once, never routed as NEW), so two
+        audit entries are written for it: created NEW at ``created_ts``, then NEW ->
+        SUBMITTED at ``updated_ts``. One commit for a whole minute's orders is what keeps
+        the order path at one durable write before the wire. Raises ``DuplicateOrder``
+        (and writes nothing) when any client order id is taken, ``StorageError`` for an
+        order that is not SUBMITTED.
+        """
+        ...
+
     async def save_transition(
         self,
         order: Order,

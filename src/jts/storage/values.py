@@ -8,11 +8,15 @@ here and a backtest on memory keeps the books a database would have kept.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from decimal import Decimal
 
+from jts.domain.enums import OrderStatus
 from jts.domain.errors import ConfigurationError
+from jts.domain.errors import DuplicateOrder
 from jts.domain.errors import StorageError
 from jts.domain.money import quantize_money
+from jts.domain.orders import Order
 from jts.domain.positions import Position
 
 MONEY_FIELDS_OF_POSITIONS = ("realised_pnl", "fees", "taxes")
@@ -66,3 +70,16 @@ def position_money(position: Position) -> dict[str, Decimal]:
         }
     except ConfigurationError as exc:
         raise StorageError(f"position {position.account}/{position.instrument_id}: {exc}") from None
+
+
+def check_submitted(orders: Sequence[Order]) -> None:
+    """A batch for ``add_submitted``: SUBMITTED orders, no client order id twice."""
+    seen: set[str] = set()
+    for order in orders:
+        if order.status is not OrderStatus.SUBMITTED:
+            raise StorageError(
+                f"storing order {order.client_order_id} as submitted refused: it is {order.status}"
+            )
+        if order.client_order_id in seen:
+            raise DuplicateOrder(f"order {order.client_order_id} is twice in one batch")
+        seen.add(order.client_order_id)

@@ -3,8 +3,8 @@
 Order execution must delay an order while the database is locked or unreachable,
 never lose it, so each repository call is retried (``StorageRetry``) until it
 succeeds or the retry gives up; the caller then parks its event as a dead letter.
-Repeating a call is safe: ``add`` of an order that did get stored raises
-``DuplicateOrder``, and a transition stored already is refused as stale.
+Repeating a call is safe: ``add`` (or ``add_submitted``) of an order that did get
+stored raises ``DuplicateOrder``, and a transition stored already is refused as stale.
 """
 
 from __future__ import annotations
@@ -31,6 +31,12 @@ class PatientOrderRepository:
     async def add(self, order: Order, *, outbox: Sequence[OutboxMessage] = ()) -> None:
         await self.retry.call(
             f"storing order {order.client_order_id}", lambda: self.inner.add(order, outbox=outbox)
+        )
+
+    async def add_submitted(self, placed: Sequence[tuple[Order, Sequence[OutboxMessage]]]) -> None:
+        await self.retry.call(
+            f"storing {len(placed)} submitted order(s)",
+            lambda: self.inner.add_submitted(placed),
         )
 
     async def save_transition(

@@ -1,14 +1,21 @@
 """Order execution: signals become persisted orders, orders go to the venue, reports come back.
 
-The path of an order, each step persisted before it is published::
+The path of an order: one durable commit, then the wire::
 
-    signals ─> size ─> NEW (stored) ─> orders.pending ─> SUBMITTED (stored) ─> venue
+    signals ─> size ─> NEW + SUBMITTED + events (one commit) ─> venue
     venue reports ─> ACCEPTED / fills / REJECTED ... (stored) ─> orders.events, fills
 
-The client order id is derived from the signal id, and ``orders.pending`` is
-handled only for orders still NEW, so a replayed signal or pending event never
+A signal's order is stored already SUBMITTED (both audit entries) with the events
+that announce it, and only then sent: nothing reaches a venue before its record is
+durable. The signals of one minute held for ``release_signals`` share that commit.
+``orders.pending`` still announces every order; its router sends only orders still
+NEW (stored NEW by an older version, or by hand), so it never sends one twice.
+
+The client order id is derived from the signal id, so a replayed signal never
 reaches the venue twice. A venue call that fails leaves the order UNKNOWN for
-reconciliation; it is never resent blindly.
+reconciliation; it is never resent blindly. A crash between the commit and the
+send leaves a SUBMITTED order the venue never heard of: reconciliation at the
+next start asks the venue by client order id and closes it, never resends it.
 
 Every event leaves through the transactional outbox: it is written in the same
 transaction as the order state it announces and then published by the relay, so
@@ -144,8 +151,6 @@ class OrderExecutionService(Component):
         # Signals waiting for ``release_signals`` while signals are held (see there).
         self.hold_signals = False
         self._held: list[SignalEvent] = []
-        # While releasing: the events of the orders sized so far, published after the last.
-        self._deferred: list[OutboxMessage] | None = None
         # Orders whose submit call has not returned: the venue may not know them yet, so
         # reconciliation must not conclude anything from its silence.
         self._in_flight: set[str] = set()
@@ -207,30 +212,48 @@ class OrderExecutionService(Component):
         must not depend on which bus lane or partition delivered first. A driver that
         knows the minute is complete (the platform in lockstep, after the bus settled)
         holds signals and releases them here, in (signal time, instrument, strategy,
-        side, signal id) order. Their orders go to the router only after the last is
-        sized, so no venue answer (a reject freeing its reservation) lands in between.
+        side, signal id) order. Their orders are stored together in one commit and sent
+        only after the last is sized, in that order, so no venue answer (a reject
+        freeing its reservation) lands in between.
         """
         held, self._held = self._held, []
         if not held:
             return 0
         held.sort(key=_signal_order)
-        self._deferred = []
+        staged: list[_Staged] = []
         try:
             for event in held:
-                await self._handle_signal_event(event)
-        finally:
-            deferred, self._deferred = self._deferred, None
-        await self.relay.deliver(deferred)
+                item = await self._stage_event(event)
+                if item is not None:
+                    staged.append(item)
+        except BaseException:
+            for item in staged:
+                self._forget(item.order)
+            raise
+        await self._place(staged)
         return len(held)
 
     async def _handle_signal_event(self, event: SignalEvent) -> None:
+        item = await self._stage_event(event)
+        if item is not None:
+            await self._place([item])
+
+    async def _stage_event(self, event: SignalEvent) -> _Staged | None:
         try:
-            await self._handle_signal(event)
+            return await self._stage(event)
         except StorageUnavailable as exc:
             # Out of patience anywhere (reconciling, sizing from our books): parked, not lost.
             await self._dead_letter(topics.SIGNALS, self.SIGNAL_GROUP, event, exc)
+            return None
 
-    async def _handle_signal(self, event: SignalEvent) -> None:
+    async def _stage(self, event: SignalEvent) -> _Staged | None:
+        """Size ``event`` into an order, SUBMITTED in memory and counted as working.
+
+        Nothing is stored yet: ``_place`` stores what was staged in one commit, then
+        sends it. Counted as working (``_open``, its reservation) at once, so the next
+        signal's sizing sees it; in flight until its submit returns, so neither
+        reconciliation nor a modify acts on an order the venue may not know yet.
+        """
         if self._reconcile_deferred and self._clock.timestamp_ns() > 0:
             self._reconcile_deferred = False  # once, even with signals on several lanes
             await self.reconcile()  # what start could not do before the clock had a time
@@ -240,18 +263,19 @@ class OrderExecutionService(Component):
         client_order_id = client_order_id_for(signal.signal_id)
         instrument = await self._screen(signal, client_order_id)
         if instrument is None:
-            return
+            return None
         plan = await self._plan(signal.side, signal.instrument_id, instrument, event)
         if isinstance(plan, str):
             self._skip(plan)
-            return
+            return None
+        now = self._clock.timestamp_ns()
         order = Order(
             instrument_id=signal.instrument_id,
             side=signal.side,
             order_type=plan.order_type,
             quantity=plan.quantity,
             price=plan.price,
-            created_ts=self._clock.timestamp_ns(),
+            created_ts=now,
             broker=self._client.venue,
             strategy_id=signal.strategy_id,
             signal_id=signal.signal_id,
@@ -259,36 +283,95 @@ class OrderExecutionService(Component):
             client_order_id=client_order_id,
             quote_quantity=plan.quote_quantity,
         )
-        messages = [
+        # orders.pending still announces the order (the roadmap's topic); its router finds
+        # the order SUBMITTED and leaves it alone, so it is never a second send.
+        created = [
             self._status_message(order, None),
             OutboxMessage(
-                topics.ORDERS_PENDING,
-                OrderPending.from_order(order, ts=self._clock.timestamp_ns(), source=self.name),
+                topics.ORDERS_PENDING, OrderPending.from_order(order, ts=now, source=self.name)
             ),
         ]
-        # Counted as working before the first await, so the next signal's sizing sees it.
-        self._open[order.client_order_id] = order
-        try:
-            async with self._lock(order.client_order_id):
-                await self._orders.add(order, outbox=messages)
-        except DuplicateOrder:
-            # Seen before (a redelivered signal): the stored order stands, nothing is sent.
-            self._open.pop(order.client_order_id, None)
-            self._skip("duplicate signal")
-            return
-        except StorageUnavailable as exc:
-            self._open.pop(order.client_order_id, None)
-            await self._dead_letter(topics.SIGNALS, self.SIGNAL_GROUP, event, exc)
-            return
-        except BaseException:
-            self._open.pop(order.client_order_id, None)
-            raise
-        self.stats.orders += 1
+        previous = order.transition(OrderStatus.SUBMITTED, now)
+        self._open[client_order_id] = order
+        self._in_flight.add(client_order_id)
         self._reservations.sized(order, signal.price)
-        if self._deferred is not None:
-            self._deferred += messages
+        return _Staged(event, order, [*created, self._status_message(order, previous)])
+
+    async def _place(self, staged: list[_Staged]) -> None:
+        """Store the staged orders in one commit, then send each to the venue, in order.
+
+        The write-ahead rule: an order reaches the venue only once its SUBMITTED record
+        is durable. A crash after the commit and before the send leaves a SUBMITTED
+        order the venue never heard of; reconciliation at the next start asks the venue
+        by client order id and closes it (REJECTED, "venue has no record"), never sends
+        it again.
+        """
+        if not staged:
             return
-        await self.relay.deliver(messages)
+        halt = await self.guard.halted()
+        if halt is not None:
+            # Halted while the minute was sized (a foreign order reported): nothing goes.
+            for item in staged:
+                self._forget(item.order)
+                self._skip("account halted")
+            log.warning("%d order(s) not placed: %s", len(staged), _halted(halt))
+            return
+        stored = await self._store(staged)
+        self.stats.orders += len(stored)
+        # Every stored order announced first: a venue answering inline (the paper venue)
+        # must not hold the later orders' SUBMITTED back behind its ACCEPTED commits.
+        for item in stored:
+            await self.relay.deliver(item.messages)
+        sent = 0
+        try:
+            for item in stored:
+                sent += 1
+                await self._submit(item.order)
+        finally:
+            # Stopped before sending them (cancelled): stored SUBMITTED and never sent, as
+            # after a crash; no longer in flight, so reconciliation can close them.
+            for item in stored[sent:]:
+                self._in_flight.discard(item.order.client_order_id)
+
+    async def _store(self, staged: list[_Staged]) -> list[_Staged]:
+        """Commit ``staged`` together; the ones stored (a duplicate is left out, alone)."""
+        placed = [(item.order, item.messages) for item in staged]
+        try:
+            await self._orders.add_submitted(placed)
+        except DuplicateOrder:
+            if len(staged) > 1:
+                # Someone's order is stored already (a redelivered signal): find whose. The
+                # orders sized after it counted its reservation: less cash, never more.
+                return [kept for item in staged for kept in await self._store([item])]
+            # Seen before: the stored order stands, nothing is sent.
+            self._forget(staged[0].order)
+            self._skip("duplicate signal")
+            return []
+        except StorageUnavailable as exc:
+            for item in staged:
+                self._forget(item.order)
+                await self._dead_letter(topics.SIGNALS, self.SIGNAL_GROUP, item.event, exc)
+            return []
+        except BaseException:
+            for item in staged:
+                self._forget(item.order)
+            raise
+        return staged
+
+    def _forget(self, order: Order) -> None:
+        """Undo a staged order that was not stored: no longer working, nothing reserved."""
+        self._open.pop(order.client_order_id, None)
+        self._in_flight.discard(order.client_order_id)
+        self._reservations.finished(order.client_order_id)
+
+    async def _submit(self, order: Order) -> None:
+        """Hand a stored SUBMITTED order to the venue; UNKNOWN when the call fails."""
+        try:
+            await self._client.submit_order(order)
+        except BrokerError as exc:
+            await self._mark_unknown(order, f"submit failed: {exc}")
+        finally:
+            self._in_flight.discard(order.client_order_id)
 
     async def _screen(self, signal: Signal, client_order_id: str) -> Instrument | None:
         """The signal's instrument when it may become an order; None (counted) when not."""
@@ -388,13 +471,8 @@ class OrderExecutionService(Component):
                     raise
                 await self._dead_letter(topics.ORDERS_PENDING, self.ROUTER_GROUP, event, exc)
                 return
-        try:
-            await self.relay.deliver(messages)
-            await self._client.submit_order(order)
-        except BrokerError as exc:
-            await self._mark_unknown(order, f"submit failed: {exc}")
-        finally:
-            self._in_flight.discard(order.client_order_id)
+        await self.relay.deliver(messages)
+        await self._submit(order)
 
     async def _refuse_halted(self, order: Order, halt: TradingHalt) -> None:
         """Stored before the halt and not sent: never sent (a resume must not send it stale)."""
@@ -700,6 +778,15 @@ class OrderExecutionService(Component):
     @property
     def open_orders(self) -> list[Order]:
         return list(self._open.values())
+
+
+@dataclass(slots=True)
+class _Staged:
+    """A signal sized into an order that is not stored yet, and the events announcing it."""
+
+    event: SignalEvent
+    order: Order
+    messages: list[OutboxMessage]
 
 
 FOREIGN_CANCEL_REASON = "canceled at the venue without a request from this platform (foreign)"

@@ -27,6 +27,7 @@ from jts.storage.memory.tables import copy_order
 from jts.storage.memory.tables import stored_fill
 from jts.storage.memory.tables import stored_order
 from jts.storage.values import as_stored_decimal
+from jts.storage.values import check_submitted
 from jts.storage.values import check_time
 from jts.storage.values import parse_uuid
 
@@ -38,10 +39,32 @@ class MemoryOrderRepository:
         self._tables = tables
 
     async def add(self, order: Order, *, outbox: Sequence[OutboxMessage] = ()) -> None:
-        tables = self._tables
         action = f"storing order {order.client_order_id}"
-        key = parse_uuid(order.order_id, "order id")
-        order_id = str(key)
+        row = self._checked_new(order, action)
+        messages = self._checked_outbox(tuple(outbox), action)
+        # Nothing can fail from here on.
+        self._insert(row, [AuditEntry(None, row.status, row.reason, row.created_ts)], messages)
+
+    async def add_submitted(self, placed: Sequence[tuple[Order, Sequence[OutboxMessage]]]) -> None:
+        if not placed:
+            return
+        check_submitted([order for order, _ in placed])
+        action = f"storing {len(placed)} submitted order(s)"
+        rows = [self._checked_new(order, action) for order, _ in placed]
+        messages = self._checked_outbox(tuple(m for _, outbox in placed for m in outbox), action)
+        # Nothing can fail from here on: every order, then every message, as one commit.
+        for row in rows:
+            trail = [
+                AuditEntry(None, OrderStatus.NEW, None, row.created_ts),
+                AuditEntry(OrderStatus.NEW, row.status, row.reason, row.updated_ts),
+            ]
+            self._insert(row, trail, ())
+        self._tables.write_outbox(messages)
+
+    def _checked_new(self, order: Order, action: str) -> Order:
+        """The row to store for a new ``order``, once nothing about it is refused."""
+        tables = self._tables
+        order_id = str(parse_uuid(order.order_id, "order id"))
         what = f"order {order.client_order_id}"
         check_time(order.created_ts, what)
         check_time(order.updated_ts, what)
@@ -53,17 +76,27 @@ class MemoryOrderRepository:
             raise DuplicateOrder(f"order {order.client_order_id} is stored already")
         if order_id in tables.orders:
             raise StorageError(f"{action} failed: order id {order_id} is stored already")
-        messages = tuple(outbox)
+        return row
+
+    def _checked_outbox(
+        self, messages: tuple[OutboxMessage, ...], action: str
+    ) -> tuple[OutboxMessage, ...]:
         if messages:
             try:
-                tables.check_outbox(messages)
+                self._tables.check_outbox(messages)
             except StorageError as exc:
                 raise StorageError(f"{action} failed: {exc}") from exc
-        # Nothing can fail from here on.
+        return messages
+
+    def _insert(
+        self, row: Order, trail: list[AuditEntry], messages: tuple[OutboxMessage, ...]
+    ) -> None:
+        tables = self._tables
+        order_id = row.order_id
         tables.orders[order_id] = row
         tables.order_ids_by_client[row.client_order_id] = order_id
-        insort(tables.order_sequence, (row.created_ts, key.int, order_id))
-        tables.audit[order_id] = [AuditEntry(None, row.status, row.reason, row.created_ts)]
+        insort(tables.order_sequence, (row.created_ts, uuid.UUID(order_id).int, order_id))
+        tables.audit[order_id] = trail
         if messages:
             tables.write_outbox(messages)
 

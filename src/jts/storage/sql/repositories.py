@@ -69,6 +69,7 @@ from jts.storage.sql.tables import OrderRow
 from jts.storage.sql.tables import OutboxRow
 from jts.storage.sql.tables import PositionRow
 from jts.storage.sql.tables import StrategyRow
+from jts.storage.values import check_submitted
 from jts.storage.values import parse_uuid
 
 # A locked SQLite file, a lost or refused connection, an exhausted pool: the same call may
@@ -148,6 +149,19 @@ def _outbox_rows(messages: Sequence[OutboxMessage]) -> list[OutboxRow]:
     ]
 
 
+S_NEW = OrderStatus.NEW
+
+
+def _table(model: type[Any]) -> sa.Table:
+    """A mapped class's table, for a Core INSERT (the ORM's bulk path costs 3x more here)."""
+    return cast(sa.Table, model.__table__)
+
+
+def _values(row: Any) -> dict[str, Any]:
+    """A mapped row's attributes as set, for a bulk INSERT (an unset id left to the database)."""
+    return {key: value for key, value in vars(row).items() if not key.startswith("_sa_")}
+
+
 class SqlOrderRepository(_Repository):
     async def add(self, order: Order, *, outbox: Sequence[OutboxMessage] = ()) -> None:
         row = order_to_row(order)
@@ -163,6 +177,37 @@ class SqlOrderRepository(_Repository):
                 await self.get_by_client_id(order.client_order_id) is not None
             ):
                 raise DuplicateOrder(f"order {order.client_order_id} is stored already") from None
+            raise
+
+    async def add_submitted(self, placed: Sequence[tuple[Order, Sequence[OutboxMessage]]]) -> None:
+        if not placed:
+            return
+        check_submitted([order for order, _ in placed])
+        orders = [_values(order_to_row(order)) for order, _ in placed]
+        audit: list[dict[str, Any]] = []
+        for order, _ in placed:
+            key = parse_uuid(order.order_id, "order id")
+            audit.append(_values(audit_row(key, None, S_NEW, None, order.created_ts)))
+            audit.append(
+                _values(audit_row(key, S_NEW, order.status, order.reason, order.updated_ts))
+            )
+        outbox = [_values(row) for row in _outbox_rows([m for _, ms in placed for m in ms])]
+        action = f"storing {len(orders)} submitted order(s)"
+        try:
+            # Bulk statements (one executemany per table), not a unit of work per object:
+            # a minute's orders are one commit, and building it must stay cheap too.
+            async with self._transaction(action) as session:
+                await session.execute(sa.insert(_table(OrderRow)), orders)
+                await session.execute(sa.insert(_table(OrderAuditRow)), audit)
+                if outbox:
+                    await session.execute(sa.insert(_table(OutboxRow)), outbox)
+        except StorageError as exc:
+            if isinstance(exc.__cause__, IntegrityError):
+                for order, _ in placed:
+                    if await self.get_by_client_id(order.client_order_id) is not None:
+                        raise DuplicateOrder(
+                            f"order {order.client_order_id} is stored already"
+                        ) from None
             raise
 
     async def save_transition(
