@@ -166,6 +166,9 @@ class EngineRun:
     # CPU time of this process over the same span: on a shared machine the fairer figure.
     cpu_seconds: float
     load_seconds: float = 0.0
+    # JTS only: the run's fingerprint and fill count, to hold a faster kernel to the same run.
+    fingerprint: str = ""
+    fills: int = 0
 
     @property
     def bars_per_second(self) -> float:
@@ -211,7 +214,16 @@ async def run_jts(path: Path, bars: int, profile: cProfile.Profile | None = None
     if result.steps != bars:
         raise SystemExit(f"JTS replayed {result.steps} minutes of {bars}: bars were skipped")
     orders = len({fill.order_id for fill in result.fills})
-    return EngineRun("JTS kernel", bars, seconds, orders, cpu, load_seconds=loaded)
+    return EngineRun(
+        "JTS kernel",
+        bars,
+        seconds,
+        orders,
+        cpu,
+        load_seconds=loaded,
+        fingerprint=result.fingerprint,
+        fills=len(result.fills),
+    )
 
 
 def run_backtesting_py(frame: pd.DataFrame) -> EngineRun:
@@ -374,7 +386,7 @@ def measure_speed(
         jts = asyncio.run(run_jts(path, written))
         console.print(
             f"  {jts.bars_per_second:,.0f} bars/s ({jts.bars_per_cpu_second:,.0f} per CPU s), "
-            f"{jts.orders} orders filled"
+            f"{jts.orders} orders filled; {jts.fills} fills, fingerprint {jts.fingerprint}"
         )
         if profile:
             profiled = min(written, PROFILE_BARS)

@@ -11,7 +11,6 @@ minute (and once before the first), so the same data always gives the same curve
 from __future__ import annotations
 
 from collections.abc import AsyncIterable
-from collections.abc import AsyncIterator
 from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Sequence
@@ -65,31 +64,26 @@ async def run_backtest(
     on_step: StepCallback | None = None,
 ) -> BacktestResult:
     """Replay ``batches`` through ``kernel``; ``fills`` is the kernel's fill repository."""
-    equity: list[Point] = []
-    steps = 0
-    start_ts: int | None = None
+    replay = _Replay(kernel, clock, venue, on_step)
     await kernel.bus.start()
     await venue.connect()
     kernel.hold_signals(True)
     await kernel.start()
     try:
-        async for batch in _iterate(batches):
-            clock.set_time(batch.ts)
-            if start_ts is None:
-                start_ts = min((bar.ts for bar in batch.bars), default=batch.ts)
-                equity.append((batch.ts, kernel.portfolio.equity()))
-            await venue.on_batch(batch)
-            await kernel.collector.ingest(batch)
-            await kernel.settle()
-            steps += 1
-            equity.append((batch.ts, kernel.portfolio.equity()))
-            if on_step is not None:
-                on_step(batch)
+        # Two loops, not one over an async generator wrapping a plain iterable: that
+        # would cost a generator step per minute for nothing.
+        if isinstance(batches, AsyncIterable):
+            async for batch in batches:
+                await replay.step(batch)
+        else:
+            for batch in batches:
+                await replay.step(batch)
     finally:
         await kernel.stop()
         kernel.hold_signals(False)
         await kernel.bus.stop()
         await venue.disconnect()
+    start_ts, equity = replay.start_ts, replay.equity
     if start_ts is None:
         raise ValueError("nothing to backtest: the data has no bars")
     final = (clock.timestamp_ns(), kernel.portfolio.equity())
@@ -102,16 +96,42 @@ async def run_backtest(
         equity=tuple(equity),
         metrics=measure(equity, recorded),
         fingerprint=fingerprint(recorded, equity),
-        steps=steps,
+        steps=replay.steps,
         start_ts=start_ts,
         end_ts=clock.timestamp_ns(),
     )
 
 
-async def _iterate(batches: Batches) -> AsyncIterator[MarketDataBatch]:
-    if isinstance(batches, AsyncIterable):
-        async for batch in batches:
-            yield batch
-    else:
-        for batch in batches:
-            yield batch
+class _Replay:
+    """One market minute at a time: the venue, then the collector, then settle, then equity."""
+
+    __slots__ = ("clock", "equity", "kernel", "on_step", "start_ts", "steps", "venue")
+
+    def __init__(
+        self,
+        kernel: TradingKernel,
+        clock: SimClock,
+        venue: SimulatedVenue,
+        on_step: StepCallback | None,
+    ) -> None:
+        self.kernel = kernel
+        self.clock = clock
+        self.venue = venue
+        self.on_step = on_step
+        self.equity: list[Point] = []
+        self.steps = 0
+        self.start_ts: int | None = None
+
+    async def step(self, batch: MarketDataBatch) -> None:
+        kernel = self.kernel
+        self.clock.set_time(batch.ts)
+        if self.start_ts is None:
+            self.start_ts = min((bar.ts for bar in batch.bars), default=batch.ts)
+            self.equity.append((batch.ts, kernel.portfolio.equity()))
+        await self.venue.on_batch(batch)
+        await kernel.collector.ingest(batch)
+        await kernel.settle()
+        self.steps += 1
+        self.equity.append((batch.ts, kernel.portfolio.equity()))
+        if self.on_step is not None:
+            self.on_step(batch)

@@ -3,12 +3,13 @@
 A backtest has one producer (the replayed market) and needs two things the lane bus
 cannot give it: a result that never depends on scheduling, and a per-event cost of
 a function call. This bus keeps one FIFO of pending deliveries. ``publish`` appends
-one delivery per subscribed group (in subscription order); the first publisher to
-find the bus idle delivers the FIFO to its end, so an event published by a handler
-is handled after everything published before it: breadth first, in publish order,
-the same every run. Delivery semantics are the port's: every group sees every
-event, a group skips an ``event_id`` it already handled, a failing handler is
-counted and logged and the bus goes on.
+the event once, with the groups subscribed to its topic; the first publisher to find
+the bus idle delivers the FIFO to its end, each event to its groups in subscription
+order, so an event published by a handler is handled after everything published
+before it: breadth first, in publish order, the same every run. Delivery semantics
+are the port's: every group sees every event, a group skips an ``event_id`` it
+already handled (among the topic's last ``dedupe_window`` ids), a failing handler
+is counted and logged, its group may take a copy again, and the bus goes on.
 
 Nothing here waits for room: a backtest's topics form a DAG driven by one bar
 batch at a time, so the FIFO holds at most what one batch causes.
@@ -36,14 +37,37 @@ _PUBLISHABLE = (ComponentState.RUNNING, ComponentState.STOPPING)
 
 
 class _Group:
-    __slots__ = ("handler", "name", "seen", "stats", "topic")
+    __slots__ = ("handler", "name")
 
-    def __init__(self, topic: str, name: str, handler: Handler, stats: TopicStats) -> None:
-        self.topic = topic
+    def __init__(self, name: str, handler: Handler) -> None:
         self.name = name
         self.handler = handler
+
+
+class _Topic:
+    """A topic's groups and its one dedupe window, shared by the groups.
+
+    Every group of a topic is handed every event of it in the same order, so one
+    window per topic tells each group what it handled: ``seen`` maps an event id to
+    the groups that took it (all of them but those whose handler failed on it, or
+    that subscribed after it went by). The common case, an id every group took, is
+    one lookup per event, not one window insert and eviction per group.
+    """
+
+    __slots__ = ("groups", "name", "seen", "stats")
+
+    def __init__(self, name: str, stats: TopicStats) -> None:
+        self.name = name
         self.stats = stats
-        self.seen: OrderedDict[str, None] = OrderedDict()
+        # Replaced, never mutated, on subscribe: a queued delivery keeps the groups
+        # subscribed when it was published, and ``seen`` compares them by identity.
+        self.groups: tuple[_Group, ...] = ()
+        self.seen: OrderedDict[str, tuple[_Group, ...]] = OrderedDict()
+
+    def together(self, took: tuple[_Group, ...], more: tuple[_Group, ...]) -> tuple[_Group, ...]:
+        """The groups that took an event so far; ``groups`` itself once all of them have."""
+        merged = tuple(group for group in self.groups if group in took or group in more)
+        return self.groups if len(merged) == len(self.groups) else merged
 
 
 class DirectMessageBus(Component):
@@ -61,36 +85,32 @@ class DirectMessageBus(Component):
             raise ConfigurationError("DirectMessageBus: dedupe_window and max_failed must be >= 1")
         self._dedupe_window = dedupe_window
         self._log = logger or logging.getLogger("jts.bus")
-        self._groups: dict[str, list[_Group]] = {}
+        self._topics: dict[str, _Topic] = {}
         self._stats: dict[str, TopicStats] = {}
-        self._fifo: deque[tuple[_Group, Event]] = deque()
+        # One entry per published event: its topic, the groups to hand it to, the event.
+        self._fifo: deque[tuple[_Topic, tuple[_Group, ...], Event]] = deque()
         # The task delivering the FIFO, if any; others only append to it.
         self._dispatcher: asyncio.Task[object] | None = None
-        self._idle = asyncio.Event()
-        self._idle.set()
+        # Drains waiting for another task's delivery to end (rare: made only then).
+        self._idle_waiters: list[asyncio.Future[None]] = []
         self.failed: deque[FailedDelivery] = deque(maxlen=max_failed)
 
     # -- MessageBus port ---------------------------------------------------------------
 
     def subscribe(self, topic: str, handler: Handler, *, group: str) -> None:
-        groups = self._groups.setdefault(topic, [])
-        if any(existing.name == group for existing in groups):
+        state = self._topic(topic)
+        if any(existing.name == group for existing in state.groups):
             raise ConfigurationError(f"group {group!r} is already subscribed to topic {topic!r}")
-        groups.append(_Group(topic, group, handler, self._stats.setdefault(topic, TopicStats())))
+        state.groups = (*state.groups, _Group(group, handler))
 
     async def publish(self, topic: str, event: Event) -> None:
         if self.state not in _PUBLISHABLE:
             raise JtsError(f"bus is {self.state}: start() it before publishing to {topic!r}")
-        stats = self._stats.get(topic)
-        if stats is None:
-            stats = self._stats[topic] = TopicStats()
-        stats.published += 1
-        groups = self._groups.get(topic)
-        if not groups:
+        state = self._topics.get(topic) or self._topic(topic)
+        state.stats.published += 1
+        if not state.groups:
             return
-        fifo = self._fifo
-        for group in groups:
-            fifo.append((group, event))
+        self._fifo.append((state, state.groups, event))
         if self._dispatcher is None:
             await self._dispatch()
 
@@ -102,7 +122,9 @@ class DirectMessageBus(Component):
             if self._dispatcher is None:
                 await self._dispatch()  # appended by a task while nobody was delivering
             else:
-                await self._idle.wait()
+                waiter = asyncio.get_running_loop().create_future()
+                self._idle_waiters.append(waiter)
+                await waiter
 
     # -- lifecycle (Component) -----------------------------------------------------------
 
@@ -121,41 +143,84 @@ class DirectMessageBus(Component):
 
     # -- internals -----------------------------------------------------------------------
 
+    def _topic(self, name: str) -> _Topic:
+        state = self._topics.get(name)
+        if state is None:
+            stats = self._stats.setdefault(name, TopicStats())
+            state = self._topics[name] = _Topic(name, stats)
+        return state
+
     async def _dispatch(self) -> None:
         self._dispatcher = asyncio.current_task()
-        self._idle.clear()
         fifo = self._fifo
+        window = self._dedupe_window
         try:
             while fifo:
-                group, event = fifo.popleft()
-                await self._deliver(group, event)
+                topic, groups, event = fifo.popleft()
+                seen = topic.seen
+                event_id = event.event_id
+                took = seen.get(event_id)
+                if took is None:
+                    # New: every group takes it (the common case, one window insert).
+                    seen[event_id] = groups
+                    if len(seen) > window:
+                        seen.popitem(last=False)
+                    todo = groups
+                else:
+                    seen.move_to_end(event_id)
+                    if took is groups:
+                        topic.stats.duplicates_skipped += len(groups)
+                        continue
+                    # Some groups took it, others not (a handler failed, or they came later).
+                    todo = tuple(group for group in groups if group not in took)
+                    topic.stats.duplicates_skipped += len(groups) - len(todo)
+                    seen[event_id] = topic.together(took, todo)
+                for index, group in enumerate(todo):
+                    try:
+                        await group.handler(event)
+                    except Exception as exc:
+                        self._failed(topic, group, event, exc)
+                    except BaseException:
+                        # Cancelled mid-event: the groups not reached yet still get it.
+                        self._interrupted(topic, todo, index, event)
+                        raise
+                    else:
+                        topic.stats.delivered += 1
         finally:
             self._dispatcher = None
-            self._idle.set()
+            if self._idle_waiters:
+                self._wake_drains()
 
-    async def _deliver(self, group: _Group, event: Event) -> None:
-        seen = group.seen
+    def _wake_drains(self) -> None:
+        waiters, self._idle_waiters = self._idle_waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def _unsee(self, topic: _Topic, event_id: str, groups: tuple[_Group, ...]) -> None:
+        """``groups`` have not handled ``event_id`` after all: a copy is theirs to take."""
+        took = topic.seen.get(event_id)
+        if took is not None:
+            topic.seen[event_id] = tuple(group for group in took if group not in groups)
+
+    def _interrupted(
+        self, topic: _Topic, todo: tuple[_Group, ...], index: int, event: Event
+    ) -> None:
+        rest = todo[index + 1 :]
+        if rest:
+            self._unsee(topic, event.event_id, rest)
+            self._fifo.appendleft((topic, rest, event))
+
+    def _failed(self, topic: _Topic, group: _Group, event: Event, exc: Exception) -> None:
         event_id = event.event_id
-        if event_id in seen:
-            seen.move_to_end(event_id)
-            group.stats.duplicates_skipped += 1
-            return
-        seen[event_id] = None
-        if len(seen) > self._dedupe_window:
-            seen.popitem(last=False)
-        try:
-            await group.handler(event)
-        except Exception as exc:
-            seen.pop(event_id, None)
-            group.stats.handler_errors += 1
-            self.failed.append(FailedDelivery(group.topic, group.name, event, repr(exc)))
-            self._log.exception(
-                "bus handler failed: topic=%s group=%s event_id=%s type=%s",
-                group.topic,
-                group.name,
-                event_id,
-                event.type,
-                extra={"topic": group.topic, "group": group.name, "event_id": event_id},
-            )
-        else:
-            group.stats.delivered += 1
+        self._unsee(topic, event_id, (group,))
+        topic.stats.handler_errors += 1
+        self.failed.append(FailedDelivery(topic.name, group.name, event, repr(exc)))
+        self._log.exception(
+            "bus handler failed: topic=%s group=%s event_id=%s type=%s",
+            topic.name,
+            group.name,
+            event_id,
+            event.type,
+            extra={"topic": topic.name, "group": group.name, "event_id": event_id},
+        )

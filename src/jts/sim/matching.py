@@ -335,7 +335,9 @@ class MatchingEngine:
         close: Decimal,
         budget: Decimal | None,
     ) -> list[ExecutionReport]:
-        quote = self._quotes.setdefault(instrument_id, _Quote())
+        quote = self._quotes.get(instrument_id)
+        if quote is None:  # not ``setdefault``: that would build a quote per bar
+            quote = self._quotes[instrument_id] = _Quote()
         session = self._session_at(start)
         reports: list[ExecutionReport] = []
         if session is not None:

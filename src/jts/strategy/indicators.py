@@ -52,12 +52,18 @@ class SMA:
 
     def update(self, value: Number) -> Decimal | None:
         """Add one value; the average once ``period`` values are in, else None."""
-        price = to_decimal(value)
-        self._window.append(price)
+        price = value if isinstance(value, Decimal) else to_decimal(value)
+        window = self._window
+        window.append(price)
         self._sum += price
-        if len(self._window) > self.period:
-            self._sum -= self._window.popleft()
-        return self.value
+        # ``value`` inlined: this runs once per bar per average.
+        count = len(window)
+        if count > self.period:
+            self._sum -= window.popleft()
+            count -= 1
+        if count < self.period:
+            return None
+        return self._sum / self._divisor
 
     @property
     def value(self) -> Decimal | None:

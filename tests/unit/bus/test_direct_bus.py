@@ -167,6 +167,77 @@ async def test_a_failing_handler_is_logged_counted_and_redelivery_gets_another_c
     await bus.stop()
 
 
+async def test_a_copy_goes_only_to_the_group_whose_handler_failed_on_it() -> None:
+    bus = DirectMessageBus()
+    calls: list[tuple[str, int]] = []
+
+    def handler(group: str, fail_first: bool):  # type: ignore[no-untyped-def]
+        async def handle(event: Event) -> None:
+            calls.append((group, _seq(event)))
+            if fail_first and len([c for c in calls if c[0] == group]) == 1:
+                raise RuntimeError("boom")
+
+        return handle
+
+    bus.subscribe("t", handler("ok", False), group="ok")
+    bus.subscribe("t", handler("flaky", True), group="flaky")
+    await bus.start()
+    await bus.publish("t", _ev("k", 1, "x"))
+    await bus.publish("t", _ev("k", 2, "x"))  # "ok" handled it; "flaky" failed on it
+    await bus.publish("t", _ev("k", 3, "x"))  # now both have it
+    assert calls == [("ok", 1), ("flaky", 1), ("flaky", 2)]
+    stats = bus.stats["t"]
+    assert (stats.delivered, stats.handler_errors, stats.duplicates_skipped) == (2, 1, 3)
+    await bus.stop()
+
+
+async def test_a_group_subscribed_later_takes_ids_the_earlier_groups_handled() -> None:
+    bus = DirectMessageBus()
+    calls: list[tuple[str, int]] = []
+
+    def handler(group: str):  # type: ignore[no-untyped-def]
+        async def handle(event: Event) -> None:
+            calls.append((group, _seq(event)))
+
+        return handle
+
+    bus.subscribe("t", handler("early"), group="early")
+    await bus.start()
+    await bus.publish("t", _ev("k", 1, "x"))
+    bus.subscribe("t", handler("late"), group="late")
+    await bus.publish("t", _ev("k", 2, "x"))
+    await bus.publish("t", _ev("k", 3, "x"))
+    assert calls == [("early", 1), ("late", 2)]
+    await bus.stop()
+
+
+async def test_a_cancelled_delivery_still_reaches_the_groups_after_it() -> None:
+    bus = DirectMessageBus()
+    calls: list[tuple[str, int]] = []
+    gate = asyncio.Event()
+
+    async def blocking(event: Event) -> None:
+        calls.append(("first", _seq(event)))
+        await gate.wait()
+
+    async def second(event: Event) -> None:
+        calls.append(("second", _seq(event)))
+
+    bus.subscribe("t", blocking, group="first")
+    bus.subscribe("t", second, group="second")
+    await bus.start()
+    task = asyncio.create_task(bus.publish("t", _ev("k", 1, "x")))
+    await asyncio.sleep(0)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert calls == [("first", 1)]
+    await bus.drain()  # the second group was not reached: it gets the event now
+    await bus.publish("t", _ev("k", 2, "x"))  # the first group had begun it: no copy
+    assert calls == [("first", 1), ("second", 1)]
+    await bus.stop()
+
+
 async def test_drain_inside_a_handler_is_refused() -> None:
     bus = DirectMessageBus()
     errors: list[BaseException] = []

@@ -112,7 +112,8 @@ class PaperExecutionClient:
             reports += self.engine.on_bar(bar)
         for tick in batch.ticks:
             reports += self.engine.on_tick(tick)
-        await self._deliver(reports)
+        if reports:  # most minutes fill nothing
+            await self._deliver(reports)
         return reports
 
     async def end_of_session(self) -> list[ExecutionReport]:

@@ -120,14 +120,14 @@ class MarketDataCollector(Component):
             if self._journal is not None:
                 self._journal.append(accepted)
             self._pending.extend(accepted)
-        await self._publish_all(
-            topics.MARKET_BARS,
-            [BarEvent.from_bar(bar, ts=now, source=self.name) for bar in accepted],
-        )
-        self.stats.ticks += len(batch.ticks)
-        await self._publish_all(
-            topics.MARKET_TICKS, list(_tick_events(batch.ticks, now, self.name))
-        )
+            source = self.name
+            await self._publish_all(
+                topics.MARKET_BARS,
+                [BarEvent.from_bar(bar, ts=now, source=source) for bar in accepted],
+            )
+        if batch.ticks:
+            self.stats.ticks += len(batch.ticks)
+            await self._publish_all(topics.MARKET_TICKS, _tick_events(batch.ticks, now, self.name))
         # Stored after publishing: the journal already holds the batch, and a store that
         # fails must not keep the minute from the strategies.
         if len(self._pending) >= self.config.flush_bars:
@@ -141,10 +141,10 @@ class MarketDataCollector(Component):
         gains nothing from that and pays a task per event; one at a time, each event's
         consequences are also handled before the next event is published, whatever yields.
         """
-        if not self.config.publish_concurrently or len(events) == 1:
+        if len(events) == 1 or not self.config.publish_concurrently:
             for event in events:
                 await self._bus.publish(topic, event)
-        elif events:
+        else:
             await asyncio.gather(*(self._bus.publish(topic, event) for event in events))
 
     async def flush(self) -> None:

@@ -156,7 +156,12 @@ class PortfolioService(Component):
 
     def equity(self) -> Decimal:
         """Cash plus every position at its mark: ``snapshot().equity`` without the snapshot."""
-        return self.cash + sum((p.market_value() for p in self.positions.values()), Decimal(0))
+        # A loop, not ``sum`` over a generator: a backtest samples this every minute.
+        # The same additions in the same order, so the same Decimal.
+        market_value = Decimal(0)
+        for position in self.positions.values():
+            market_value += position.market_value()
+        return self.cash + market_value
 
     def snapshot(self) -> PortfolioSnapshot:
         positions = tuple(

@@ -99,7 +99,8 @@ class StrategyEngine(Component):
             except StrategyError as exc:
                 await self._fault(strategy, str(exc))
                 continue
-            await self._publish(signals)
+            if signals:  # most bars decide nothing
+                await self._publish(signals)
 
     async def _publish(self, signals: list[Signal]) -> None:
         for signal in signals:
