@@ -51,7 +51,13 @@ def canonical_text(fills: Sequence[Fill], equity: Sequence[Point]) -> str:
     lines = [VERSION, f"fills {len(fills)}"]
     lines += fill_lines(fills)
     lines.append(f"equity {len(equity)}")
-    lines += [f"{ts}\t{decimal_text(value)}" for ts, value in equity]
+    # Equal values have one spelling, and the curve often stays flat for many minutes.
+    previous: Decimal | None = None
+    text = ""
+    for ts, value in equity:
+        if previous is None or value != previous:
+            previous, text = value, decimal_text(value)
+        lines.append(f"{ts}\t{text}")
     return "\n".join(lines) + "\n"
 
 

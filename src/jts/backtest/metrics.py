@@ -11,10 +11,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from datetime import datetime
+from datetime import time
+from datetime import timedelta
 from decimal import Decimal
 from itertools import pairwise
 
 from jts.domain.fills import Fill
+from jts.domain.timestamps import KST
+from jts.domain.timestamps import dt_to_ns
 from jts.domain.timestamps import kst_date
 
 Point = tuple[int, Decimal]  # (UTC ns of market time, equity)
@@ -50,15 +55,39 @@ def drawdowns(values: Sequence[Decimal]) -> list[Decimal]:
 
 
 def max_drawdown(values: Sequence[Decimal]) -> Decimal:
-    """Largest fall from a running peak, as a fraction of that peak (0 when none)."""
-    return max(drawdowns(values), default=Decimal(0))
+    """Largest fall from a running peak, as a fraction of that peak (0 when none).
+
+    ``max(drawdowns(values))`` without a division per value (a backtest has one per
+    minute): under one peak the fall grows as the value drops, and a rounded quotient
+    never shrinks as the exact one grows, so only a new low under the peak can be the
+    largest fall, and its quotient is the same Decimal ``drawdowns`` gives.
+    """
+    worst = Decimal(0)
+    peak: Decimal | None = None
+    low = Decimal(0)
+    for value in values:
+        if peak is None or value > peak:
+            peak = low = value
+        elif value < low:
+            low = value
+            if peak > 0:
+                worst = max(worst, (peak - value) / peak)
+    return worst
 
 
 def daily_closes(points: Sequence[Point]) -> list[tuple[date, Decimal]]:
     """The last equity of each KST day, in time order."""
     closes: dict[date, Decimal] = {}
+    # The KST day of the previous point and its bounds in UTC ns: one date conversion
+    # per day, not per point (a backtest samples every minute).
+    day: date | None = None
+    start = end = 0
     for ts, equity in points:
-        closes[kst_date(ts)] = equity
+        if day is None or not start <= ts < end:
+            day = kst_date(ts)
+            start = dt_to_ns(datetime.combine(day, time(), KST))
+            end = dt_to_ns(datetime.combine(day + timedelta(days=1), time(), KST))
+        closes[day] = equity
     return list(closes.items())
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+from datetime import date
 from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -11,10 +13,13 @@ import pytest
 from jts.backtest.metrics import annualised_sharpe
 from jts.backtest.metrics import daily_closes
 from jts.backtest.metrics import daily_returns
+from jts.backtest.metrics import drawdowns
+from jts.backtest.metrics import max_drawdown
 from jts.backtest.metrics import measure
 from jts.domain.enums import Side
 from jts.domain.fills import Fill
 from jts.domain.timestamps import dt_to_ns
+from jts.domain.timestamps import kst_date
 
 KST = ZoneInfo("Asia/Seoul")
 D = Decimal
@@ -80,3 +85,25 @@ def test_measure_totals_the_run() -> None:
     assert (metrics.commission, metrics.tax) == (D(310), D(1_400))
     assert metrics.starting_equity == D(1_000_000)
     assert metrics.final_equity == D(1_019_898)
+
+
+def test_max_drawdown_is_the_largest_of_drawdowns_without_dividing_every_value() -> None:
+    rng = random.Random(7)
+    for _ in range(200):
+        values = [D(rng.randint(-3, 40)) / D(rng.choice([1, 3, 7])) for _ in range(30)]
+        assert max_drawdown(values) == max(drawdowns(values), default=D(0))
+    assert max_drawdown([D(100), D(80), D(120), D(90), D(95), D(60)]) == D("0.5")
+    assert max_drawdown([]) == 0
+
+
+def test_daily_closes_group_by_kst_day_whatever_the_spacing_of_the_points() -> None:
+    rng = random.Random(3)
+    ts = dt_to_ns(datetime(1987, 5, 1, tzinfo=KST))  # Korea kept summer time in 1987-88
+    points = []
+    for n in range(3_000):
+        ts += rng.choice([60, 3_600, 6 * 3_600, 86_400]) * 1_000_000_000
+        points.append((ts, D(n)))
+    by_day: dict[date, Decimal] = {}
+    for when, equity in points:
+        by_day[kst_date(when)] = equity
+    assert daily_closes(points) == list(by_day.items())
