@@ -338,7 +338,8 @@ class MatchingEngine:
         quote = self._quotes.get(instrument_id)
         if quote is None:  # not ``setdefault``: that would build a quote per bar
             quote = self._quotes[instrument_id] = _Quote()
-        session = self._session_at(start)
+        opened, closed, cached = self._span  # ``_session_at``'s cache, looked at inline
+        session = cached if opened <= start < closed else self._session_at(start)
         reports: list[ExecutionReport] = []
         if session is not None:
             if self._session is None or session > self._session:

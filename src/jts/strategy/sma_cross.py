@@ -71,18 +71,21 @@ class SmaCrossStrategy(Strategy):
         self._states: dict[str, _InstrumentState] = {}
 
     def on_bar(self, bar: Bar) -> None:
-        if not self.wants(bar.instrument_id):
+        instrument_id = bar.instrument_id
+        params = self.params
+        if not self.wants(instrument_id):
             return
-        if self.params.timeframe is not None and bar.timeframe != self.params.timeframe:
+        if params.timeframe is not None and bar.timeframe != params.timeframe:
             return
-        state = self._state(bar.instrument_id)
+        state = self._states.get(instrument_id) or self._state(instrument_id)
         # A replayed or late bar would count twice in the averages.
         if state.last_bar_ts is not None and bar.ts <= state.last_bar_ts:
             return
         state.last_bar_ts = bar.ts
-        fast = state.fast.update(bar.close)
-        slow = state.slow.update(bar.close)
-        adjacent = self.params.cross == "adjacent"
+        close = bar.close
+        fast = state.fast.update(close)
+        slow = state.slow.update(close)
+        adjacent = params.cross == "adjacent"
         if fast is None or slow is None or (fast == slow and not adjacent):
             return
         previous, state.previous = state.previous, (fast, slow)

@@ -121,10 +121,15 @@ class MarketDataCollector(Component):
                 self._journal.append(accepted)
             self._pending.extend(accepted)
             source = self.name
-            await self._publish_all(
-                topics.MARKET_BARS,
-                [BarEvent.from_bar(bar, ts=now, source=source) for bar in accepted],
-            )
+            if len(accepted) == 1:  # one symbol's minute: no list, no gather to decide on
+                await self._bus.publish(
+                    topics.MARKET_BARS, BarEvent.from_bar(accepted[0], ts=now, source=source)
+                )
+            else:
+                await self._publish_all(
+                    topics.MARKET_BARS,
+                    [BarEvent.from_bar(bar, ts=now, source=source) for bar in accepted],
+                )
         if batch.ticks:
             self.stats.ticks += len(batch.ticks)
             await self._publish_all(topics.MARKET_TICKS, _tick_events(batch.ticks, now, self.name))
