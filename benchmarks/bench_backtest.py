@@ -286,27 +286,38 @@ def run_backtrader(frame: pd.DataFrame) -> EngineRun:
 # (label, file suffix, function): where a replayed bar's time goes, nested by indent.
 BREAKDOWN = (
     ("replay loop, all of it", "backtest/replay.py", "run_backtest"),
+    ("  one market minute (venue, collector, settle, equity)", "backtest/replay.py", "step"),
     (
-        "  venue: match the minute, then report fills to order execution",
+        "    venue: match the minute, then report fills to order execution",
         "paper/execution.py",
         "on_batch",
     ),
-    ("    matching engine, the bar itself", "sim/matching.py", "on_bar"),
-    ("  collector: ingest the minute", "market_data/collector.py", "ingest"),
-    ("    BarEvent.from_bar (events: being replaced)", "domain/events.py", "from_bar"),
+    ("      matching engine, the bar itself", "sim/matching.py", "on_bar"),
+    ("      order execution: the venue's reports", "execution/service.py", "handle_report"),
+    ("    collector: ingest the minute", "market_data/collector.py", "ingest"),
+    ("      BarEvent.from_bar", "domain/events.py", "from_bar"),
     (
-        "    strategy engine: handle_bar (through the bus)",
+        "      strategy engine: handle_bar (through the bus)",
         "strategy_engine/engine.py",
         "handle_bar",
     ),
-    ("      BarEvent.to_bar (events: being replaced)", "domain/events.py", "to_bar"),
-    ("      sma_cross.on_bar (two SMAs, the cross)", "strategy/sma_cross.py", "on_bar"),
-    ("    portfolio: mark to the close (through the bus)", "portfolio/service.py", "handle_bar"),
-    ("  settle: drain, size held signals, route orders", "services/kernel.py", "settle"),
-    ("    storage retry wrapper (a tenacity loop per store call)", "core/storage_retry.py", "call"),
-    ("  equity sample", "portfolio/service.py", "equity"),
+    ("        sma_cross.on_bar (two SMAs, the cross)", "strategy/sma_cross.py", "on_bar"),
+    (
+        "      portfolio: mark to the close (through the bus)",
+        "portfolio/service.py",
+        "handle_bar",
+    ),
+    ("    settle: drain, size held signals, route orders", "services/kernel.py", "settle"),
+    (
+        "      order execution: held signals sized, stored and sent",
+        "execution/service.py",
+        "release_signals",
+    ),
+    ("    equity sample", "portfolio/service.py", "equity"),
+    ("  metrics, after the replay", "backtest/metrics.py", "measure"),
+    ("  fingerprint, after the replay", "backtest/fingerprint.py", "fingerprint"),
+    ("storage retry wrapper, every store call", "core/storage_retry.py", "call"),
     ("bus: publish and deliver, from every caller, handlers included", "bus/direct.py", "publish"),
-    ("pydantic validation (every event built, all paths)", "", "validate_python"),
 )
 
 
@@ -320,14 +331,10 @@ def breakdown(
     """
     stats = pstats.Stats(profile).stats  # type: ignore[attr-defined]
     found: dict[str, float] = {}
-    for (filename, _, function), (_, _, tottime, cumtime, _) in stats.items():
+    for (filename, _, function), (_, _, _, cumtime, _) in stats.items():
         for label, suffix, name in BREAKDOWN:
-            # Built-in methods have no file: "<method 'validate_python' of ...>".
-            if (function == name and filename.endswith(suffix)) or (
-                not suffix and f"'{name}'" in function
-            ):
-                own = tottime if name == "validate_python" else cumtime
-                found[label] = found.get(label, 0.0) + own
+            if function == name and filename.endswith(suffix):
+                found[label] = found.get(label, 0.0) + cumtime
     total = found.get(BREAKDOWN[0][0], 0.0) or 1.0
     per_bar = seconds / bars * 1e6
     return [
