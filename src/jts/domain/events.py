@@ -93,7 +93,8 @@ def bar_event_id(bar: Bar) -> str:
     A restarted collector that publishes a minute again uses the same id, so every
     consumer drops the copy instead of folding the minute into its state twice.
     """
-    return f"bar:{bar.instrument_id}:{bar.timeframe.value}:{bar.ts}"
+    # A ``StrEnum`` formats as its value, without the ``.value`` descriptor's call.
+    return f"bar:{bar.instrument_id}:{bar.timeframe}:{bar.ts}"
 
 
 class TickEvent(Event, tag="market.tick", frozen=True, kw_only=True):

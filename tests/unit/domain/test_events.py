@@ -9,6 +9,7 @@ from jts.domain.enums import OrderStatus
 from jts.domain.enums import OrderType
 from jts.domain.enums import Side
 from jts.domain.events import EVENT_ID_MAX
+from jts.domain.events import BarEvent
 from jts.domain.events import FillEvent
 from jts.domain.events import OrderPending
 from jts.domain.events import OrderStatusChanged
@@ -19,7 +20,9 @@ from jts.domain.events import SignalEvent
 from jts.domain.events import TickEvent
 from jts.domain.events import derived_event_id
 from jts.domain.fills import Fill
+from jts.domain.market import Bar
 from jts.domain.market import Tick
+from jts.domain.market import Timeframe
 from jts.domain.orders import Order
 from jts.domain.signals import Signal
 
@@ -156,3 +159,20 @@ def test_alerts_are_named_by_their_content() -> None:
 
     assert alert("X1").event_id == alert("X1").event_id
     assert alert("X1").event_id != alert("X2").event_id
+
+
+def test_a_bar_events_id_names_instrument_timeframe_and_minute_for_every_timeframe() -> None:
+    for timeframe in Timeframe:
+        bar = Bar(
+            "KRX:005930",
+            timeframe,
+            600 * 60_000_000_000,
+            Decimal(100),
+            Decimal(110),
+            Decimal(90),
+            Decimal(105),
+            Decimal(7),
+        )
+        event = BarEvent.from_bar(bar, ts=1, source="test")
+        assert event.event_id == f"bar:KRX:005930:{timeframe.value}:{bar.ts}"
+        assert BarEvent.from_bar(bar, ts=2, source="other").event_id == event.event_id

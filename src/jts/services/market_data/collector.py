@@ -41,6 +41,9 @@ from jts.services.market_data.quarantine import Quarantine
 
 log = logging.getLogger("jts.market_data")
 
+_M1 = Timeframe.M1
+_M1_NANOS = Timeframe.M1.nanos
+
 
 @dataclass(frozen=True, slots=True)
 class CollectorConfig:
@@ -170,9 +173,7 @@ class MarketDataCollector(Component):
             self._journal.release(sealed)
 
     def _accept(self, bar: Bar) -> bool:
-        if self.config.minute_bars_only and (
-            bar.timeframe is not Timeframe.M1 or bar.ts % Timeframe.M1.nanos
-        ):
+        if self.config.minute_bars_only and (bar.timeframe is not _M1 or bar.ts % _M1_NANOS):
             self._reject(bar, "not a one-minute bar aligned to the minute")
             return False
         last = self._last_bar_ts.get(bar.instrument_id)
