@@ -48,6 +48,7 @@ from jts.domain.orders import Order
 from jts.domain.positions import Position
 from jts.domain.strategies import StrategyRecord
 from jts.ports.storage import OutboxMessage
+from jts.ports.storage import StatusChange
 from jts.ports.storage import StoredOutboxMessage
 from jts.storage.sql.engine import create_engine_for
 from jts.storage.sql.mapping import audit_row
@@ -255,6 +256,44 @@ class SqlOrderRepository(_Repository):
             raise
         return True
 
+    async def save_transitions(self, changes: Sequence[StatusChange]) -> None:
+        if not changes:
+            return
+        action = f"saving {len(changes)} order status change(s)"
+        audit: list[dict[str, Any]] = []
+        for change in changes:
+            order = change.order
+            key = parse_uuid(order.order_id, "order id")
+            audit.append(
+                _values(
+                    audit_row(key, change.previous, order.status, change.reason, order.updated_ts)
+                )
+            )
+        outbox = [_values(row) for row in _outbox_rows([m for c in changes for m in c.outbox])]
+        async with self._transaction(action) as session:
+            # One UPDATE per order (each checks its previous status), one commit for all.
+            for change, entry in zip(changes, audit, strict=True):
+                order = change.order
+                updated = await session.execute(
+                    sa.update(OrderRow)
+                    .where(
+                        OrderRow.id == entry["order_id"],
+                        OrderRow.status == change.previous.value,
+                    )
+                    .values(**order_state_values(order))
+                    .execution_options(synchronize_session=False)
+                )
+                if cast(CursorResult[Any], updated).rowcount != 1:
+                    status = await self._stored_status(session, entry["order_id"])
+                    where = "is not stored" if status is None else f"is stored as {status}"
+                    # Raised inside: the transaction rolls back, nothing is written.
+                    raise StorageError(
+                        f"{action} refused: order {order.order_id} {where}, not {change.previous}"
+                    )
+            await session.execute(sa.insert(_table(OrderAuditRow)), audit)
+            if outbox:
+                await session.execute(sa.insert(_table(OutboxRow)), outbox)
+
     async def get(self, order_id: str) -> Order | None:
         try:
             key = uuid.UUID(order_id)
@@ -301,6 +340,20 @@ class SqlOrderRepository(_Repository):
             (quantity if side == Side.BUY.value else -quantity for side, quantity in rows),
             Decimal(0),
         )
+
+    async def net_filled_all(self, *, broker: str | None = None) -> dict[str, Decimal]:
+        query = sa.select(FillRow.symbol, FillRow.side, FillRow.quantity)
+        if broker is not None:
+            query = query.join(OrderRow, OrderRow.id == FillRow.order_id).where(
+                OrderRow.broker == broker
+            )
+        async with self._transaction("summing our fills") as session:
+            rows = (await session.execute(query)).all()
+        net: dict[str, Decimal] = {}
+        for symbol, side, quantity in rows:
+            signed = quantity if side == Side.BUY.value else -quantity
+            net[symbol] = net.get(symbol, Decimal(0)) + signed
+        return net
 
     async def audit_trail(
         self, order_id: str
