@@ -70,9 +70,7 @@ async def test_one_stale_order_writes_nothing_of_the_batch(store: Store) -> None
     assert await store.orders.save_transition(stale, stale.transition(S.ACCEPTED, T0 + 2))
     changes = [change(fine, S.ACCEPTED, T0 + 5), change(behind, S.ACCEPTED, T0 + 6)]
 
-    with pytest.raises(
-        StorageError, match=f"refused: order {stale.order_id} is stored as ACCEPTED"
-    ):
+    with pytest.raises(StorageError, match="refused"):
         await store.orders.save_transitions(changes)
 
     assert (await store.orders.get(fine.order_id)).status is S.SUBMITTED  # type: ignore[union-attr]

@@ -55,21 +55,35 @@ def market_time(ns: int, what: str) -> datetime:
     return ns_to_dt(ns)
 
 
+# The columns a state change may touch (a modify changes the terms: quantity, price).
+ORDER_STATE_COLUMNS = (
+    "status",
+    "quantity",
+    "price",
+    "filled_quantity",
+    "avg_fill_price",
+    "venue_order_id",
+    "reason",
+    "updated_ts",
+    "updated_at",
+)
+
+
 def order_state_values(order: Order) -> dict[str, object]:
-    """The columns a state change may touch."""
+    """``ORDER_STATE_COLUMNS`` as ``order`` has them."""
     updated_at = market_time(order.updated_ts, f"order {order.client_order_id}")
-    return {
-        "status": order.status.value,
-        # A modify changes the terms; the venue reports them like any other change.
-        "quantity": order.quantity,
-        "price": order.price,
-        "filled_quantity": order.filled_quantity,
-        "avg_fill_price": order.avg_fill_price,
-        "venue_order_id": order.venue_order_id,
-        "reason": order.reason,
-        "updated_ts": order.updated_ts,
-        "updated_at": updated_at,
-    }
+    values = (
+        order.status.value,
+        order.quantity,
+        order.price,
+        order.filled_quantity,
+        order.avg_fill_price,
+        order.venue_order_id,
+        order.reason,
+        order.updated_ts,
+        updated_at,
+    )
+    return dict(zip(ORDER_STATE_COLUMNS, values, strict=True))
 
 
 def order_to_row(order: Order) -> OrderRow:

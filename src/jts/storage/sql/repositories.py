@@ -51,6 +51,7 @@ from jts.ports.storage import OutboxMessage
 from jts.ports.storage import StatusChange
 from jts.ports.storage import StoredOutboxMessage
 from jts.storage.sql.engine import create_engine_for
+from jts.storage.sql.mapping import ORDER_STATE_COLUMNS
 from jts.storage.sql.mapping import audit_row
 from jts.storage.sql.mapping import backtest_run_to_row
 from jts.storage.sql.mapping import fill_to_row
@@ -163,6 +164,19 @@ def _values(row: Any) -> dict[str, Any]:
     return {key: value for key, value in vars(row).items() if not key.startswith("_sa_")}
 
 
+def _state_update() -> sa.Update:
+    """UPDATE one order's state columns where it is still in ``previous`` (by bind names)."""
+    table = _table(OrderRow)
+    return (
+        sa.update(table)
+        .where(table.c.id == sa.bindparam("key"), table.c.status == sa.bindparam("previous"))
+        .values({name: sa.bindparam(f"new_{name}") for name in ORDER_STATE_COLUMNS})
+    )
+
+
+_STATE_UPDATE = _state_update()
+
+
 class SqlOrderRepository(_Repository):
     async def add(self, order: Order, *, outbox: Sequence[OutboxMessage] = ()) -> None:
         row = order_to_row(order)
@@ -261,6 +275,7 @@ class SqlOrderRepository(_Repository):
             return
         action = f"saving {len(changes)} order status change(s)"
         audit: list[dict[str, Any]] = []
+        states: list[dict[str, Any]] = []
         for change in changes:
             order = change.order
             key = parse_uuid(order.order_id, "order id")
@@ -269,27 +284,30 @@ class SqlOrderRepository(_Repository):
                     audit_row(key, change.previous, order.status, change.reason, order.updated_ts)
                 )
             )
+            new = {f"new_{name}": value for name, value in order_state_values(order).items()}
+            states.append({"key": key, "previous": change.previous.value, **new})
         outbox = [_values(row) for row in _outbox_rows([m for c in changes for m in c.outbox])]
         async with self._transaction(action) as session:
-            # One UPDATE per order (each checks its previous status), one commit for all.
-            for change, entry in zip(changes, audit, strict=True):
-                order = change.order
-                updated = await session.execute(
-                    sa.update(OrderRow)
-                    .where(
-                        OrderRow.id == entry["order_id"],
-                        OrderRow.status == change.previous.value,
-                    )
-                    .values(**order_state_values(order))
-                    .execution_options(synchronize_session=False)
-                )
-                if cast(CursorResult[Any], updated).rowcount != 1:
-                    status = await self._stored_status(session, entry["order_id"])
-                    where = "is not stored" if status is None else f"is stored as {status}"
+            if self._engine.dialect.supports_sane_multi_rowcount:
+                # One executemany for every order (in order: a second change of the same
+                # order sees the first), each row matched on its previous status.
+                updated = await session.execute(_STATE_UPDATE, states)
+                if cast(CursorResult[Any], updated).rowcount != len(states):
                     # Raised inside: the transaction rolls back, nothing is written.
                     raise StorageError(
-                        f"{action} refused: order {order.order_id} {where}, not {change.previous}"
+                        f"{action} refused: an order is not stored in the status it moved from"
+                        " (each change alone says which)"
                     )
+            else:
+                for state in states:
+                    updated = await session.execute(_STATE_UPDATE, state)
+                    if cast(CursorResult[Any], updated).rowcount != 1:
+                        status = await self._stored_status(session, state["key"])
+                        where = "is not stored" if status is None else f"is stored as {status}"
+                        raise StorageError(
+                            f"{action} refused: order {state['key']} {where}, "
+                            f"not {state['previous']}"
+                        )
             await session.execute(sa.insert(_table(OrderAuditRow)), audit)
             if outbox:
                 await session.execute(sa.insert(_table(OutboxRow)), outbox)
