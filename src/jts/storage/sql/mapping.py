@@ -86,28 +86,30 @@ def order_state_values(order: Order) -> dict[str, object]:
     return dict(zip(ORDER_STATE_COLUMNS, values, strict=True))
 
 
-def order_to_row(order: Order) -> OrderRow:
+def order_values(order: Order) -> dict[str, object]:
+    """Every column of ``order``'s row, for a bulk INSERT (no ORM object built)."""
     ref = order.strategy_id
-    row = OrderRow(
-        id=parse_uuid(order.order_id, "order id"),
-        strategy_id=None if ref is None else strategy_uuid(ref),
-        strategy_ref=ref,
-        symbol=order.instrument_id,
-        side=order.side.value,
-        quantity=order.quantity,
-        price=order.price,
-        broker=order.broker,
-        created_at=market_time(order.created_ts, f"order {order.client_order_id}"),
-        client_order_id=order.client_order_id,
-        order_type=order.order_type.value,
-        time_in_force=order.time_in_force.value,
-        signal_id=order.signal_id,
-        created_ts=order.created_ts,
-        quote_quantity=order.quote_quantity,
-    )
-    for name, value in order_state_values(order).items():
-        setattr(row, name, value)
-    return row
+    values: dict[str, object] = {
+        "id": parse_uuid(order.order_id, "order id"),
+        "strategy_id": None if ref is None else strategy_uuid(ref),
+        "strategy_ref": ref,
+        "symbol": order.instrument_id,
+        "side": order.side.value,
+        "broker": order.broker,
+        "created_at": market_time(order.created_ts, f"order {order.client_order_id}"),
+        "client_order_id": order.client_order_id,
+        "order_type": order.order_type.value,
+        "time_in_force": order.time_in_force.value,
+        "signal_id": order.signal_id,
+        "created_ts": order.created_ts,
+        "quote_quantity": order.quote_quantity,
+    }
+    values.update(order_state_values(order))
+    return values
+
+
+def order_to_row(order: Order) -> OrderRow:
+    return OrderRow(**order_values(order))
 
 
 def row_to_order(row: OrderRow) -> Order:
@@ -134,6 +136,24 @@ def row_to_order(row: OrderRow) -> Order:
     )
 
 
+def audit_values(
+    order_id: uuid.UUID,
+    previous: OrderStatus | None,
+    current: OrderStatus,
+    reason: str | None,
+    ts: int,
+) -> dict[str, object]:
+    """An audit row's columns, for a bulk INSERT (no ORM object built)."""
+    return {
+        "order_id": order_id,
+        "from_status": None if previous is None else previous.value,
+        "to_status": current.value,
+        "reason": reason,
+        "ts": ts,
+        "recorded_at": datetime.now(UTC),
+    }
+
+
 def audit_row(
     order_id: uuid.UUID,
     previous: OrderStatus | None,
@@ -141,14 +161,7 @@ def audit_row(
     reason: str | None,
     ts: int,
 ) -> OrderAuditRow:
-    return OrderAuditRow(
-        order_id=order_id,
-        from_status=None if previous is None else previous.value,
-        to_status=current.value,
-        reason=reason,
-        ts=ts,
-        recorded_at=datetime.now(UTC),
-    )
+    return OrderAuditRow(**audit_values(order_id, previous, current, reason, ts))
 
 
 def fill_to_row(fill: Fill) -> FillRow:
