@@ -18,6 +18,7 @@ from jts.ports.storage import OrderRepository
 from jts.ports.storage import OutboxMessage
 from jts.ports.storage import OutboxRepository
 from jts.ports.storage import PositionRepository
+from jts.ports.storage import StatusChange
 from jts.ports.storage import StoredOutboxMessage
 from jts.ports.storage import StrategyRepository
 from jts.ports.storage import TradingHaltStore
@@ -39,6 +40,7 @@ __all__ = [
     "OutboxRepository",
     "PositionRepository",
     "ReportHandler",
+    "StatusChange",
     "StoredOutboxMessage",
     "StrategyRepository",
     "TradingCalendar",

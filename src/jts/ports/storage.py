@@ -29,6 +29,20 @@ class OutboxMessage:
 
 
 @dataclass(frozen=True, slots=True)
+class StatusChange:
+    """One order moved from ``previous`` to the status ``order`` has now, without a fill.
+
+    ``order`` is the order as the change left it (a copy when the same order changes
+    again in the same batch); ``reason`` goes to the audit entry.
+    """
+
+    order: Order
+    previous: OrderStatus
+    reason: str | None
+    outbox: Sequence[OutboxMessage]
+
+
+@dataclass(frozen=True, slots=True)
 class StoredOutboxMessage:
     seq: int
     message: OutboxMessage
@@ -91,6 +105,15 @@ class OrderRepository(Protocol):
         """
         ...
 
+    async def save_transitions(self, changes: Sequence[StatusChange]) -> None:
+        """Persist several status changes (and their outboxes) in ONE transaction, in order.
+
+        What a venue answers to a batch of submits (ACCEPTED, REJECTED) costs one commit,
+        not one per order. Raises ``StorageError`` (and writes nothing) when any order is
+        not stored in its ``previous`` status, as ``save_transition`` refuses a stale one.
+        """
+        ...
+
     async def get(self, order_id: str) -> Order | None: ...
 
     async def get_by_client_id(self, client_order_id: str) -> Order | None: ...
@@ -116,6 +139,13 @@ class OrderRepository(Protocol):
 
         ``broker`` counts only orders placed at that venue: a paper run's shares on the
         same database are not shares held at a live broker.
+        """
+        ...
+
+    async def net_filled_all(self, *, broker: str | None = None) -> dict[str, Decimal]:
+        """``net_filled`` of every instrument with a recorded fill, in one read.
+
+        What execution loads at start to size sells from memory, not a read per signal.
         """
         ...
 

@@ -255,6 +255,11 @@ async def test_net_filled_is_our_own_position_from_our_fills(store: Store) -> No
     assert await store.orders.net_filled("KRX:005930", broker="kis") == 0
     assert await store.orders.net_filled("KRX:000660") == Decimal(1)
     assert await store.orders.net_filled("KRX:035720") == 0
+    # All at once, as execution loads them at start: the same sums, per venue too.
+    everything = {"KRX:005930": Decimal("7.5"), "KRX:000660": Decimal(1)}
+    assert await store.orders.net_filled_all() == everything
+    assert await store.orders.net_filled_all(broker="paper") == everything
+    assert await store.orders.net_filled_all(broker="kis") == {}
 
 
 async def test_positions_upsert_and_list_by_account(store: Store) -> None:

@@ -19,6 +19,7 @@ from jts.domain.fills import Fill
 from jts.domain.orders import Order
 from jts.ports import OrderRepository
 from jts.ports import OutboxMessage
+from jts.ports import StatusChange
 
 
 class PatientOrderRepository:
@@ -55,6 +56,12 @@ class PatientOrderRepository:
             ),
         )
 
+    async def save_transitions(self, changes: Sequence[StatusChange]) -> None:
+        await self.retry.call(
+            f"saving {len(changes)} order status change(s)",
+            lambda: self.inner.save_transitions(changes),
+        )
+
     async def get(self, order_id: str) -> Order | None:
         return await self.retry.call(f"reading order {order_id}", lambda: self.inner.get(order_id))
 
@@ -87,4 +94,9 @@ class PatientOrderRepository:
         return await self.retry.call(
             f"reading our position in {instrument_id}",
             lambda: self.inner.net_filled(instrument_id, broker=broker),
+        )
+
+    async def net_filled_all(self, *, broker: str | None = None) -> dict[str, Decimal]:
+        return await self.retry.call(
+            "reading our positions", lambda: self.inner.net_filled_all(broker=broker)
         )

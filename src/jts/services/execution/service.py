@@ -7,7 +7,10 @@ The path of an order: one durable commit, then the wire::
 
 A signal's order is stored already SUBMITTED (both audit entries) with the events
 that announce it, and only then sent: nothing reaches a venue before its record is
-durable. The signals of one minute held for ``release_signals`` share that commit.
+durable. The signals of one minute held for ``release_signals`` share that commit,
+and the venue's answers to the batch while it is sent (ACCEPTED, REJECTED) share
+one more, after the last send. Sells are sized from our own fills, kept in memory
+(``OwnPositions``), not read from the store per signal.
 ``orders.pending`` still announces every order; its router sends only orders still
 NEW (stored NEW by an older version, or by hand), so it never sends one twice.
 
@@ -33,6 +36,8 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Mapping
+from contextlib import AsyncExitStack
+from copy import copy
 from dataclasses import dataclass
 from dataclasses import field
 from dataclasses import replace
@@ -72,6 +77,7 @@ from jts.ports import MessageBus
 from jts.ports import OrderRepository
 from jts.ports import OutboxMessage
 from jts.ports import OutboxRepository
+from jts.ports import StatusChange
 from jts.ports import TradingHaltStore
 from jts.ports import WallClock
 from jts.services.execution.buying_power import BuyReservations
@@ -83,6 +89,7 @@ from jts.services.execution.foreign import AccountGuard
 from jts.services.execution.foreign import MemoryHaltStore
 from jts.services.execution.outbox import OutboxConfig
 from jts.services.execution.outbox import OutboxRelay
+from jts.services.execution.own_positions import OwnPositions
 from jts.services.execution.patient_orders import PatientOrderRepository
 from jts.services.execution.reconciliation import reconcile_order
 from jts.services.execution.sizing import OrderPlan
@@ -148,12 +155,16 @@ class OrderExecutionService(Component):
         self._sizing = sizing or SizingConfig()
         self._open: dict[str, Order] = {}
         self._reservations = BuyReservations(reserve_rules)
+        # Our net filled quantity per instrument: sells are sized from it (own_positions.py).
+        self._own = OwnPositions(self._orders, client.venue)
         # Signals waiting for ``release_signals`` while signals are held (see there).
         self.hold_signals = False
         self._held: list[SignalEvent] = []
         # Orders whose submit call has not returned: the venue may not know them yet, so
         # reconciliation must not conclude anything from its silence.
         self._in_flight: set[str] = set()
+        # Venue reports for orders of a batch being sent, held for one commit (_place).
+        self._answers: dict[str, list[ExecutionReport]] = {}
         # Orders with a modify this platform asked for that the venue has not yet shown
         # done: their amended terms are ours; any other amendment is foreign.
         self._modifying: dict[str, tuple[Decimal | None, Decimal | None]] = {}
@@ -169,6 +180,7 @@ class OrderExecutionService(Component):
 
     async def _on_start(self) -> None:
         await self.relay.start()
+        await self._own.load()
         for order in await self._orders.list(statuses=[s for s in OrderStatus if s.is_open]):
             # A venue report may have come in (and loaded the order) while we listed.
             self._open.setdefault(order.client_order_id, order)
@@ -322,16 +334,29 @@ class OrderExecutionService(Component):
         # must not hold the later orders' SUBMITTED back behind its ACCEPTED commits.
         for item in stored:
             await self.relay.deliver(item.messages)
-        sent = 0
+        # The venue's answers to the batch (a paper venue answers inside the submit call)
+        # wait until every order is sent and are then stored together: one commit for the
+        # batch's ACCEPTED, not one per order ahead of the next order's send.
+        answers: list[ExecutionReport] = []
+        for item in stored:
+            self._answers[item.order.client_order_id] = answers
+        failed: list[tuple[Order, str]] = []
         try:
             for item in stored:
-                sent += 1
-                await self._submit(item.order)
+                failure = await self._send(item.order)
+                if failure is not None:
+                    failed.append((item.order, failure))
         finally:
-            # Stopped before sending them (cancelled): stored SUBMITTED and never sent, as
-            # after a crash; no longer in flight, so reconciliation can close them.
-            for item in stored[sent:]:
-                self._in_flight.discard(item.order.client_order_id)
+            try:
+                await self._answered(answers, [item.order.client_order_id for item in stored])
+                for order, failure in failed:
+                    await self._mark_unknown(order, failure)
+            finally:
+                # In flight until its answers are stored. One stopped before it was sent
+                # (cancelled) is stored SUBMITTED and never sent, as after a crash; no
+                # longer in flight, reconciliation can close it.
+                for item in stored:
+                    self._in_flight.discard(item.order.client_order_id)
 
     async def _store(self, staged: list[_Staged]) -> list[_Staged]:
         """Commit ``staged`` together; the ones stored (a duplicate is left out, alone)."""
@@ -363,6 +388,98 @@ class OrderExecutionService(Component):
         self._open.pop(order.client_order_id, None)
         self._in_flight.discard(order.client_order_id)
         self._reservations.finished(order.client_order_id)
+
+    async def _send(self, order: Order) -> str | None:
+        """Hand a stored SUBMITTED order to the venue; why it failed, if the call failed."""
+        try:
+            await self._client.submit_order(order)
+        except BrokerError as exc:
+            return f"submit failed: {exc}"
+        return None
+
+    async def _answered(self, answers: list[ExecutionReport], client_order_ids: list[str]) -> None:
+        """Apply a batch's held venue answers in the order they came, then stop holding.
+
+        Runs of plain status changes (ACCEPTED, REJECTED) are stored in one commit; a
+        fill, a modify or a cancel goes the way of any report, after the ones before it.
+        Answers that come while these are stored are held too, so none overtakes another.
+        """
+        try:
+            while answers:
+                reports = answers[:]
+                del answers[:]
+                run: list[ExecutionReport] = []
+                for report in reports:
+                    if _plain(report):
+                        run.append(report)
+                        continue
+                    await self._apply_plain(run)
+                    run = []
+                    await self._handle_report(report)
+                await self._apply_plain(run)
+        finally:
+            # No await since ``answers`` was last found empty: nothing is left behind.
+            for client_order_id in client_order_ids:
+                self._answers.pop(client_order_id, None)
+
+    async def _apply_plain(self, reports: list[ExecutionReport]) -> None:
+        """Apply status-only reports of our working orders and store them in one commit."""
+        if not reports:
+            return
+        async with AsyncExitStack() as held:
+            for client_order_id in dict.fromkeys(r.client_order_id for r in reports):
+                await held.enter_async_context(self._lock(client_order_id))
+            changes, others = await self._store_plain(reports)
+        if changes:
+            await self.relay.deliver([m for change in changes for m in change.outbox])
+        for report in others:
+            await self._handle_report(report)
+
+    async def _store_plain(
+        self, reports: list[ExecutionReport]
+    ) -> tuple[list[StatusChange], list[ExecutionReport]]:
+        """The changes stored together, and the reports left to the general path (locked)."""
+        changes: list[StatusChange] = []
+        others: list[ExecutionReport] = []
+        before: dict[str, tuple[Order, _OrderState]] = {}
+        duplicates = 0
+        for report in reports:
+            order = self._open.get(report.client_order_id)
+            if order is None:
+                others.append(report)  # no longer working: the general path decides
+                continue
+            before.setdefault(order.client_order_id, (order, _OrderState.of(order)))
+            change = self._plain_change(order, report)
+            if change is None:
+                duplicates += 1
+            else:
+                changes.append(change)
+        try:
+            if changes:
+                await self._orders.save_transitions(changes)
+        except BaseException as exc:
+            for order, state in before.values():
+                state.restore(order)
+            if isinstance(exc, StorageUnavailable) or not isinstance(exc, StorageError):
+                raise
+            # A stale order among them: each report alone, as if it came by itself.
+            log.warning("%d venue answers not stored together: %s", len(reports), exc)
+            return [], reports
+        self.stats.reports += len(reports) - len(others)
+        self.stats.duplicate_reports += duplicates
+        for order, _ in before.values():
+            self._settled(order)
+        return changes, others
+
+    def _plain_change(self, order: Order, report: ExecutionReport) -> StatusChange | None:
+        """``report`` applied to ``order`` in memory; None when it changes nothing (a replay)."""
+        if report.venue_order_id and order.venue_order_id is None:
+            order.venue_order_id = report.venue_order_id
+        if report.status is order.status or not order.can_transition(report.status):
+            return None
+        previous = order.transition(report.status, report.ts, report.reason)
+        messages = [self._status_message(order, previous)]
+        return StatusChange(copy(order), previous, report.reason, messages)
 
     async def _submit(self, order: Order) -> None:
         """Hand a stored SUBMITTED order to the venue; UNKNOWN when the call fails."""
@@ -417,7 +534,7 @@ class OrderExecutionService(Component):
 
     async def _sellable(self, instrument_id: str, venue_held: Decimal) -> Decimal:
         """Sized from our own books (our recorded fills), never from the venue's report alone."""
-        own = await self._orders.net_filled(instrument_id, broker=self._client.venue)
+        own = await self._own.net(instrument_id)
         reserved = sum(
             (
                 o.quantity - o.filled_quantity
@@ -553,6 +670,13 @@ class OrderExecutionService(Component):
     # -- venue reports -------------------------------------------------------------------
 
     async def handle_report(self, report: ExecutionReport) -> None:
+        answers = self._answers.get(report.client_order_id)
+        if answers is not None:
+            answers.append(report)  # an answer to a batch being sent: stored with it (_place)
+            return
+        await self._handle_report(report)
+
+    async def _handle_report(self, report: ExecutionReport) -> None:
         self.stats.reports += 1
         async with self._lock(report.client_order_id):
             order = self._open.get(report.client_order_id)
@@ -594,19 +718,23 @@ class OrderExecutionService(Component):
                     venue_order_id=order.venue_order_id,
                     instrument_id=order.instrument_id,
                 )
-            if order.status.is_terminal:
-                self._open.pop(order.client_order_id, None)
-                self._reservations.finished(order.client_order_id)
-                self._locks.pop(order.client_order_id, None)
-                self._modifying.pop(order.client_order_id, None)
-            elif _reached(order, self._modifying.get(order.client_order_id)):
-                del self._modifying[order.client_order_id]
+            self._settled(order)
         if outcome is None:
             self.stats.duplicate_reports += 1
             return
         if len(outcome) > 1:
             self.stats.fills += 1
         await self.relay.deliver(outcome)
+
+    def _settled(self, order: Order) -> None:
+        """After a report: a finished order stops working, a modify shown done is over."""
+        if order.status.is_terminal:
+            self._open.pop(order.client_order_id, None)
+            self._reservations.finished(order.client_order_id)
+            self._locks.pop(order.client_order_id, None)
+            self._modifying.pop(order.client_order_id, None)
+        elif _reached(order, self._modifying.get(order.client_order_id)):
+            del self._modifying[order.client_order_id]
 
     async def _apply(self, order: Order, report: ExecutionReport) -> list[OutboxMessage] | None:
         """Apply and persist ``report``; the events it committed, or None for a replay."""
@@ -637,11 +765,21 @@ class OrderExecutionService(Component):
                     FillEvent.from_fill(fill, ts=self._clock.timestamp_ns(), source=self.name),
                 ),
             ]
-            if not await self._orders.save_transition(order, previous, fill=fill, outbox=messages):
+            try:
+                stored = await self._orders.save_transition(
+                    order, previous, fill=fill, outbox=messages
+                )
+            except BaseException:
+                self._own.doubt(fill.instrument_id)  # the commit may have happened
+                raise
+            if not stored:
+                # A replay, or our own commit whose answer was lost: the store knows which.
+                self._own.doubt(fill.instrument_id)
                 order.status, order.filled_quantity, order.avg_fill_price, order.updated_ts = (
                     snapshot
                 )
                 return None
+            self._own.booked(fill)
             return messages
         if report.status is order.status or not order.can_transition(report.status):
             return None
@@ -780,6 +918,24 @@ class OrderExecutionService(Component):
         return list(self._open.values())
 
 
+@dataclass(frozen=True, slots=True)
+class _OrderState:
+    """What a status report changes in an order, to put back when storing it failed."""
+
+    status: OrderStatus
+    updated_ts: int
+    reason: str | None
+    venue_order_id: str | None
+
+    @classmethod
+    def of(cls, order: Order) -> _OrderState:
+        return cls(order.status, order.updated_ts, order.reason, order.venue_order_id)
+
+    def restore(self, order: Order) -> None:
+        order.status, order.updated_ts = self.status, self.updated_ts
+        order.reason, order.venue_order_id = self.reason, self.venue_order_id
+
+
 @dataclass(slots=True)
 class _Staged:
     """A signal sized into an order that is not stored yet, and the events announcing it."""
@@ -796,6 +952,11 @@ FOREIGN_MODIFY_REASON = "modified at the venue without a request from this platf
 def _amends(report: ExecutionReport) -> bool:
     """A report of a modify: new terms, no execution."""
     return report.fill is None and (report.price is not None or report.quantity is not None)
+
+
+def _plain(report: ExecutionReport) -> bool:
+    """A report that only moves an order's status (a cancel may be foreign: not plain)."""
+    return report.fill is None and not _amends(report) and report.status is not OrderStatus.CANCELED
 
 
 def _signal_order(event: SignalEvent) -> tuple[int, str, str, str, str]:

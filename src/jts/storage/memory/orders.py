@@ -20,6 +20,7 @@ from jts.domain.errors import StorageError
 from jts.domain.fills import Fill
 from jts.domain.orders import Order
 from jts.ports.storage import OutboxMessage
+from jts.ports.storage import StatusChange
 from jts.storage.memory.tables import AuditEntry
 from jts.storage.memory.tables import FillKey
 from jts.storage.memory.tables import Tables
@@ -112,15 +113,7 @@ class MemoryOrderRepository:
         tables = self._tables
         order_id = self._key(order.order_id)
         action = f"saving order {order.client_order_id} {previous} -> {order.status}"
-        check_time(order.updated_ts, f"order {order.client_order_id}")
-        try:
-            quantity = as_stored_decimal(order.quantity)
-            price = None if order.price is None else as_stored_decimal(order.price)
-            filled = as_stored_decimal(order.filled_quantity)
-            average = order.avg_fill_price
-            average = None if average is None else as_stored_decimal(average)
-        except (TypeError, ValueError) as exc:
-            raise StorageError(f"{action} failed: {exc}") from exc
+        values = _state(order, action)
         stored = tables.orders.get(order_id)
         if fill is not None and fill.fill_id in tables.fills:
             return False  # a replay, whatever the order's state now
@@ -150,20 +143,43 @@ class MemoryOrderRepository:
             except StorageError as exc:
                 raise StorageError(f"{action} failed: {exc}") from exc
         # Nothing can fail from here on: the columns a state change may touch, then the rest.
-        stored.status = order.status
-        stored.quantity = quantity
-        stored.price = price
-        stored.filled_quantity = filled
-        stored.avg_fill_price = average
-        stored.venue_order_id = order.venue_order_id
-        stored.reason = order.reason
-        stored.updated_ts = order.updated_ts
+        _set_state(stored, order, values)
         if kept is not None:
             self._record_fill(kept, broker)
         tables.audit[order_id].append(AuditEntry(previous, order.status, reason, order.updated_ts))
         if messages:
             tables.write_outbox(messages)
         return True
+
+    async def save_transitions(self, changes: Sequence[StatusChange]) -> None:
+        tables = self._tables
+        action = f"saving {len(changes)} order status change(s)"
+        checked: list[tuple[Order, StatusChange, _Values]] = []
+        # Each change is checked against the status the ones before it leave.
+        status: dict[str, OrderStatus] = {}
+        for change in changes:
+            order = change.order
+            order_id = self._key(order.order_id)
+            values = _state(order, action)
+            stored = tables.orders.get(order_id)
+            now = None if stored is None else status.get(order_id, stored.status)
+            if stored is None or now != change.previous:
+                where = "is not stored" if stored is None else f"is stored as {now}"
+                raise StorageError(
+                    f"{action} refused: order {order.order_id} {where}, not {change.previous}"
+                )
+            status[order_id] = order.status
+            checked.append((stored, change, values))
+        messages = self._checked_outbox(tuple(m for c in changes for m in c.outbox), action)
+        # Nothing can fail from here on.
+        for stored, change, values in checked:
+            order = change.order
+            _set_state(stored, order, values)
+            tables.audit[stored.order_id].append(
+                AuditEntry(change.previous, order.status, change.reason, order.updated_ts)
+            )
+        if messages:
+            tables.write_outbox(messages)
 
     def _record_fill(self, fill: Fill, broker: str) -> None:
         tables = self._tables
@@ -231,6 +247,11 @@ class MemoryOrderRepository:
             return self._tables.net.get(instrument_id, ZERO)
         return self._tables.net_by_broker.get((instrument_id, broker), ZERO)
 
+    async def net_filled_all(self, *, broker: str | None = None) -> dict[str, Decimal]:
+        if broker is None:
+            return dict(self._tables.net)
+        return {i: net for (i, b), net in self._tables.net_by_broker.items() if b == broker}
+
     async def audit_trail(
         self, order_id: str
     ) -> builtins.list[tuple[OrderStatus | None, OrderStatus, int]]:
@@ -252,3 +273,29 @@ class MemoryFillRepository:
             key = str(parse_uuid(order_id, "order id"))
             entries = self._tables.fills_by_order.get(key, [])
         return [fill for _ts, _seq, fill in entries]
+
+
+_Values = tuple[Decimal, Decimal | None, Decimal, Decimal | None]
+
+
+def _state(order: Order, action: str) -> _Values:
+    """The amounts a state change stores, refused (``StorageError``) as SQL would refuse them."""
+    check_time(order.updated_ts, f"order {order.client_order_id}")
+    try:
+        quantity = as_stored_decimal(order.quantity)
+        price = None if order.price is None else as_stored_decimal(order.price)
+        filled = as_stored_decimal(order.filled_quantity)
+        average = order.avg_fill_price
+        average = None if average is None else as_stored_decimal(average)
+    except (TypeError, ValueError) as exc:
+        raise StorageError(f"{action} failed: {exc}") from exc
+    return quantity, price, filled, average
+
+
+def _set_state(stored: Order, order: Order, values: _Values) -> None:
+    """The columns a state change may touch."""
+    stored.quantity, stored.price, stored.filled_quantity, stored.avg_fill_price = values
+    stored.status = order.status
+    stored.venue_order_id = order.venue_order_id
+    stored.reason = order.reason
+    stored.updated_ts = order.updated_ts

@@ -55,45 +55,61 @@ def market_time(ns: int, what: str) -> datetime:
     return ns_to_dt(ns)
 
 
+# The columns a state change may touch (a modify changes the terms: quantity, price).
+ORDER_STATE_COLUMNS = (
+    "status",
+    "quantity",
+    "price",
+    "filled_quantity",
+    "avg_fill_price",
+    "venue_order_id",
+    "reason",
+    "updated_ts",
+    "updated_at",
+)
+
+
 def order_state_values(order: Order) -> dict[str, object]:
-    """The columns a state change may touch."""
+    """``ORDER_STATE_COLUMNS`` as ``order`` has them."""
     updated_at = market_time(order.updated_ts, f"order {order.client_order_id}")
-    return {
-        "status": order.status.value,
-        # A modify changes the terms; the venue reports them like any other change.
-        "quantity": order.quantity,
-        "price": order.price,
-        "filled_quantity": order.filled_quantity,
-        "avg_fill_price": order.avg_fill_price,
-        "venue_order_id": order.venue_order_id,
-        "reason": order.reason,
-        "updated_ts": order.updated_ts,
-        "updated_at": updated_at,
+    values = (
+        order.status.value,
+        order.quantity,
+        order.price,
+        order.filled_quantity,
+        order.avg_fill_price,
+        order.venue_order_id,
+        order.reason,
+        order.updated_ts,
+        updated_at,
+    )
+    return dict(zip(ORDER_STATE_COLUMNS, values, strict=True))
+
+
+def order_values(order: Order) -> dict[str, object]:
+    """Every column of ``order``'s row, for a bulk INSERT (no ORM object built)."""
+    ref = order.strategy_id
+    values: dict[str, object] = {
+        "id": parse_uuid(order.order_id, "order id"),
+        "strategy_id": None if ref is None else strategy_uuid(ref),
+        "strategy_ref": ref,
+        "symbol": order.instrument_id,
+        "side": order.side.value,
+        "broker": order.broker,
+        "created_at": market_time(order.created_ts, f"order {order.client_order_id}"),
+        "client_order_id": order.client_order_id,
+        "order_type": order.order_type.value,
+        "time_in_force": order.time_in_force.value,
+        "signal_id": order.signal_id,
+        "created_ts": order.created_ts,
+        "quote_quantity": order.quote_quantity,
     }
+    values.update(order_state_values(order))
+    return values
 
 
 def order_to_row(order: Order) -> OrderRow:
-    ref = order.strategy_id
-    row = OrderRow(
-        id=parse_uuid(order.order_id, "order id"),
-        strategy_id=None if ref is None else strategy_uuid(ref),
-        strategy_ref=ref,
-        symbol=order.instrument_id,
-        side=order.side.value,
-        quantity=order.quantity,
-        price=order.price,
-        broker=order.broker,
-        created_at=market_time(order.created_ts, f"order {order.client_order_id}"),
-        client_order_id=order.client_order_id,
-        order_type=order.order_type.value,
-        time_in_force=order.time_in_force.value,
-        signal_id=order.signal_id,
-        created_ts=order.created_ts,
-        quote_quantity=order.quote_quantity,
-    )
-    for name, value in order_state_values(order).items():
-        setattr(row, name, value)
-    return row
+    return OrderRow(**order_values(order))
 
 
 def row_to_order(row: OrderRow) -> Order:
@@ -120,6 +136,24 @@ def row_to_order(row: OrderRow) -> Order:
     )
 
 
+def audit_values(
+    order_id: uuid.UUID,
+    previous: OrderStatus | None,
+    current: OrderStatus,
+    reason: str | None,
+    ts: int,
+) -> dict[str, object]:
+    """An audit row's columns, for a bulk INSERT (no ORM object built)."""
+    return {
+        "order_id": order_id,
+        "from_status": None if previous is None else previous.value,
+        "to_status": current.value,
+        "reason": reason,
+        "ts": ts,
+        "recorded_at": datetime.now(UTC),
+    }
+
+
 def audit_row(
     order_id: uuid.UUID,
     previous: OrderStatus | None,
@@ -127,14 +161,7 @@ def audit_row(
     reason: str | None,
     ts: int,
 ) -> OrderAuditRow:
-    return OrderAuditRow(
-        order_id=order_id,
-        from_status=None if previous is None else previous.value,
-        to_status=current.value,
-        reason=reason,
-        ts=ts,
-        recorded_at=datetime.now(UTC),
-    )
+    return OrderAuditRow(**audit_values(order_id, previous, current, reason, ts))
 
 
 def fill_to_row(fill: Fill) -> FillRow:

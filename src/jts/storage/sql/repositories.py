@@ -48,13 +48,17 @@ from jts.domain.orders import Order
 from jts.domain.positions import Position
 from jts.domain.strategies import StrategyRecord
 from jts.ports.storage import OutboxMessage
+from jts.ports.storage import StatusChange
 from jts.ports.storage import StoredOutboxMessage
 from jts.storage.sql.engine import create_engine_for
+from jts.storage.sql.mapping import ORDER_STATE_COLUMNS
 from jts.storage.sql.mapping import audit_row
+from jts.storage.sql.mapping import audit_values
 from jts.storage.sql.mapping import backtest_run_to_row
 from jts.storage.sql.mapping import fill_to_row
 from jts.storage.sql.mapping import order_state_values
 from jts.storage.sql.mapping import order_to_row
+from jts.storage.sql.mapping import order_values
 from jts.storage.sql.mapping import position_values
 from jts.storage.sql.mapping import row_to_backtest_run
 from jts.storage.sql.mapping import row_to_fill
@@ -133,20 +137,25 @@ def _describe(exc: SQLAlchemyError) -> str:
     return str(original if original is not None else exc).strip().splitlines()[0]
 
 
-def _outbox_rows(messages: Sequence[OutboxMessage]) -> list[OutboxRow]:
+def _outbox_values(messages: Sequence[OutboxMessage]) -> list[dict[str, Any]]:
+    """The outbox rows' columns, for a bulk INSERT (no ORM object built)."""
     now = time.time_ns()
     return [
-        OutboxRow(
-            event_id=m.event.event_id,
-            topic=m.topic,
-            event_key=m.event.key,
-            event_type=m.event.type,
-            payload=encode_event(m.event).decode("utf-8"),
-            created_ts=now,
-            published_ts=None,
-        )
+        {
+            "event_id": m.event.event_id,
+            "topic": m.topic,
+            "event_key": m.event.key,
+            "event_type": m.event.type,
+            "payload": encode_event(m.event).decode("utf-8"),
+            "created_ts": now,
+            "published_ts": None,
+        }
         for m in messages
     ]
+
+
+def _outbox_rows(messages: Sequence[OutboxMessage]) -> list[OutboxRow]:
+    return [OutboxRow(**values) for values in _outbox_values(messages)]
 
 
 S_NEW = OrderStatus.NEW
@@ -157,9 +166,17 @@ def _table(model: type[Any]) -> sa.Table:
     return cast(sa.Table, model.__table__)
 
 
-def _values(row: Any) -> dict[str, Any]:
-    """A mapped row's attributes as set, for a bulk INSERT (an unset id left to the database)."""
-    return {key: value for key, value in vars(row).items() if not key.startswith("_sa_")}
+def _state_update() -> sa.Update:
+    """UPDATE one order's state columns where it is still in ``previous`` (by bind names)."""
+    table = _table(OrderRow)
+    return (
+        sa.update(table)
+        .where(table.c.id == sa.bindparam("key"), table.c.status == sa.bindparam("previous"))
+        .values({name: sa.bindparam(f"new_{name}") for name in ORDER_STATE_COLUMNS})
+    )
+
+
+_STATE_UPDATE = _state_update()
 
 
 class SqlOrderRepository(_Repository):
@@ -183,15 +200,13 @@ class SqlOrderRepository(_Repository):
         if not placed:
             return
         check_submitted([order for order, _ in placed])
-        orders = [_values(order_to_row(order)) for order, _ in placed]
+        orders = [order_values(order) for order, _ in placed]
         audit: list[dict[str, Any]] = []
         for order, _ in placed:
             key = parse_uuid(order.order_id, "order id")
-            audit.append(_values(audit_row(key, None, S_NEW, None, order.created_ts)))
-            audit.append(
-                _values(audit_row(key, S_NEW, order.status, order.reason, order.updated_ts))
-            )
-        outbox = [_values(row) for row in _outbox_rows([m for _, ms in placed for m in ms])]
+            audit.append(audit_values(key, None, S_NEW, None, order.created_ts))
+            audit.append(audit_values(key, S_NEW, order.status, order.reason, order.updated_ts))
+        outbox = _outbox_values([m for _, ms in placed for m in ms])
         action = f"storing {len(orders)} submitted order(s)"
         try:
             # Bulk statements (one executemany per table), not a unit of work per object:
@@ -255,6 +270,46 @@ class SqlOrderRepository(_Repository):
             raise
         return True
 
+    async def save_transitions(self, changes: Sequence[StatusChange]) -> None:
+        if not changes:
+            return
+        action = f"saving {len(changes)} order status change(s)"
+        audit: list[dict[str, Any]] = []
+        states: list[dict[str, Any]] = []
+        for change in changes:
+            order = change.order
+            key = parse_uuid(order.order_id, "order id")
+            audit.append(
+                audit_values(key, change.previous, order.status, change.reason, order.updated_ts)
+            )
+            new = {f"new_{name}": value for name, value in order_state_values(order).items()}
+            states.append({"key": key, "previous": change.previous.value, **new})
+        outbox = _outbox_values([m for c in changes for m in c.outbox])
+        async with self._transaction(action) as session:
+            if self._engine.dialect.supports_sane_multi_rowcount:
+                # One executemany for every order (in order: a second change of the same
+                # order sees the first), each row matched on its previous status.
+                updated = await session.execute(_STATE_UPDATE, states)
+                if cast(CursorResult[Any], updated).rowcount != len(states):
+                    # Raised inside: the transaction rolls back, nothing is written.
+                    raise StorageError(
+                        f"{action} refused: an order is not stored in the status it moved from"
+                        " (each change alone says which)"
+                    )
+            else:
+                for state in states:
+                    updated = await session.execute(_STATE_UPDATE, state)
+                    if cast(CursorResult[Any], updated).rowcount != 1:
+                        status = await self._stored_status(session, state["key"])
+                        where = "is not stored" if status is None else f"is stored as {status}"
+                        raise StorageError(
+                            f"{action} refused: order {state['key']} {where}, "
+                            f"not {state['previous']}"
+                        )
+            await session.execute(sa.insert(_table(OrderAuditRow)), audit)
+            if outbox:
+                await session.execute(sa.insert(_table(OutboxRow)), outbox)
+
     async def get(self, order_id: str) -> Order | None:
         try:
             key = uuid.UUID(order_id)
@@ -301,6 +356,20 @@ class SqlOrderRepository(_Repository):
             (quantity if side == Side.BUY.value else -quantity for side, quantity in rows),
             Decimal(0),
         )
+
+    async def net_filled_all(self, *, broker: str | None = None) -> dict[str, Decimal]:
+        query = sa.select(FillRow.symbol, FillRow.side, FillRow.quantity)
+        if broker is not None:
+            query = query.join(OrderRow, OrderRow.id == FillRow.order_id).where(
+                OrderRow.broker == broker
+            )
+        async with self._transaction("summing our fills") as session:
+            rows = (await session.execute(query)).all()
+        net: dict[str, Decimal] = {}
+        for symbol, side, quantity in rows:
+            signed = quantity if side == Side.BUY.value else -quantity
+            net[symbol] = net.get(symbol, Decimal(0)) + signed
+        return net
 
     async def audit_trail(
         self, order_id: str

@@ -40,6 +40,7 @@ from jts.ports import OutboxMessage
 from jts.services.execution import OrderExecutionService
 from jts.services.execution import SizingConfig
 from jts.services.execution import client_order_id_for
+from jts.services.execution.outbox import OutboxConfig
 from jts.storage.sql.repositories import SqlStore
 
 S = OrderStatus
@@ -89,7 +90,9 @@ async def test_a_signal_reaches_the_venue_after_exactly_one_commit(desk: Desk) -
 
 
 async def held_minute(
-    store: SqlStore, link_hook: Callable[[FlakyLink], None] | None = None
+    store: SqlStore,
+    link_hook: Callable[[FlakyLink], None] | None = None,
+    released: Callable[[], None] | None = None,
 ) -> tuple[FlakyLink, OrderExecutionService]:
     """One BUY signal for each of STOCKS in one minute, held, then released as settle does."""
     clock = SimClock(seoul(9, 1))
@@ -115,6 +118,8 @@ async def held_minute(
         {stock.key: stock for stock in STOCKS},
         store.outbox,
         SizingConfig(notional_per_order=Decimal(10_000_000)),
+        # No background marking of published rows: only the order path's commits count.
+        outbox_config=OutboxConfig(mark_interval=3600.0),
     )
     service.hold_signals = True
     await bus.start()
@@ -126,6 +131,8 @@ async def held_minute(
         await bus.drain()
         while await service.release_signals():
             await bus.drain()
+        if released is not None:
+            released()
     finally:
         await service.stop()
         await bus.stop()
@@ -139,10 +146,11 @@ def sid(instrument_id: str) -> str:
     return signal_id_for("s", instrument_id, "BUY", TS)
 
 
-async def test_a_minute_of_held_signals_costs_one_commit_before_the_first_send(
+async def test_a_minute_of_held_signals_costs_one_commit_to_send_and_one_for_the_answers(
     store: SqlStore,
 ) -> None:
     commits = WriteCommits(store)
+    after: list[int] = []
     at_the_wire: list[tuple[str, int]] = []
     stored_first: list[OrderStatus] = []
 
@@ -154,11 +162,13 @@ async def test_a_minute_of_held_signals_costs_one_commit_before_the_first_send(
     def hook(link: FlakyLink) -> None:
         link.before_submit = count
 
-    await held_minute(store, hook)
+    await held_minute(store, hook, lambda: after.append(commits.count))
 
     # Five orders, one commit for all of them before the first send, sent in the defined
-    # (instrument) order; each later send follows its predecessors' ACCEPTED commits only.
-    assert at_the_wire == [(stock.key, 1 + sent) for sent, stock in enumerate(STOCKS)]
+    # (instrument) order with no commit in between; the venue's five ACCEPTED, answered
+    # inside the submit calls, are stored afterwards in one more commit.
+    assert at_the_wire == [(stock.key, 1) for stock in STOCKS]
+    assert after == [2]
     assert stored_first == [S.SUBMITTED] * 5
     orders = await store.orders.list()
     assert sorted(o.status for o in orders) == [S.ACCEPTED] * 5
