@@ -290,20 +290,28 @@ async def measure_burst(
         )
 
 
+def path_table(result: LatencyResult) -> list[str]:
+    """The percentile table of every measured path, as Markdown rows."""
+    rows = [
+        "| path | n | mean ms | p50 ms | p90 ms | p99 ms | max ms |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, d in result.paths.items():
+        rows.append(
+            f"| {name} | {d.count:,} | {d.mean_ms:.2f} | {d.p50_ms:.2f} | {d.p90_ms:.2f} "
+            f"| {d.p99_ms:.2f} | {d.max_ms:.2f} |"
+        )
+    return rows
+
+
 def render_burst(result: LatencyResult) -> str:
     lines = [
         f"{result.symbols} signals in each market minute, one per symbol, all held and sized "
         f"in one settle: {result.signals:,} signals, {result.orders:,} orders "
         f"({result.rejected:,} rejected by the venue), run {result.run_seconds:.1f} s.",
         "",
-        "| path | n | mean ms | p50 ms | p90 ms | p99 ms | max ms |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        *path_table(result),
     ]
-    for name, d in result.paths.items():
-        lines.append(
-            f"| {name} | {d.count:,} | {d.mean_ms:.2f} | {d.p50_ms:.2f} | {d.p90_ms:.2f} "
-            f"| {d.p99_ms:.2f} | {d.max_ms:.2f} |"
-        )
     submitted = result.paths["signal -> SUBMITTED"]
     verdict = "meets" if submitted.p99_ms < BURST_TARGET_MS else "MISSES"
     lines += [
@@ -320,14 +328,8 @@ def render(result: LatencyResult) -> str:
         f"{result.signals:,} signals, {result.orders:,} orders ({result.rejected:,} rejected "
         f"by the venue), run {result.run_seconds:.1f} s.",
         "",
-        "| path | n | mean ms | p50 ms | p90 ms | p99 ms | max ms |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        *path_table(result),
     ]
-    for name, d in result.paths.items():
-        lines.append(
-            f"| {name} | {d.count:,} | {d.mean_ms:.2f} | {d.p50_ms:.2f} | {d.p90_ms:.2f} "
-            f"| {d.p99_ms:.2f} | {d.max_ms:.2f} |"
-        )
     worst = result.paths["bar -> ACCEPTED"]
     verdict = "meets" if worst.max_ms < TARGET_MS else "MISSES"
     lines += [
