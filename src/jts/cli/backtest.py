@@ -297,7 +297,7 @@ def runs_table(runs: Sequence[BacktestRun]) -> Table:
         "strategy",
         "params",
         "symbols",
-        "market time (KST)",
+        "market time",
         "return",
         "max dd",
         "Sharpe",
@@ -307,13 +307,14 @@ def runs_table(runs: Sequence[BacktestRun]) -> Table:
     for column in columns:
         table.add_column(column, justify="right" if column in ("return", "max dd") else "left")
     for run in runs:
+        zone, zone_name, _ = _shown_in(run.account)
         table.add_row(
             run.run_id[:8],
             run.created_at.strftime("%Y-%m-%d %H:%M"),
             escape(run.strategy),
             escape(json.dumps(dict(run.params), sort_keys=True)),
             escape(", ".join(run.symbols)),
-            f"{_when(run.start_ts)} .. {_when(run.end_ts)}",
+            f"{_when(run.start_ts, zone)} .. {_when(run.end_ts, zone)} {zone_name}",
             _percent(run.total_return),
             _percent(run.max_drawdown),
             _sharpe(run.sharpe),

@@ -79,7 +79,7 @@ def test_a_run_prints_its_report_and_list_shows_it(data_dir: Path, tmp_path: Pat
         "sma_cross",
         '{"cross": "through_ties", "fast": 1, "slow": 2, "timeframe": null}',
         "KRX:000660, KRX:005930",
-        "2026-11-03 09:00 .. 2026-11-03 09:07",
+        "2026-11-03 09:00 .. 2026-11-03 09:07 KST",
         "-0.02%",
         "0.06%",
         "-",
@@ -151,6 +151,10 @@ def test_the_research_account_trades_a_daily_csv_in_fractions(
         ["RESEARCH:GOOG"],
         "0",
     )
+    # The list shows a research run in the time zone its report used, not KRX's.
+    code, listed = jts("backtest", "list")
+    assert code == 0, listed
+    assert "2004-08-19 00:00 .. 2004-08-27 00:00 UTC" in " ".join(listed.split()), listed
 
 
 def test_help_shows_the_defaults_in_brackets(data_dir: Path) -> None:
