@@ -13,6 +13,7 @@ import sqlite3
 import time
 import uuid
 from collections.abc import AsyncIterator
+from collections.abc import Callable
 from collections.abc import Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -50,6 +51,9 @@ from jts.domain.strategies import StrategyRecord
 from jts.ports.storage import OutboxMessage
 from jts.ports.storage import StatusChange
 from jts.ports.storage import StoredOutboxMessage
+from jts.storage.sql.batch import BatchWriter
+from jts.storage.sql.batch import Refused
+from jts.storage.sql.batch import Step
 from jts.storage.sql.engine import create_engine_for
 from jts.storage.sql.mapping import ORDER_STATE_COLUMNS
 from jts.storage.sql.mapping import audit_row
@@ -87,6 +91,7 @@ class _Repository:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self._batch = BatchWriter(engine)
 
     @asynccontextmanager
     async def _transaction(self, action: str) -> AsyncIterator[AsyncSession]:
@@ -97,6 +102,26 @@ class _Repository:
         except SQLAlchemyError as exc:
             kind = StorageUnavailable if _is_outage(exc) else StorageError
             raise kind(f"{action} failed: {_describe(exc)}") from exc
+
+    async def _write_batch(
+        self,
+        action: str,
+        steps: Sequence[Step],
+        check: Callable[[builtins.list[int]], bool] | None = None,
+    ) -> None:
+        """``steps`` in one transaction, one driver call; failures become StorageError."""
+        try:
+            await self._batch.run(steps, check)
+        except SQLAlchemyError as exc:
+            kind = StorageUnavailable if _is_outage(exc) else StorageError
+            raise kind(f"{action} failed: {_describe(exc)}") from exc
+
+    def _inserts(self, model: type[Any], rows: builtins.list[dict[str, Any]]) -> Step:
+        """An executemany INSERT of ``rows`` (same keys in each) into ``model``'s table."""
+        table = _table(model)
+        return Step(
+            self._batch.prepared(table.name, sa.insert(table), builtins.list(rows[0])), rows
+        )
 
     def _upsert(
         self,
@@ -209,13 +234,19 @@ class SqlOrderRepository(_Repository):
         outbox = _outbox_values([m for _, ms in placed for m in ms])
         action = f"storing {len(orders)} submitted order(s)"
         try:
-            # Bulk statements (one executemany per table), not a unit of work per object:
-            # a minute's orders are one commit, and building it must stay cheap too.
-            async with self._transaction(action) as session:
-                await session.execute(sa.insert(_table(OrderRow)), orders)
-                await session.execute(sa.insert(_table(OrderAuditRow)), audit)
+            if self._batch.supported:
+                # One transaction in one driver call: the order path's single commit.
+                steps = [self._inserts(OrderRow, orders), self._inserts(OrderAuditRow, audit)]
                 if outbox:
-                    await session.execute(sa.insert(_table(OutboxRow)), outbox)
+                    steps.append(self._inserts(OutboxRow, outbox))
+                await self._write_batch(action, steps)
+            else:
+                # Bulk statements (one executemany per table), not a unit of work per object.
+                async with self._transaction(action) as session:
+                    await session.execute(sa.insert(_table(OrderRow)), orders)
+                    await session.execute(sa.insert(_table(OrderAuditRow)), audit)
+                    if outbox:
+                        await session.execute(sa.insert(_table(OutboxRow)), outbox)
         except StorageError as exc:
             if isinstance(exc.__cause__, IntegrityError):
                 for order, _ in placed:
@@ -285,6 +316,22 @@ class SqlOrderRepository(_Repository):
             new = {f"new_{name}": value for name, value in order_state_values(order).items()}
             states.append({"key": key, "previous": change.previous.value, **new})
         outbox = _outbox_values([m for c in changes for m in c.outbox])
+        if self._batch.supported:
+            # One executemany UPDATE for every order, in order (a second change of the
+            # same order sees the first), each matched on its previous status; all of
+            # it rolled back unless every row matched.
+            update = Step(self._batch.prepared("orders.state", _STATE_UPDATE, ()), states)
+            steps = [update, self._inserts(OrderAuditRow, audit)]
+            if outbox:
+                steps.append(self._inserts(OutboxRow, outbox))
+            try:
+                await self._write_batch(action, steps, lambda counts: counts[0] == len(states))
+            except Refused:
+                raise StorageError(
+                    f"{action} refused: an order is not stored in the status it moved from"
+                    " (each change alone says which)"
+                ) from None
+            return
         async with self._transaction(action) as session:
             if self._engine.dialect.supports_sane_multi_rowcount:
                 # One executemany for every order (in order: a second change of the same
