@@ -18,6 +18,7 @@ from collections.abc import Callable
 from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 from typing import cast
 
@@ -40,18 +41,20 @@ class Prepared:
 
     def parameters(self, rows: Sequence[Mapping[str, Any]]) -> list[Any]:
         """The driver's parameter sets: tuples (qmark) or dicts (pyformat), converted."""
-        pairs = tuple(zip(self.names, self.processors, strict=True))
-        if self.positional:
-            return [
-                tuple(
-                    row[name] if convert is None else convert(row[name]) for name, convert in pairs
-                )
-                for row in rows
-            ]
-        return [
-            {name: row[name] if convert is None else convert(row[name]) for name, convert in pairs}
-            for row in rows
-        ]
+        if not rows:
+            return []
+        take = itemgetter(*self.names)
+        converted = [(i, convert) for i, convert in enumerate(self.processors) if convert]
+        sets: list[Any] = []
+        for row in rows:
+            values = take(row)
+            values = list(values) if len(self.names) > 1 else [values]
+            for i, convert in converted:
+                values[i] = convert(values[i])
+            sets.append(
+                tuple(values) if self.positional else dict(zip(self.names, values, strict=True))
+            )
+        return sets
 
 
 @dataclass(frozen=True, slots=True)
