@@ -101,14 +101,12 @@ class BatchWriter:
             found = self._prepared[key] = prepare(statement, keys, self._dialect)
         return found
 
-    async def run(
-        self, steps: Sequence[Step], check: Callable[[list[int]], bool] | None = None
-    ) -> list[int]:
+    async def run(self, steps: Sequence[Step], first_matches: int | None = None) -> list[int]:
         """Execute ``steps`` in one transaction and commit; each step's row count.
 
-        When ``check(row counts)`` is false (a precondition did not hold, such as an
-        UPDATE matching fewer rows than asked) the transaction is rolled back and
-        ``Refused`` raised: nothing is written.
+        ``first_matches``: the first step (an UPDATE matched on a precondition) must
+        touch exactly that many rows, else the transaction is rolled back at once and
+        ``Refused`` raised: nothing is written, and no later step runs.
         """
         batches = [(step.statement.sql, step.statement.parameters(step.rows)) for step in steps]
         async with self._engine.connect() as connection:
@@ -118,9 +116,9 @@ class BatchWriter:
                 if self._dialect.driver == "aiosqlite":
                     return cast(
                         list[int],
-                        await driver._execute(_sqlite_transaction, driver, batches, check),  # type: ignore[union-attr]
+                        await driver._execute(_sqlite_transaction, driver, batches, first_matches),  # type: ignore[union-attr]
                     )
-                return await _psycopg_transaction(driver, batches, check)
+                return await _psycopg_transaction(driver, batches, first_matches)
             except Refused:
                 raise
             except self._dialect.loaded_dbapi.Error as exc:
@@ -144,7 +142,7 @@ class Refused(Exception):
 
 
 def _sqlite_transaction(
-    driver: Any, batches: list[tuple[str, list[Any]]], check: Callable[[list[int]], bool] | None
+    driver: Any, batches: list[tuple[str, list[Any]]], first_matches: int | None
 ) -> list[int]:
     """In aiosqlite's thread, on its sqlite3 connection: every statement, then commit."""
     connection: sqlite3.Connection = driver._conn
@@ -157,10 +155,10 @@ def _sqlite_transaction(
             for sql, parameters in batches:
                 cursor.executemany(sql, parameters)
                 counts.append(cursor.rowcount)
+                if first_matches is not None and len(counts) == 1 and counts[0] != first_matches:
+                    raise Refused(counts)
         finally:
             cursor.close()
-        if check is not None and not check(counts):
-            raise Refused(counts)
         connection.commit()
     except BaseException:
         connection.rollback()
@@ -169,7 +167,7 @@ def _sqlite_transaction(
 
 
 async def _psycopg_transaction(
-    driver: Any, batches: list[tuple[str, list[Any]]], check: Callable[[list[int]], bool] | None
+    driver: Any, batches: list[tuple[str, list[Any]]], first_matches: int | None
 ) -> list[int]:
     """On psycopg's connection: each executemany pipelined, then commit."""
     counts: list[int] = []
@@ -178,8 +176,8 @@ async def _psycopg_transaction(
             for sql, parameters in batches:
                 await cursor.executemany(sql, parameters)
                 counts.append(cursor.rowcount)
-        if check is not None and not check(counts):
-            raise Refused(counts)
+                if first_matches is not None and len(counts) == 1 and counts[0] != first_matches:
+                    raise Refused(counts)
         await driver.commit()
     except BaseException:
         await driver.rollback()

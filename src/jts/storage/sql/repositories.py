@@ -13,7 +13,6 @@ import sqlite3
 import time
 import uuid
 from collections.abc import AsyncIterator
-from collections.abc import Callable
 from collections.abc import Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -107,11 +106,11 @@ class _Repository:
         self,
         action: str,
         steps: Sequence[Step],
-        check: Callable[[builtins.list[int]], bool] | None = None,
+        first_matches: int | None = None,
     ) -> None:
         """``steps`` in one transaction, one driver call; failures become StorageError."""
         try:
-            await self._batch.run(steps, check)
+            await self._batch.run(steps, first_matches)
         except SQLAlchemyError as exc:
             kind = StorageUnavailable if _is_outage(exc) else StorageError
             raise kind(f"{action} failed: {_describe(exc)}") from exc
@@ -267,6 +266,9 @@ class SqlOrderRepository(_Repository):
     ) -> bool:
         order_id = parse_uuid(order.order_id, "order id")
         action = f"saving order {order.client_order_id} {previous} -> {order.status}"
+        if fill is None and self._batch.supported:
+            await self._save_status(order, order_id, previous, reason, outbox, action)
+            return True
         try:
             async with self._transaction(action) as session:
                 # Write first: on SQLite a read-then-write transaction can fail to take
@@ -301,6 +303,35 @@ class SqlOrderRepository(_Repository):
             raise
         return True
 
+    async def _save_status(
+        self,
+        order: Order,
+        order_id: uuid.UUID,
+        previous: OrderStatus,
+        reason: str | None,
+        outbox: Sequence[OutboxMessage],
+        action: str,
+    ) -> None:
+        """A status change without a fill (a venue's ACCEPTED, say) in one driver call."""
+        new = {f"new_{name}": value for name, value in order_state_values(order).items()}
+        state = {"key": order_id, "previous": previous.value, **new}
+        audit = audit_values(order_id, previous, order.status, reason, order.updated_ts)
+        steps = [
+            Step(self._batch.prepared("orders.state", _STATE_UPDATE, ()), [state]),
+            self._inserts(OrderAuditRow, [audit]),
+        ]
+        if outbox:
+            steps.append(self._inserts(OutboxRow, _outbox_values(outbox)))
+        try:
+            await self._write_batch(action, steps, first_matches=1)
+        except Refused:
+            async with self._transaction(action) as session:
+                status = await self._stored_status(session, order_id)
+            where = "is not stored" if status is None else f"is stored as {status}"
+            raise StorageError(
+                f"{action} refused: order {order.order_id} {where}, not {previous}"
+            ) from None
+
     async def save_transitions(self, changes: Sequence[StatusChange]) -> None:
         if not changes:
             return
@@ -325,7 +356,7 @@ class SqlOrderRepository(_Repository):
             if outbox:
                 steps.append(self._inserts(OutboxRow, outbox))
             try:
-                await self._write_batch(action, steps, lambda counts: counts[0] == len(states))
+                await self._write_batch(action, steps, first_matches=len(states))
             except Refused:
                 raise StorageError(
                     f"{action} refused: an order is not stored in the status it moved from"
