@@ -146,8 +146,9 @@ class OrderExecutionService(Component):
         self._bus = bus
         # The outbox ages its rows on wall time, whatever ``clock`` trading runs on.
         self.relay = OutboxRelay(bus, outbox, outbox_config, clock=wall_clock or LiveClock())
+        self._wall = wall_clock or LiveClock()
         # Sizing's view of the venue account, not a venue read per signal (venue_account.py).
-        self._account = VenueAccount(client, wall_clock or LiveClock())
+        self._account = VenueAccount(client, self._wall)
         self._clock = clock
         self._orders = PatientOrderRepository(orders, storage_retry or StorageRetry())
         self._dead_letters = dead_letters
@@ -336,6 +337,11 @@ class OrderExecutionService(Component):
         # Every stored order announced first: a venue answering inline (the paper venue)
         # must not hold the later orders' SUBMITTED back behind its ACCEPTED commits.
         await self.relay.deliver([m for item in stored for m in item.messages])
+        if stored:
+            # One turn of the loop for the bus's consumers (a zero wait): the in-process
+            # bus hands them events only when this task suspends, and sending and storing
+            # the venue's answers to a minute's orders (5 ms for 46) would come first.
+            await self._wall.sleep(0)
         # The venue's answers to the batch (a paper venue answers inside the submit call)
         # wait until every order is sent and are then stored together: one commit for the
         # batch's ACCEPTED, not one per order ahead of the next order's send.
