@@ -203,6 +203,7 @@ class OrderExecutionService(Component):
                 )
 
     async def _on_stop(self) -> None:
+        await self._account.close()
         await self.relay.stop()
 
     def _lock(self, client_order_id: str) -> asyncio.Lock:

@@ -70,10 +70,46 @@ async def test_read_again_after_max_age() -> None:
 async def test_read_overtaken_by_a_move_is_not_kept() -> None:
     venue, wall = CountingVenue(), Wall()
     account = _account(venue, wall)
-    venue.during_read = account.moved  # a fill reported while the read was on its way
-    await account.state()
-    venue.during_read = None
-    await account.state()
+
+    def fill_reported() -> None:  # once, while the first read is on its way
+        venue.during_read = None
+        venue.cash = Decimal(3)
+        account.moved()
+
+    venue.during_read = fill_reported
+    assert (await account.state()).cash == 1_000_000  # used once, as read
+    # Not kept: the state now comes from the read the move started, after the fill.
+    assert (await account.state()).cash == 3
     assert venue.reads == 2
+    await account.close()
+
+
+async def test_a_move_starts_the_next_read_at_once() -> None:
+    venue, wall = CountingVenue(), Wall()
+    account = _account(venue, wall)
     await account.state()
+    venue.cash = Decimal(7)
+    account.moved()
+    await asyncio.sleep(0)  # the read ahead runs
     assert venue.reads == 2
+    assert (await account.state()).cash == 7
+    assert venue.reads == 2
+    await account.close()
+
+
+async def test_a_failed_read_ahead_leaves_the_read_to_the_signal() -> None:
+    venue, wall = CountingVenue(), Wall()
+    account = _account(venue, wall)
+    failing = True
+
+    def fail() -> None:
+        if failing:
+            raise ConnectionError("venue away")
+
+    venue.during_read = fail
+    account.moved()
+    await asyncio.sleep(0)
+    failing = False
+    assert (await account.state()).cash == 1_000_000
+    assert venue.reads == 2
+    await account.close()
