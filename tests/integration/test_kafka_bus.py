@@ -58,6 +58,33 @@ async def test_events_keep_their_order_per_key_across_partitions(kafka_bootstrap
         assert [e.ts for e in seen if e.key == key] == list(range(25))
 
 
+async def test_events_published_together_arrive_in_order_and_each_is_acknowledged(
+    kafka_bootstrap: str,
+) -> None:
+    config = KafkaConfig(kafka_bootstrap, topic_prefix=unique_prefix(), partitions=4)
+    bus = KafkaMessageBus(config)
+    seen: list[SignalEvent] = []
+
+    async def handler(event: Event) -> None:
+        assert isinstance(event, SignalEvent)
+        seen.append(event)
+
+    bus.subscribe(topics.SIGNALS, handler, group="order-execution")
+    await bus.start()
+    try:
+        sent = [signal_event(f"KRX:00{n % 3:04d}", n) for n in range(30)]
+        outcomes = await bus.publish_all([(topics.SIGNALS, e) for e in sent])
+        await wait_for(lambda: len(seen) >= len(sent))
+    finally:
+        await bus.stop()
+
+    assert outcomes == [None] * len(sent)
+    assert bus.published == len(sent)
+    for n in range(3):
+        key = f"KRX:00{n:04d}"
+        assert [e.ts for e in seen if e.key == key] == [e.ts for e in sent if e.key == key]
+
+
 async def test_events_on_the_wire_are_versioned_json_keyed_by_instrument(
     kafka_bootstrap: str,
 ) -> None:

@@ -89,8 +89,40 @@ class KafkaMessageBus(Component):
 
     # -- beyond the port ---------------------------------------------------------------
 
+    async def publish_all(self, messages: Sequence[tuple[str, Event]]) -> list[BusError | None]:
+        """Publish ``messages`` in order, all produced before any acknowledgement is awaited.
+
+        One round trip to the broker for the lot instead of one per event; per partition
+        the order is the order given. Each entry says whether that event was taken (None)
+        or why not; one not taken does not stop the others already produced.
+        """
+        produced: list[asyncio.Future[Delivered] | BusError] = []
+        for topic, event in messages:
+            try:
+                produced.append(await self._produce(topic, event))
+            except BusError as exc:
+                produced.append(exc)
+        outcomes: list[BusError | None] = []
+        for item in produced:
+            if isinstance(item, BusError):
+                outcomes.append(item)
+                continue
+            try:
+                await item
+            except BusError as exc:
+                outcomes.append(exc)
+                continue
+            self.published += 1
+            outcomes.append(None)
+        return outcomes
+
     async def send(self, topic: str, event: Event) -> Delivered:
         """Publish and say where the event landed (partition and offset)."""
+        delivered = await (await self._produce(topic, event))
+        self.published += 1
+        return delivered
+
+    async def _produce(self, topic: str, event: Event) -> asyncio.Future[Delivered]:
         if self.state not in (ComponentState.RUNNING, ComponentState.STARTING):
             raise BusError(f"Kafka bus is {self.state}: start() it before publishing to {topic!r}")
         headers = [
@@ -98,11 +130,9 @@ class KafkaMessageBus(Component):
             (HEADER_VERSION, str(event.version).encode("utf-8")),
             (HEADER_PRODUCED_NS, str(time.time_ns()).encode("ascii")),
         ]
-        delivered = await self._producer.send(
+        return await self._producer.produce(
             self.config.topic(topic), event.key.encode("utf-8"), encode_event(event), headers
         )
-        self.published += 1
-        return delivered
 
     async def health(self) -> BusHealth:
         reachable = await asyncio.to_thread(self._producer.reachable)

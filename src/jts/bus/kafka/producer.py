@@ -52,6 +52,17 @@ class AsyncProducer:
         ``produce`` is called before the first suspension point, so callers that start
         sends in order (one task after another) keep that order per partition.
         """
+        return await (await self.produce(topic, key, value, headers))
+
+    async def produce(
+        self, topic: str, key: bytes, value: bytes, headers: Headers = ()
+    ) -> asyncio.Future[Delivered]:
+        """Hand the message to librdkafka; the future is its acknowledgement.
+
+        Several messages produced before their futures are awaited travel together
+        (one round trip to the broker instead of one each), in the order produced:
+        the idempotent producer keeps that order per partition, retries included.
+        """
         loop = self._loop
         if loop is None:
             raise BusError("Kafka producer is not started")
@@ -72,7 +83,7 @@ class AsyncProducer:
             except KafkaException as exc:
                 raise BusError(f"cannot produce to {topic}: {exc}") from exc
         self.sent += 1
-        return await future
+        return future
 
     async def flush(self, wait_seconds: float = 30.0) -> int:
         """Wait until every message is acknowledged or failed; returns how many are left."""

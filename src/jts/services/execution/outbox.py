@@ -19,9 +19,13 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
+from typing import runtime_checkable
 
 from jts.core.component import Component
+from jts.domain.errors import BusError
 from jts.domain.errors import JtsError
+from jts.domain.events import Event
 from jts.ports import MessageBus
 from jts.ports import OutboxMessage
 from jts.ports import OutboxRepository
@@ -30,6 +34,15 @@ from jts.ports import WallClock
 log = logging.getLogger("jts.execution.outbox")
 
 _NANOS_PER_SECOND = 1_000_000_000
+
+
+@runtime_checkable
+class PipelinedBus(Protocol):
+    """A bus that can have several events on their way at once (the Kafka bus)."""
+
+    async def publish_all(self, messages: Sequence[tuple[str, Event]]) -> list[BusError | None]:
+        """Publish in order; for each, None when the bus took it, else why not."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +80,7 @@ class OutboxRelay(Component):
     ) -> None:
         super().__init__(name)
         self._bus = bus
+        self._pipelined = bus if isinstance(bus, PipelinedBus) else None
         self._outbox = outbox
         self._clock = clock
         self._config = config or OutboxConfig()
@@ -77,6 +91,9 @@ class OutboxRelay(Component):
 
     async def deliver(self, messages: Sequence[OutboxMessage]) -> None:
         """Publish committed ``messages`` in order; a failure leaves the rest to the sweep."""
+        if self._pipelined is not None and len(messages) > 1:
+            await self._deliver_pipelined(self._pipelined, messages)
+            return
         for message in messages:
             try:
                 await self._bus.publish(message.topic, message.event)
@@ -89,6 +106,33 @@ class OutboxRelay(Component):
                     exc,
                 )
                 return
+            self._published.append(message.event.event_id)
+            self.stats.delivered += 1
+        if len(self._published) >= self._config.mark_batch:
+            await self.flush_marks()
+
+    async def _deliver_pipelined(
+        self, bus: PipelinedBus, messages: Sequence[OutboxMessage]
+    ) -> None:
+        """All of ``messages`` on their way before any acknowledgement is awaited.
+
+        Over Kafka each publish waited for its broker acknowledgement before the next
+        was produced: an order's NEW, pending and SUBMITTED were three round trips on
+        the way to the venue. Here they are one. Only those up to the first refused are
+        recorded as published; the sweep publishes the rest again (copies that
+        consumers drop by event id).
+        """
+        outcomes = await bus.publish_all([(m.topic, m.event) for m in messages])
+        for message, failure in zip(messages, outcomes, strict=True):
+            if failure is not None:
+                self.stats.failed += 1
+                log.warning(
+                    "outbox: %s %s not published (%s); the sweep will retry",
+                    message.topic,
+                    message.event.event_id,
+                    failure,
+                )
+                break
             self._published.append(message.event.event_id)
             self.stats.delivered += 1
         if len(self._published) >= self._config.mark_batch:

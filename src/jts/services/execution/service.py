@@ -97,6 +97,7 @@ from jts.services.execution.sizing import SizingConfig
 from jts.services.execution.sizing import client_order_id_for
 from jts.services.execution.sizing import plan_order
 from jts.services.execution.sizing import sellable_quantity
+from jts.services.execution.venue_account import VenueAccount
 
 log = logging.getLogger("jts.execution")
 
@@ -145,6 +146,9 @@ class OrderExecutionService(Component):
         self._bus = bus
         # The outbox ages its rows on wall time, whatever ``clock`` trading runs on.
         self.relay = OutboxRelay(bus, outbox, outbox_config, clock=wall_clock or LiveClock())
+        self._wall = wall_clock or LiveClock()
+        # Sizing's view of the venue account, not a venue read per signal (venue_account.py).
+        self._account = VenueAccount(client, self._wall)
         self._clock = clock
         self._orders = PatientOrderRepository(orders, storage_retry or StorageRetry())
         self._dead_letters = dead_letters
@@ -199,6 +203,7 @@ class OrderExecutionService(Component):
                 )
 
     async def _on_stop(self) -> None:
+        await self._account.close()
         await self.relay.stop()
 
     def _lock(self, client_order_id: str) -> asyncio.Lock:
@@ -332,8 +337,12 @@ class OrderExecutionService(Component):
         self.stats.orders += len(stored)
         # Every stored order announced first: a venue answering inline (the paper venue)
         # must not hold the later orders' SUBMITTED back behind its ACCEPTED commits.
-        for item in stored:
-            await self.relay.deliver(item.messages)
+        await self.relay.deliver([m for item in stored for m in item.messages])
+        if stored:
+            # One turn of the loop for the bus's consumers (a zero wait): the in-process
+            # bus hands them events only when this task suspends, and sending and storing
+            # the venue's answers to a minute's orders (5 ms for 46) would come first.
+            await self._wall.sleep(0)
         # The venue's answers to the batch (a paper venue answers inside the submit call)
         # wait until every order is sent and are then stored together: one commit for the
         # batch's ACCEPTED, not one per order ahead of the next order's send.
@@ -513,7 +522,7 @@ class OrderExecutionService(Component):
         working = [o for o in self._open.values() if o.instrument_id == instrument_id]
         if any(o.side is side for o in working):
             return f"{side} order already working"
-        account = await self._client.account()
+        account = await self._account.state()
         held = account.positions.get(instrument_id, Decimal(0))
         if side is Side.BUY and held > 0:
             return "already holding"
@@ -670,6 +679,8 @@ class OrderExecutionService(Component):
     # -- venue reports -------------------------------------------------------------------
 
     async def handle_report(self, report: ExecutionReport) -> None:
+        if report.fill is not None or report.status.is_terminal:
+            self._account.moved()  # the venue's cash, holdings or reservations changed
         answers = self._answers.get(report.client_order_id)
         if answers is not None:
             answers.append(report)  # an answer to a batch being sent: stored with it (_place)
@@ -864,6 +875,7 @@ class OrderExecutionService(Component):
             )
             return 0
         self._reconcile_deferred = False
+        self._account.moved()
         changed = 0
         for order in list(self._open.values()):
             if order.status is OrderStatus.NEW or order.client_order_id in self._in_flight:

@@ -50,6 +50,9 @@ from jts.domain.strategies import StrategyRecord
 from jts.ports.storage import OutboxMessage
 from jts.ports.storage import StatusChange
 from jts.ports.storage import StoredOutboxMessage
+from jts.storage.sql.batch import BatchWriter
+from jts.storage.sql.batch import Refused
+from jts.storage.sql.batch import Step
 from jts.storage.sql.engine import create_engine_for
 from jts.storage.sql.mapping import ORDER_STATE_COLUMNS
 from jts.storage.sql.mapping import audit_row
@@ -87,6 +90,7 @@ class _Repository:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self._batch = BatchWriter(engine)
 
     @asynccontextmanager
     async def _transaction(self, action: str) -> AsyncIterator[AsyncSession]:
@@ -97,6 +101,26 @@ class _Repository:
         except SQLAlchemyError as exc:
             kind = StorageUnavailable if _is_outage(exc) else StorageError
             raise kind(f"{action} failed: {_describe(exc)}") from exc
+
+    async def _write_batch(
+        self,
+        action: str,
+        steps: Sequence[Step],
+        first_matches: int | None = None,
+    ) -> None:
+        """``steps`` in one transaction, one driver call; failures become StorageError."""
+        try:
+            await self._batch.run(steps, first_matches)
+        except SQLAlchemyError as exc:
+            kind = StorageUnavailable if _is_outage(exc) else StorageError
+            raise kind(f"{action} failed: {_describe(exc)}") from exc
+
+    def _inserts(self, model: type[Any], rows: builtins.list[dict[str, Any]]) -> Step:
+        """An executemany INSERT of ``rows`` (same keys in each) into ``model``'s table."""
+        table = _table(model)
+        return Step(
+            self._batch.prepared(table.name, sa.insert(table), builtins.list(rows[0])), rows
+        )
 
     def _upsert(
         self,
@@ -209,13 +233,19 @@ class SqlOrderRepository(_Repository):
         outbox = _outbox_values([m for _, ms in placed for m in ms])
         action = f"storing {len(orders)} submitted order(s)"
         try:
-            # Bulk statements (one executemany per table), not a unit of work per object:
-            # a minute's orders are one commit, and building it must stay cheap too.
-            async with self._transaction(action) as session:
-                await session.execute(sa.insert(_table(OrderRow)), orders)
-                await session.execute(sa.insert(_table(OrderAuditRow)), audit)
+            if self._batch.supported:
+                # One transaction in one driver call: the order path's single commit.
+                steps = [self._inserts(OrderRow, orders), self._inserts(OrderAuditRow, audit)]
                 if outbox:
-                    await session.execute(sa.insert(_table(OutboxRow)), outbox)
+                    steps.append(self._inserts(OutboxRow, outbox))
+                await self._write_batch(action, steps)
+            else:
+                # Bulk statements (one executemany per table), not a unit of work per object.
+                async with self._transaction(action) as session:
+                    await session.execute(sa.insert(_table(OrderRow)), orders)
+                    await session.execute(sa.insert(_table(OrderAuditRow)), audit)
+                    if outbox:
+                        await session.execute(sa.insert(_table(OutboxRow)), outbox)
         except StorageError as exc:
             if isinstance(exc.__cause__, IntegrityError):
                 for order, _ in placed:
@@ -236,6 +266,9 @@ class SqlOrderRepository(_Repository):
     ) -> bool:
         order_id = parse_uuid(order.order_id, "order id")
         action = f"saving order {order.client_order_id} {previous} -> {order.status}"
+        if fill is None and self._batch.supported:
+            await self._save_status(order, order_id, previous, reason, outbox, action)
+            return True
         try:
             async with self._transaction(action) as session:
                 # Write first: on SQLite a read-then-write transaction can fail to take
@@ -270,6 +303,35 @@ class SqlOrderRepository(_Repository):
             raise
         return True
 
+    async def _save_status(
+        self,
+        order: Order,
+        order_id: uuid.UUID,
+        previous: OrderStatus,
+        reason: str | None,
+        outbox: Sequence[OutboxMessage],
+        action: str,
+    ) -> None:
+        """A status change without a fill (a venue's ACCEPTED, say) in one driver call."""
+        new = {f"new_{name}": value for name, value in order_state_values(order).items()}
+        state = {"key": order_id, "previous": previous.value, **new}
+        audit = audit_values(order_id, previous, order.status, reason, order.updated_ts)
+        steps = [
+            Step(self._batch.prepared("orders.state", _STATE_UPDATE, ()), [state]),
+            self._inserts(OrderAuditRow, [audit]),
+        ]
+        if outbox:
+            steps.append(self._inserts(OutboxRow, _outbox_values(outbox)))
+        try:
+            await self._write_batch(action, steps, first_matches=1)
+        except Refused:
+            async with self._transaction(action) as session:
+                status = await self._stored_status(session, order_id)
+            where = "is not stored" if status is None else f"is stored as {status}"
+            raise StorageError(
+                f"{action} refused: order {order.order_id} {where}, not {previous}"
+            ) from None
+
     async def save_transitions(self, changes: Sequence[StatusChange]) -> None:
         if not changes:
             return
@@ -285,6 +347,22 @@ class SqlOrderRepository(_Repository):
             new = {f"new_{name}": value for name, value in order_state_values(order).items()}
             states.append({"key": key, "previous": change.previous.value, **new})
         outbox = _outbox_values([m for c in changes for m in c.outbox])
+        if self._batch.supported:
+            # One executemany UPDATE for every order, in order (a second change of the
+            # same order sees the first), each matched on its previous status; all of
+            # it rolled back unless every row matched.
+            update = Step(self._batch.prepared("orders.state", _STATE_UPDATE, ()), states)
+            steps = [update, self._inserts(OrderAuditRow, audit)]
+            if outbox:
+                steps.append(self._inserts(OutboxRow, outbox))
+            try:
+                await self._write_batch(action, steps, first_matches=len(states))
+            except Refused:
+                raise StorageError(
+                    f"{action} refused: an order is not stored in the status it moved from"
+                    " (each change alone says which)"
+                ) from None
+            return
         async with self._transaction(action) as session:
             if self._engine.dialect.supports_sane_multi_rowcount:
                 # One executemany for every order (in order: a second change of the same

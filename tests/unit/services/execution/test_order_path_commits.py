@@ -1,8 +1,9 @@
 """Signal to order on the wire costs one durable commit, and a crash after it sends nothing twice.
 
-Commits are counted on the SQLite engine itself (transactions that wrote a row), at
-the moment the venue is handed each order, so the count is what the write-ahead rule
-costs on the wire path, whatever the service's internals.
+Commits are counted on the SQLite engine itself (transactions that wrote a row), and
+on the batch path that runs a whole transaction in one driver call beside SQLAlchemy
+(``storage/sql/batch.py``), at the moment the venue is handed each order, so the count
+is what the write-ahead rule costs on the wire path, whatever the service's internals.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from order_desk import SAMSUNG
 from order_desk import Desk
@@ -41,6 +43,7 @@ from jts.services.execution import OrderExecutionService
 from jts.services.execution import SizingConfig
 from jts.services.execution import client_order_id_for
 from jts.services.execution.outbox import OutboxConfig
+from jts.storage.sql import batch
 from jts.storage.sql.repositories import SqlStore
 
 S = OrderStatus
@@ -50,8 +53,16 @@ STOCKS = [krx_stock(f"0000{n}0", f"Stock {n}") for n in range(1, 6)]
 class WriteCommits:
     """Commits of transactions that wrote (INSERT, UPDATE, DELETE) on ``store``'s engine."""
 
-    def __init__(self, store: SqlStore) -> None:
+    def __init__(self, store: SqlStore, monkeypatch: pytest.MonkeyPatch) -> None:
         self.count = 0
+        run_in_thread = batch._sqlite_transaction
+
+        def counted(*args: Any) -> list[int]:
+            counts = run_in_thread(*args)  # returns only once committed
+            self.count += 1
+            return counts
+
+        monkeypatch.setattr(batch, "_sqlite_transaction", counted)
         self._writing: set[int] = set()
         engine = store.engine.sync_engine
         sa.event.listen(engine, "before_cursor_execute", self._execute)
@@ -71,8 +82,10 @@ class WriteCommits:
         self._writing.discard(id(conn))
 
 
-async def test_a_signal_reaches_the_venue_after_exactly_one_commit(desk: Desk) -> None:
-    commits = WriteCommits(desk.store)
+async def test_a_signal_reaches_the_venue_after_exactly_one_commit(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    commits = WriteCommits(desk.store, monkeypatch)
     at_the_wire: list[tuple[int, OrderStatus | None]] = []
 
     async def count(order: Order) -> None:
@@ -147,9 +160,9 @@ def sid(instrument_id: str) -> str:
 
 
 async def test_a_minute_of_held_signals_costs_one_commit_to_send_and_one_for_the_answers(
-    store: SqlStore,
+    store: SqlStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    commits = WriteCommits(store)
+    commits = WriteCommits(store, monkeypatch)
     after: list[int] = []
     at_the_wire: list[tuple[str, int]] = []
     stored_first: list[OrderStatus] = []

@@ -333,3 +333,68 @@ async def test_a_full_batch_of_published_ids_is_marked_without_the_loop(
     assert await store.outbox.pending() == []
     assert relay.stats.marked == 2
     await relay.stop()
+
+
+class Pipelined(Outage):
+    """A bus with several publishes on their way at once; refuses the ``refused``-th."""
+
+    def __init__(self, bus: InProcessMessageBus, refused: int | None = None) -> None:
+        super().__init__(bus)
+        self.up = True
+        self.refused = refused
+        self.batches: list[int] = []
+
+    async def publish_all(self, messages: Sequence[tuple[str, Event]]) -> list[BusError | None]:
+        self.batches.append(len(messages))
+        outcomes: list[BusError | None] = []
+        for n, (topic, event) in enumerate(messages):
+            if n == self.refused:
+                outcomes.append(BusError("not acknowledged"))
+                continue
+            await self.bus.publish(topic, event)
+            outcomes.append(None)
+        return outcomes
+
+
+async def test_a_pipelined_bus_gets_a_delivery_in_one_call_and_in_order(
+    store: SqlStore, bus: InProcessMessageBus
+) -> None:
+    seen = collect(bus, topics.ORDERS_EVENTS, topics.ORDERS_PENDING)
+    pipelined = Pipelined(bus)
+    relay = OutboxRelay(pipelined, store.outbox, clock=LiveClock())
+    await relay.start()
+    messages = order_messages()
+    await store.orders.add(make_order(), outbox=messages)
+
+    await relay.deliver(messages)
+    await bus.drain()
+    await relay.stop()
+
+    assert pipelined.batches == [2] and pipelined.attempts == 0
+    assert [e.event_id for e in seen] == [m.event.event_id for m in messages]
+    assert await store.outbox.pending() == []
+
+
+async def test_a_pipelined_refusal_leaves_it_and_what_follows_to_the_sweep(
+    store: SqlStore, bus: InProcessMessageBus
+) -> None:
+    seen = collect(bus, topics.ORDERS_EVENTS, topics.ORDERS_PENDING)
+    pipelined = Pipelined(bus, refused=0)
+    relay = OutboxRelay(pipelined, store.outbox, clock=LiveClock())
+    await relay.start()
+    messages = order_messages()
+    await store.orders.add(make_order(), outbox=messages)
+
+    await relay.deliver(messages)
+    assert relay.stats.failed == 1 and relay.stats.delivered == 0
+    # The second was taken, but is not recorded as published: the sweep sends it again.
+    await relay.flush_marks()
+    assert len(await store.outbox.pending()) == 2
+    pipelined.refused = None
+    assert await relay.recover() == 2
+    await bus.drain()
+    await relay.stop()
+
+    # The bus drops the second copy of the one taken the first time (by event id).
+    assert [e.event_id for e in seen] == [messages[1].event.event_id, messages[0].event.event_id]
+    assert await store.outbox.pending() == []

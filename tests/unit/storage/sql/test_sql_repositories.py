@@ -5,6 +5,7 @@ The repository ports' own rules are tested on every store in ``../test_repositor
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -56,3 +57,33 @@ async def test_unmigrated_database_errors_are_storage_errors(sql_url: str) -> No
             await store.orders.list()
     finally:
         await store.close()
+
+
+async def test_the_batch_path_stores_the_same_column_forms_as_the_orm(sql_store: SqlStore) -> None:
+    # One SUBMITTED order through the ORM (add), one through the one-call batch path
+    # (add_submitted): every stored column has the same form (type, digits aside).
+    by_orm = make_order(instrument_id="KRX:000660")
+    by_orm.transition(S.SUBMITTED, T0 + 1)
+    await sql_store.orders.add(by_orm)
+    by_batch = make_order(instrument_id="KRX:000660")
+    by_batch.transition(S.SUBMITTED, T0 + 1)
+    await sql_store.orders.add_submitted([(by_batch, [])])
+
+    def form(value: object) -> tuple[str, str]:
+        return type(value).__name__, re.sub(r"[0-9a-fA-F]", "0", str(value))
+
+    async with sql_store.engine.connect() as connection:
+        rows = {
+            row.client_order_id: {k: form(v) for k, v in row._asdict().items()}
+            for row in await connection.execute(sa.text("SELECT * FROM orders"))
+        }
+        audit = {
+            str(row.order_id): [
+                form(v) for k, v in row._asdict().items() if k not in ("id", "from_status")
+            ]
+            for row in await connection.execute(sa.text("SELECT * FROM order_audit"))
+        }
+    assert rows[by_orm.client_order_id] == rows[by_batch.client_order_id]
+    orm_audit = [v for k, v in audit.items() if uuid.UUID(k) == uuid.UUID(by_orm.order_id)]
+    batch_audit = [v for k, v in audit.items() if uuid.UUID(k) == uuid.UUID(by_batch.order_id)]
+    assert orm_audit == batch_audit[-1:]
