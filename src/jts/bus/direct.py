@@ -10,6 +10,8 @@ before it: breadth first, in publish order, the same every run. Delivery semanti
 are the port's: every group sees every event, a group skips an ``event_id`` it
 already handled (among the topic's last ``dedupe_window`` ids), a failing handler
 is counted and logged, its group may take a copy again, and the bus goes on.
+An inline handler (``subscribe_inline``) that finishes without awaiting costs no
+coroutine: a bar's mark and most bars' strategy runs are plain calls.
 
 Nothing here waits for room: a backtest's topics form a DAG driven by one bar
 batch at a time, so the FIFO holds at most what one batch causes.
@@ -32,6 +34,7 @@ from jts.domain.errors import ConfigurationError
 from jts.domain.errors import JtsError
 from jts.domain.events import Event
 from jts.ports.bus import Handler
+from jts.ports.bus import InlineHandler
 
 _PUBLISHABLE = (ComponentState.RUNNING, ComponentState.STOPPING)
 
@@ -39,8 +42,10 @@ _PUBLISHABLE = (ComponentState.RUNNING, ComponentState.STOPPING)
 class _Group:
     __slots__ = ("handler", "name")
 
-    def __init__(self, name: str, handler: Handler) -> None:
+    def __init__(self, name: str, handler: InlineHandler) -> None:
         self.name = name
+        # Called, and what it hands back awaited: a coroutine (a plain ``Handler``), or
+        # None from an inline handler that finished without awaiting (no coroutine made).
         self.handler = handler
 
 
@@ -98,10 +103,10 @@ class DirectMessageBus(Component):
     # -- MessageBus port ---------------------------------------------------------------
 
     def subscribe(self, topic: str, handler: Handler, *, group: str) -> None:
-        state = self._topic(topic)
-        if any(existing.name == group for existing in state.groups):
-            raise ConfigurationError(f"group {group!r} is already subscribed to topic {topic!r}")
-        state.groups = (*state.groups, _Group(group, handler))
+        self._add(topic, _Group(group, handler))
+
+    def subscribe_inline(self, topic: str, handler: InlineHandler, *, group: str) -> None:
+        self._add(topic, _Group(group, handler))
 
     async def publish(self, topic: str, event: Event) -> None:
         if self.state not in _PUBLISHABLE:
@@ -143,6 +148,14 @@ class DirectMessageBus(Component):
 
     # -- internals -----------------------------------------------------------------------
 
+    def _add(self, topic: str, group: _Group) -> None:
+        state = self._topic(topic)
+        if any(existing.name == group.name for existing in state.groups):
+            raise ConfigurationError(
+                f"group {group.name!r} is already subscribed to topic {topic!r}"
+            )
+        state.groups = (*state.groups, group)
+
     def _topic(self, name: str) -> _Topic:
         state = self._topics.get(name)
         if state is None:
@@ -177,7 +190,9 @@ class DirectMessageBus(Component):
                     seen[event_id] = topic.together(took, todo)
                 for index, group in enumerate(todo):
                     try:
-                        await group.handler(event)
+                        rest = group.handler(event)
+                        if rest is not None:
+                            await rest
                     except Exception as exc:
                         self._failed(topic, group, event, exc)
                     except BaseException:

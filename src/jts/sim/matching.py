@@ -300,6 +300,20 @@ class MatchingEngine:
     # -- market data -----------------------------------------------------------------------
 
     def on_bar(self, bar: Bar) -> list[ExecutionReport]:
+        instrument_id = bar.instrument_id
+        if not self._book.get(instrument_id):
+            # Nothing working on it, in the session already seen: only the quote moves.
+            quote = self._quotes.get(instrument_id)
+            opened, closed, cached = self._span
+            if (
+                quote is not None
+                and cached is not None
+                and opened <= bar.ts < closed
+                and quote.session == cached
+                and self._session == cached
+            ):
+                quote.last = bar.close
+                return []
         budget: Decimal | None = ZERO
         # Only working orders spend the budget: without any, it need not be worked out.
         if self._book.get(bar.instrument_id):
