@@ -37,6 +37,7 @@ from jts.ports.bus import Handler
 from jts.ports.bus import InlineHandler
 
 _PUBLISHABLE = (ComponentState.RUNNING, ComponentState.STOPPING)
+_DELIVERING = object()
 
 
 class _Group:
@@ -94,8 +95,10 @@ class DirectMessageBus(Component):
         self._stats: dict[str, TopicStats] = {}
         # One entry per published event: its topic, the groups to hand it to, the event.
         self._fifo: deque[tuple[_Topic, tuple[_Group, ...], Event]] = deque()
-        # The task delivering the FIFO, if any; others only append to it.
-        self._dispatcher: asyncio.Task[object] | None = None
+        # The task delivering the FIFO, if any; others only append to it. ``_DELIVERING``
+        # until the delivery first awaits a handler: only then can another task (or the
+        # handler, through ``drain``) run, so only then is the task looked up.
+        self._dispatcher: asyncio.Task[object] | object | None = None
         # Drains waiting for another task's delivery to end (rare: made only then).
         self._idle_waiters: list[asyncio.Future[None]] = []
         self.failed: deque[FailedDelivery] = deque(maxlen=max_failed)
@@ -164,7 +167,7 @@ class DirectMessageBus(Component):
         return state
 
     async def _dispatch(self) -> None:
-        self._dispatcher = asyncio.current_task()
+        self._dispatcher = _DELIVERING
         fifo = self._fifo
         window = self._dedupe_window
         try:
@@ -180,18 +183,13 @@ class DirectMessageBus(Component):
                         seen.popitem(last=False)
                     todo = groups
                 else:
-                    seen.move_to_end(event_id)
-                    if took is groups:
-                        topic.stats.duplicates_skipped += len(groups)
-                        continue
-                    # Some groups took it, others not (a handler failed, or they came later).
-                    todo = tuple(group for group in groups if group not in took)
-                    topic.stats.duplicates_skipped += len(groups) - len(todo)
-                    seen[event_id] = topic.together(took, todo)
+                    todo = _still_to_take(topic, groups, event_id, took)
                 for index, group in enumerate(todo):
                     try:
                         rest = group.handler(event)
                         if rest is not None:
+                            if self._dispatcher is _DELIVERING:
+                                self._dispatcher = asyncio.current_task()
                             await rest
                     except Exception as exc:
                         self._failed(topic, group, event, exc)
@@ -239,3 +237,18 @@ class DirectMessageBus(Component):
             event.type,
             extra={"topic": topic.name, "group": group.name, "event_id": event_id},
         )
+
+
+def _still_to_take(
+    topic: _Topic, groups: tuple[_Group, ...], event_id: str, took: tuple[_Group, ...]
+) -> tuple[_Group, ...]:
+    """The groups of a copy of ``event_id`` that have not handled it; the window updated."""
+    topic.seen.move_to_end(event_id)
+    if took is groups:
+        topic.stats.duplicates_skipped += len(groups)
+        return ()
+    # Some groups took it, others not (a handler failed, or they came later).
+    todo = tuple(group for group in groups if group not in took)
+    topic.stats.duplicates_skipped += len(groups) - len(todo)
+    topic.seen[event_id] = topic.together(took, todo)
+    return todo
