@@ -287,25 +287,22 @@ def run_backtrader(frame: pd.DataFrame) -> EngineRun:
 BREAKDOWN = (
     ("replay loop, all of it", "backtest/replay.py", "run_backtest"),
     ("  one market minute (venue, collector, settle, equity)", "backtest/replay.py", "step"),
-    (
-        "    venue: match the minute, then report fills to order execution",
-        "paper/execution.py",
-        "on_batch",
-    ),
+    ("    venue: match the minute", "paper/execution.py", "match"),
     ("      matching engine, the bar itself", "sim/matching.py", "on_bar"),
+    ("    venue: report fills to order execution", "paper/execution.py", "deliver"),
     ("      order execution: the venue's reports", "execution/service.py", "handle_report"),
     ("    collector: ingest the minute", "market_data/collector.py", "ingest"),
     ("      BarEvent.from_bar", "domain/events.py", "from_bar"),
     (
-        "      strategy engine: handle_bar (through the bus)",
+        "      strategy engine: take_bar (inline, through the bus)",
         "strategy_engine/engine.py",
-        "handle_bar",
+        "take_bar",
     ),
     ("        sma_cross.on_bar (two SMAs, the cross)", "strategy/sma_cross.py", "on_bar"),
     (
-        "      portfolio: mark to the close (through the bus)",
+        "      portfolio: mark to the close (inline, through the bus)",
         "portfolio/service.py",
-        "handle_bar",
+        "mark_bar",
     ),
     ("    settle: drain, size held signals, route orders", "services/kernel.py", "settle"),
     (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+
 from jts.app.settings import Settings
 from jts.bus.inprocess import InProcessMessageBus
 from jts.bus.kafka import KafkaConfig
@@ -10,6 +12,7 @@ from jts.core.clocks import MarketClock
 from jts.domain.errors import ConfigurationError
 from jts.domain.events import Event
 from jts.ports import Handler
+from jts.ports import InlineHandler
 from jts.ports import MessageBus
 
 
@@ -70,6 +73,15 @@ class MarketTimeBus:
             await handler(event)
 
         self.inner.subscribe(topic, observed, group=group)
+
+    def subscribe_inline(self, topic: str, handler: InlineHandler, *, group: str) -> None:
+        clock = self.clock
+
+        def observed(event: Event) -> Awaitable[None] | None:
+            clock.observe(event.ts)
+            return handler(event)
+
+        self.inner.subscribe_inline(topic, observed, group=group)
 
     async def drain(self) -> None:
         await self.inner.drain()

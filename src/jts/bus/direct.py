@@ -10,6 +10,8 @@ before it: breadth first, in publish order, the same every run. Delivery semanti
 are the port's: every group sees every event, a group skips an ``event_id`` it
 already handled (among the topic's last ``dedupe_window`` ids), a failing handler
 is counted and logged, its group may take a copy again, and the bus goes on.
+An inline handler (``subscribe_inline``) that finishes without awaiting costs no
+coroutine: a bar's mark and most bars' strategy runs are plain calls.
 
 Nothing here waits for room: a backtest's topics form a DAG driven by one bar
 batch at a time, so the FIFO holds at most what one batch causes.
@@ -32,15 +34,19 @@ from jts.domain.errors import ConfigurationError
 from jts.domain.errors import JtsError
 from jts.domain.events import Event
 from jts.ports.bus import Handler
+from jts.ports.bus import InlineHandler
 
 _PUBLISHABLE = (ComponentState.RUNNING, ComponentState.STOPPING)
+_DELIVERING = object()
 
 
 class _Group:
     __slots__ = ("handler", "name")
 
-    def __init__(self, name: str, handler: Handler) -> None:
+    def __init__(self, name: str, handler: InlineHandler) -> None:
         self.name = name
+        # Called, and what it hands back awaited: a coroutine (a plain ``Handler``), or
+        # None from an inline handler that finished without awaiting (no coroutine made).
         self.handler = handler
 
 
@@ -89,8 +95,10 @@ class DirectMessageBus(Component):
         self._stats: dict[str, TopicStats] = {}
         # One entry per published event: its topic, the groups to hand it to, the event.
         self._fifo: deque[tuple[_Topic, tuple[_Group, ...], Event]] = deque()
-        # The task delivering the FIFO, if any; others only append to it.
-        self._dispatcher: asyncio.Task[object] | None = None
+        # The task delivering the FIFO, if any; others only append to it. ``_DELIVERING``
+        # until the delivery first awaits a handler: only then can another task (or the
+        # handler, through ``drain``) run, so only then is the task looked up.
+        self._dispatcher: asyncio.Task[object] | object | None = None
         # Drains waiting for another task's delivery to end (rare: made only then).
         self._idle_waiters: list[asyncio.Future[None]] = []
         self.failed: deque[FailedDelivery] = deque(maxlen=max_failed)
@@ -98,10 +106,10 @@ class DirectMessageBus(Component):
     # -- MessageBus port ---------------------------------------------------------------
 
     def subscribe(self, topic: str, handler: Handler, *, group: str) -> None:
-        state = self._topic(topic)
-        if any(existing.name == group for existing in state.groups):
-            raise ConfigurationError(f"group {group!r} is already subscribed to topic {topic!r}")
-        state.groups = (*state.groups, _Group(group, handler))
+        self._add(topic, _Group(group, handler))
+
+    def subscribe_inline(self, topic: str, handler: InlineHandler, *, group: str) -> None:
+        self._add(topic, _Group(group, handler))
 
     async def publish(self, topic: str, event: Event) -> None:
         if self.state not in _PUBLISHABLE:
@@ -143,6 +151,14 @@ class DirectMessageBus(Component):
 
     # -- internals -----------------------------------------------------------------------
 
+    def _add(self, topic: str, group: _Group) -> None:
+        state = self._topic(topic)
+        if any(existing.name == group.name for existing in state.groups):
+            raise ConfigurationError(
+                f"group {group.name!r} is already subscribed to topic {topic!r}"
+            )
+        state.groups = (*state.groups, group)
+
     def _topic(self, name: str) -> _Topic:
         state = self._topics.get(name)
         if state is None:
@@ -151,7 +167,7 @@ class DirectMessageBus(Component):
         return state
 
     async def _dispatch(self) -> None:
-        self._dispatcher = asyncio.current_task()
+        self._dispatcher = _DELIVERING
         fifo = self._fifo
         window = self._dedupe_window
         try:
@@ -167,17 +183,14 @@ class DirectMessageBus(Component):
                         seen.popitem(last=False)
                     todo = groups
                 else:
-                    seen.move_to_end(event_id)
-                    if took is groups:
-                        topic.stats.duplicates_skipped += len(groups)
-                        continue
-                    # Some groups took it, others not (a handler failed, or they came later).
-                    todo = tuple(group for group in groups if group not in took)
-                    topic.stats.duplicates_skipped += len(groups) - len(todo)
-                    seen[event_id] = topic.together(took, todo)
+                    todo = _still_to_take(topic, groups, event_id, took)
                 for index, group in enumerate(todo):
                     try:
-                        await group.handler(event)
+                        rest = group.handler(event)
+                        if rest is not None:
+                            if self._dispatcher is _DELIVERING:
+                                self._dispatcher = asyncio.current_task()
+                            await rest
                     except Exception as exc:
                         self._failed(topic, group, event, exc)
                     except BaseException:
@@ -224,3 +237,18 @@ class DirectMessageBus(Component):
             event.type,
             extra={"topic": topic.name, "group": group.name, "event_id": event_id},
         )
+
+
+def _still_to_take(
+    topic: _Topic, groups: tuple[_Group, ...], event_id: str, took: tuple[_Group, ...]
+) -> tuple[_Group, ...]:
+    """The groups of a copy of ``event_id`` that have not handled it; the window updated."""
+    topic.seen.move_to_end(event_id)
+    if took is groups:
+        topic.stats.duplicates_skipped += len(groups)
+        return ()
+    # Some groups took it, others not (a handler failed, or they came later).
+    todo = tuple(group for group in groups if group not in took)
+    topic.stats.duplicates_skipped += len(groups) - len(todo)
+    topic.seen[event_id] = topic.together(took, todo)
+    return todo

@@ -36,6 +36,8 @@ from jts.domain.errors import ConfigurationError
 from jts.domain.errors import JtsError
 from jts.domain.events import Event
 from jts.ports.bus import Handler
+from jts.ports.bus import InlineHandler
+from jts.ports.bus import awaiting
 
 _Task: TypeAlias = asyncio.Task[Any]
 _PUBLISHABLE = (ComponentState.RUNNING, ComponentState.STOPPING)
@@ -129,6 +131,9 @@ class InProcessMessageBus(Component):
         self._stats.setdefault(topic, TopicStats())
         if self.state in _PUBLISHABLE:
             self._start_workers(consumer)
+
+    def subscribe_inline(self, topic: str, handler: InlineHandler, *, group: str) -> None:
+        self.subscribe(topic, awaiting(handler), group=group)
 
     async def publish(self, topic: str, event: Event) -> None:
         if self.state not in _PUBLISHABLE:

@@ -18,8 +18,8 @@ different events cannot share one (the id digests everything that tells them apa
 
 from __future__ import annotations
 
-import hashlib
 from decimal import Decimal
+from hashlib import blake2b
 from typing import Any
 from typing import ClassVar
 
@@ -45,8 +45,9 @@ def derived_event_id(kind: str, *parts: object) -> str:
     The parts are joined with a separator no id or number contains, so ``("a", "bc")``
     and ``("ab", "c")`` digest differently. ``None`` and ``""`` are told apart as well.
     """
-    text = "\x1f".join("\x00" if part is None else str(part) for part in parts)
-    return f"{kind}:{hashlib.blake2b(text.encode('utf-8'), digest_size=16).hexdigest()}"
+    # A list, not a generator: ``join`` builds one anyway, and this runs per order event.
+    text = "\x1f".join(["\x00" if part is None else str(part) for part in parts])
+    return f"{kind}:{blake2b(text.encode('utf-8'), digest_size=16).hexdigest()}"
 
 
 class Event(

@@ -4,7 +4,9 @@ from jts.ports.brokers import ExecutionClient
 from jts.ports.brokers import MarketDataClient
 from jts.ports.brokers import ReportHandler
 from jts.ports.bus import Handler
+from jts.ports.bus import InlineHandler
 from jts.ports.bus import MessageBus
+from jts.ports.bus import awaiting
 from jts.ports.calendar import TradingCalendar
 from jts.ports.clock import Clock
 from jts.ports.clock import WallClock
@@ -33,6 +35,7 @@ __all__ = [
     "ExecutionClient",
     "FillRepository",
     "Handler",
+    "InlineHandler",
     "MarketDataClient",
     "MessageBus",
     "OrderRepository",
@@ -46,4 +49,5 @@ __all__ = [
     "TradingCalendar",
     "TradingHaltStore",
     "WallClock",
+    "awaiting",
 ]

@@ -9,6 +9,19 @@ from typing import Protocol
 from jts.domain.events import Event
 
 Handler = Callable[[Event], Awaitable[None]]
+InlineHandler = Callable[[Event], Awaitable[None] | None]
+"""A handler that mostly needs no await: None when it is done, else an awaitable of the rest."""
+
+
+def awaiting(handler: InlineHandler) -> Handler:
+    """``handler`` as a plain ``Handler``, for buses that await every delivery anyway."""
+
+    async def handle(event: Event) -> None:
+        rest = handler(event)
+        if rest is not None:
+            await rest
+
+    return handle
 
 
 class MessageBus(Protocol):
@@ -32,6 +45,14 @@ class MessageBus(Protocol):
 
         Events with the same key arrive in publish order; an ``event_id`` already
         handled by the group is not handled again.
+        """
+        ...
+
+    def subscribe_inline(self, topic: str, handler: InlineHandler, *, group: str) -> None:
+        """``subscribe`` for a handler that usually finishes without awaiting (a bar's mark).
+
+        The same delivery rules; a bus that delivers inline calls it with no coroutine
+        per event, the others may wrap it (``awaiting``).
         """
         ...
 

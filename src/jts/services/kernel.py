@@ -113,7 +113,8 @@ class TradingKernel:
     async def settle(self) -> None:
         """Let everything the latest market data caused happen, held signals included."""
         await self.bus.drain()
-        while await self.execution.release_signals():
+        # Most minutes hold no signal: then no call to release them.
+        while self.execution.held_signals and await self.execution.release_signals():
             await self.bus.drain()
 
     async def stop(self) -> None:

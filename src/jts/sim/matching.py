@@ -49,6 +49,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from collections.abc import Iterable
+from copy import copy
 from dataclasses import dataclass
 from dataclasses import field
 from dataclasses import replace
@@ -203,15 +204,14 @@ class MatchingEngine:
             reason = "duplicate client_order_id: the order already exists and was not placed again"
             return [self._report(existing, ts, reason=reason)]
         self._order_seq += 1
-        own = replace(
-            order,
-            status=OrderStatus.SUBMITTED,
-            filled_quantity=ZERO,
-            avg_fill_price=None,
-            venue_order_id=f"{self._prefix}-O{self._order_seq}",
-            reason=None,
-            updated_ts=ts,
-        )
+        # The venue's own copy (``copy``, not ``replace``: the caller's order was checked).
+        own = copy(order)
+        own.status = OrderStatus.SUBMITTED
+        own.filled_quantity = ZERO
+        own.avg_fill_price = None
+        own.venue_order_id = f"{self._prefix}-O{self._order_seq}"
+        own.reason = None
+        own.updated_ts = ts or own.created_ts  # as ``__post_init__`` reads a 0
         self._orders[own.client_order_id] = own
         working = self._admit(own, ts)
         if isinstance(working, str):
@@ -300,6 +300,20 @@ class MatchingEngine:
     # -- market data -----------------------------------------------------------------------
 
     def on_bar(self, bar: Bar) -> list[ExecutionReport]:
+        instrument_id = bar.instrument_id
+        if not self._book.get(instrument_id):
+            # Nothing working on it, in the session already seen: only the quote moves.
+            quote = self._quotes.get(instrument_id)
+            opened, closed, cached = self._span
+            if (
+                quote is not None
+                and cached is not None
+                and opened <= bar.ts < closed
+                and quote.session == cached
+                and self._session == cached
+            ):
+                quote.last = bar.close
+                return []
         budget: Decimal | None = ZERO
         # Only working orders spend the budget: without any, it need not be worked out.
         if self._book.get(bar.instrument_id):

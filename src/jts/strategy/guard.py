@@ -31,7 +31,8 @@ def run_guarded(strategy: Strategy, bar: Bar) -> list[Signal]:
     except Exception as exc:
         strategy._jts_take_signals()
         raise StrategyCallbackError(strategy.strategy_id, "on_bar", bar, exc) from exc
-    return strategy._jts_take_signals()
+    # Most bars record nothing: no call to hand over an empty list.
+    return strategy._jts_take_signals() if strategy._pending else []
 
 
 def start_guarded(strategy: Strategy) -> list[Signal]:

@@ -11,6 +11,7 @@ backtesting.py's ``crossover``, used by the research cross-check.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Mapping
 from collections.abc import Sequence
 from decimal import Decimal
@@ -24,9 +25,6 @@ from jts.domain.market import Bar
 from jts.domain.market import Timeframe
 from jts.strategy.base import Strategy
 from jts.strategy.base import StrategyParams
-from jts.strategy.indicators import SMA
-from jts.strategy.indicators import crossed_above
-from jts.strategy.indicators import crossed_below
 
 
 class SmaCrossParams(StrategyParams):
@@ -45,14 +43,23 @@ class SmaCrossParams(StrategyParams):
 
 
 class _InstrumentState:
-    __slots__ = ("fast", "last_bar_ts", "previous", "slow")
+    """Both averages over one window of closes: the last ``slow`` of them, two running sums.
 
-    def __init__(self, fast: int, slow: int) -> None:
-        self.fast = SMA(fast)
-        self.slow = SMA(slow)
+    The sums take each close and give back the one leaving their window in the order
+    ``indicators.SMA`` does, and the averages are the same quotients, so the values
+    (and every cross) are ``SMA``'s to the last digit, for one deque instead of two.
+    """
+
+    __slots__ = ("closes", "fast_sum", "last_bar_ts", "previous", "slow_sum")
+
+    def __init__(self) -> None:
+        self.closes: deque[Decimal] = deque()
+        self.fast_sum = Decimal(0)
+        self.slow_sum = Decimal(0)
         self.last_bar_ts: int | None = None
-        # Last (fast, slow) pair; with crosses through ties, the last where the two differed.
-        self.previous: tuple[Decimal, Decimal] | None = None
+        # Side of fast against slow at the last pair (-1, 0, 1); with crosses through
+        # ties, at the last pair where the two differed. None before the first pair.
+        self.previous: int | None = None
 
 
 class SmaCrossStrategy(Strategy):
@@ -69,47 +76,58 @@ class SmaCrossStrategy(Strategy):
     ) -> None:
         super().__init__(strategy_id=strategy_id, instruments=instruments, params=params)
         self._states: dict[str, _InstrumentState] = {}
+        self._fast = self.params.fast
+        self._slow = self.params.slow
+        self._fast_divisor = Decimal(self._fast)
+        self._slow_divisor = Decimal(self._slow)
+        self._adjacent = self.params.cross == "adjacent"
 
     def on_bar(self, bar: Bar) -> None:
         instrument_id = bar.instrument_id
-        params = self.params
-        if not self.wants(instrument_id):
+        if self.instruments is not None and instrument_id not in self.instruments:
             return
-        if params.timeframe is not None and bar.timeframe != params.timeframe:
+        timeframe = self.params.timeframe
+        if timeframe is not None and bar.timeframe != timeframe:
             return
         state = self._states.get(instrument_id) or self._state(instrument_id)
         # A replayed or late bar would count twice in the averages.
-        if state.last_bar_ts is not None and bar.ts <= state.last_bar_ts:
+        ts = bar.ts
+        if state.last_bar_ts is not None and ts <= state.last_bar_ts:
             return
-        state.last_bar_ts = bar.ts
+        state.last_bar_ts = ts
         close = bar.close
-        fast = state.fast.update(close)
-        slow = state.slow.update(close)
-        adjacent = params.cross == "adjacent"
-        if fast is None or slow is None or (fast == slow and not adjacent):
+        closes = state.closes
+        closes.append(close)
+        count = len(closes)
+        fast_n, slow_n = self._fast, self._slow
+        state.fast_sum += close
+        if count > fast_n:
+            state.fast_sum -= closes[-fast_n - 1]
+        state.slow_sum += close
+        if count > slow_n:
+            state.slow_sum -= closes.popleft()
+        elif count < slow_n:
+            return  # the slow average is not ready (nor, before the fast one, anything)
+        fast = state.fast_sum / self._fast_divisor
+        slow = state.slow_sum / self._slow_divisor
+        side = 1 if fast > slow else -1 if fast < slow else 0
+        adjacent = self._adjacent
+        if not side and not adjacent:
             return
-        previous, state.previous = state.previous, (fast, slow)
+        previous, state.previous = state.previous, side
         if previous is None:
             return
-        prev_fast, prev_slow = previous
-        if adjacent:
-            # Strictly below, then strictly above: an equal close on either side is no cross.
-            up = prev_fast < prev_slow and fast > slow
-            down = prev_fast > prev_slow and fast < slow
-        else:
-            up = crossed_above(prev_fast, prev_slow, fast, slow)
-            down = crossed_below(prev_fast, prev_slow, fast, slow)
-        if up:
+        # Adjacent: strictly below, then strictly above (an equal close on either side is
+        # no cross). Through ties, ``previous`` is never 0: the ``crossed_*`` rules.
+        if side > 0 and previous < 0:
             self.buy(bar, self._reason("above", fast, ">", slow))
-        elif down:
+        elif side < 0 and previous > 0:
             self.sell(bar, self._reason("below", fast, "<", slow))
 
     def _state(self, instrument_id: str) -> _InstrumentState:
         state = self._states.get(instrument_id)
         if state is None:
-            state = self._states[instrument_id] = _InstrumentState(
-                self.params.fast, self.params.slow
-            )
+            state = self._states[instrument_id] = _InstrumentState()
         return state
 
     def _reason(self, direction: str, fast: Decimal, op: str, slow: Decimal) -> str:

@@ -115,3 +115,39 @@ def test_a_fill_beyond_the_order_or_of_a_finished_order_is_refused_and_not_count
         canceled.apply_fill(fill(1, 70_000))
     # Nothing was counted for the refused fill.
     assert (canceled.filled_quantity, canceled.avg_fill_price) == (0, None)
+
+
+def test_a_copy_has_every_field_and_is_its_own_object() -> None:
+    import dataclasses
+    from copy import copy
+
+    from jts.domain.enums import TimeInForce
+
+    order = Order(
+        instrument_id="KRX:005930",
+        side=Side.BUY,
+        order_type=OrderType.MARKET,
+        quantity=Decimal(7),
+        price=None,
+        created_ts=5,
+        broker="KRX",
+        strategy_id="s",
+        signal_id="g",
+        time_in_force=TimeInForce.IOC,
+        order_id="o",
+        client_order_id="c",
+        status=OrderStatus.ACCEPTED,
+        filled_quantity=Decimal(2),
+        avg_fill_price=Decimal(3),
+        venue_order_id="v",
+        reason="r",
+        updated_ts=9,
+        quote_quantity=Decimal(100),
+    )
+    clone = copy(order)
+    assert clone is not order
+    # Every field, by name: a field added to Order and left out of __copy__ fails here.
+    for name in (f.name for f in dataclasses.fields(Order)):
+        assert getattr(clone, name) == getattr(order, name), name
+    clone.status = OrderStatus.FILLED
+    assert order.status is OrderStatus.ACCEPTED

@@ -198,3 +198,52 @@ def test_adjacent_crosses_fire_on_each_strict_change_of_side() -> None:
     ]
     assert out[2][0].reason == "SMA1 crossed above SMA2 (11 > 10.5)"
     assert SmaCrossParams().cross == "through_ties"
+
+
+def _reference_crosses(closes: Sequence[int], fast: int, slow: int, cross: str) -> list[int]:
+    """Bars (index, +1 buy / -1 sell) of the cross rules over two ``indicators.SMA``."""
+    from jts.strategy.indicators import SMA
+    from jts.strategy.indicators import crossed_above
+    from jts.strategy.indicators import crossed_below
+
+    fast_sma, slow_sma = SMA(fast), SMA(slow)
+    previous: tuple[Decimal, Decimal] | None = None
+    out: list[int] = []
+    for i, close in enumerate(closes):
+        f, s = fast_sma.update(Decimal(close) / 4), slow_sma.update(Decimal(close) / 4)
+        if f is None or s is None or (f == s and cross != "adjacent"):
+            continue
+        before, previous = previous, (f, s)
+        if before is None:
+            continue
+        pf, ps = before
+        if cross == "adjacent":
+            up, down = pf < ps and f > s, pf > ps and f < s
+        else:
+            up, down = crossed_above(pf, ps, f, s), crossed_below(pf, ps, f, s)
+        if up:
+            out.append(i)
+        elif down:
+            out.append(-i)
+    return out
+
+
+@pytest.mark.parametrize("cross", ["through_ties", "adjacent"])
+def test_the_one_window_averages_cross_exactly_where_two_sma_indicators_do(cross: str) -> None:
+    import random
+
+    rng = random.Random(8)
+    # A narrow walk in quarters: many ties between the averages, many crosses.
+    closes = [400]
+    for _ in range(3_000):
+        closes.append(max(4, closes[-1] + rng.choice((-1, 0, 1))))
+    strategy = SmaCrossStrategy(strategy_id="ref", params={"fast": 3, "slow": 7, "cross": cross})
+    got: list[int] = []
+    for i, close in enumerate(closes):
+        price = Decimal(close) / 4
+        bar = Bar("KRX:A", Timeframe.M1, i * 60_000_000_000, price, price, price, price, Decimal(1))
+        for signal in run_guarded(strategy, bar):
+            got.append(i if signal.side is Side.BUY else -i)
+    expected = _reference_crosses(closes, 3, 7, cross)
+    assert len(expected) > 50
+    assert got == expected

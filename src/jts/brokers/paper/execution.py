@@ -107,14 +107,26 @@ class PaperExecutionClient:
 
     async def on_batch(self, batch: MarketDataBatch) -> list[ExecutionReport]:
         """Every bar, then every tick, of one feed instant."""
-        reports: list[ExecutionReport] = []
-        for bar in batch.bars:
-            reports += self.engine.on_bar(bar)
-        for tick in batch.ticks:
-            reports += self.engine.on_tick(tick)
+        reports = self.match(batch)
         if reports:  # most minutes fill nothing
             await self._deliver(reports)
         return reports
+
+    def match(self, batch: MarketDataBatch) -> list[ExecutionReport]:
+        """``on_batch`` without delivering: a replay delivers only when something came of it."""
+        bars, ticks = batch.bars, batch.ticks
+        if len(bars) == 1 and not ticks:  # one symbol's minute
+            return self.engine.on_bar(bars[0])
+        reports: list[ExecutionReport] = []
+        for bar in bars:
+            reports += self.engine.on_bar(bar)
+        for tick in ticks:
+            reports += self.engine.on_tick(tick)
+        return reports
+
+    async def deliver(self, reports: list[ExecutionReport]) -> None:
+        """Send reports ``match`` returned, in order (to the report handler, if any)."""
+        await self._deliver(reports)
 
     async def end_of_session(self) -> list[ExecutionReport]:
         """Expire open DAY orders now (for callers that know the session ended)."""

@@ -33,6 +33,8 @@ from jts.domain.errors import BusError
 from jts.domain.errors import ConfigurationError
 from jts.domain.events import Event
 from jts.ports import Handler
+from jts.ports import InlineHandler
+from jts.ports import awaiting
 
 log = logging.getLogger("jts.bus.kafka")
 
@@ -73,6 +75,9 @@ class KafkaMessageBus(Component):
         if consumer is None:
             consumer = self._groups[group] = GroupConsumer(self.config, group, self._producer)
         consumer.add(topic, handler)
+
+    def subscribe_inline(self, topic: str, handler: InlineHandler, *, group: str) -> None:
+        self.subscribe(topic, awaiting(handler), group=group)
 
     async def publish(self, topic: str, event: Event) -> None:
         await self.send(topic, event)

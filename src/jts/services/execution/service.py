@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from collections.abc import Mapping
 from contextlib import AsyncExitStack
 from copy import copy
@@ -63,6 +62,8 @@ from jts.domain.events import OrderStatusChanged
 from jts.domain.events import SignalEvent
 from jts.domain.fills import Fill
 from jts.domain.halts import TradingHalt
+from jts.domain.ids import namespace_bytes
+from jts.domain.ids import uuid5_text
 from jts.domain.instruments import Instrument
 from jts.domain.orders import Order
 from jts.domain.reports import CANCELED_ON_REQUEST
@@ -101,12 +102,12 @@ from jts.services.execution.venue_account import VenueAccount
 
 log = logging.getLogger("jts.execution")
 
-_ORDER_NAMESPACE = uuid.UUID("0b8e6f3a-2d4c-5a1b-8e9f-7c6d5e4f3a2b")
+_ORDER_NAMESPACE = namespace_bytes("0b8e6f3a-2d4c-5a1b-8e9f-7c6d5e4f3a2b")
 
 
 def order_id_for(client_order_id: str) -> str:
     """Our order id, derived like the client order id: equal runs store equal orders."""
-    return str(uuid.uuid5(_ORDER_NAMESPACE, client_order_id))
+    return uuid5_text(_ORDER_NAMESPACE, client_order_id)
 
 
 @dataclass(slots=True)
@@ -221,6 +222,11 @@ class OrderExecutionService(Component):
             self._held.append(event)
             return
         await self._handle_signal_event(event)
+
+    @property
+    def held_signals(self) -> int:
+        """How many signals wait for ``release_signals``."""
+        return len(self._held)
 
     async def release_signals(self) -> int:
         """Size the held signals one at a time in a defined order; returns how many.

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
 from jts.domain.enums import OrderType
 from jts.domain.enums import Side
+from jts.domain.ids import namespace_bytes
+from jts.domain.ids import uuid5_hex
 from jts.domain.instruments import Instrument
 from jts.domain.signals import Signal
 from jts.domain.timestamps import kst_date
 
-_NAMESPACE = uuid.UUID("5d0c8a8e-6a57-4c1e-9a5e-6c8f1f1e2a10")
+_NAMESPACE = namespace_bytes("5d0c8a8e-6a57-4c1e-9a5e-6c8f1f1e2a10")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +48,7 @@ class OrderPlan:
 
 def client_order_id_for(signal_id: str) -> str:
     """The same signal always yields the same client order id, so a replay cannot double it."""
-    return "JTS" + uuid.uuid5(_NAMESPACE, signal_id).hex[:29].upper()
+    return "JTS" + uuid5_hex(_NAMESPACE, signal_id)[:29].upper()
 
 
 def plan_order(

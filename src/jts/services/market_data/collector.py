@@ -118,13 +118,17 @@ class MarketDataCollector(Component):
         """Check, buffer for the store and publish everything in ``batch``."""
         self.stats.batches += 1
         now = self._clock.timestamp_ns()
-        accepted = [bar for bar in batch.bars if self._accept(bar)]
+        bars = batch.bars
+        if len(bars) == 1:  # one symbol's minute: no list to build, no gather to decide on
+            accepted = list(bars) if self._accept(bars[0]) else []
+        else:
+            accepted = [bar for bar in bars if self._accept(bar)]
         if accepted:
             if self._journal is not None:
                 self._journal.append(accepted)
             self._pending.extend(accepted)
             source = self.name
-            if len(accepted) == 1:  # one symbol's minute: no list, no gather to decide on
+            if len(accepted) == 1:
                 await self._bus.publish(
                     topics.MARKET_BARS, BarEvent.from_bar(accepted[0], ts=now, source=source)
                 )

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -82,7 +83,7 @@ class PortfolioService(Component):
         self.bought_notional = Decimal(0)
         self.sold_notional = Decimal(0)
         bus.subscribe(topics.FILLS, self.handle_fill, group=self.GROUP)
-        bus.subscribe(topics.MARKET_BARS, self.handle_bar, group=self.GROUP)
+        bus.subscribe_inline(topics.MARKET_BARS, self.mark_bar, group=self.GROUP)
 
     async def _on_start(self) -> None:
         async with self._writing:
@@ -120,8 +121,14 @@ class PortfolioService(Component):
         )
 
     async def handle_bar(self, event: Event) -> None:
+        rest = self.mark_bar(event)
+        if rest is not None:
+            await rest
+
+    def mark_bar(self, event: Event) -> Awaitable[None] | None:
+        """``handle_bar`` as an inline handler: a plain call, a coroutine only for a snapshot."""
         if not isinstance(event, BarEvent):
-            return
+            return None
         bar = event.bar
         self._closes[bar.instrument_id] = bar.close
         position = self.positions.get(bar.instrument_id)
@@ -129,7 +136,8 @@ class PortfolioService(Component):
             position.last_price = bar.close
         self._bars_since_snapshot += 1
         if self._bars_since_snapshot >= self.config.snapshot_every_bars:
-            await self._publish_snapshot()
+            return self._publish_snapshot()
+        return None
 
     def _apply(self, fill: Fill) -> bool:
         if fill.fill_id in self._applied:

@@ -11,6 +11,7 @@ rather than being dated 1970-01-01.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
@@ -21,6 +22,7 @@ from jts.domain.errors import StrategyError
 from jts.domain.events import BarEvent
 from jts.domain.events import Event
 from jts.domain.events import SignalEvent
+from jts.domain.market import Bar
 from jts.domain.signals import Signal
 from jts.domain.strategies import StrategyRecord
 from jts.domain.strategies import StrategyStatus
@@ -61,7 +63,7 @@ class StrategyEngine(Component):
         # Statuses waiting for the clock to have a time, by strategy id.
         self._unrecorded: dict[str, tuple[Strategy, StrategyStatus]] = {}
         self.stats = StrategyEngineStats()
-        bus.subscribe(topics.MARKET_BARS, self.handle_bar, group=self.GROUP)
+        bus.subscribe_inline(topics.MARKET_BARS, self.take_bar, group=self.GROUP)
 
     @property
     def strategies(self) -> list[Strategy]:
@@ -83,24 +85,51 @@ class StrategyEngine(Component):
                 await self._record(strategy, StrategyStatus.STOPPED)
 
     async def handle_bar(self, event: Event) -> None:
+        rest = self.take_bar(event)
+        if rest is not None:
+            await rest
+
+    def take_bar(self, event: Event) -> Awaitable[None] | None:
+        """``handle_bar`` as an inline handler: a plain call until a strategy signals or faults.
+
+        Most bars decide nothing, so they cost no coroutine; the first signal (or fault)
+        hands the rest of the bar, the strategies after it included, to one.
+        """
         if not isinstance(event, BarEvent):
-            return
+            return None
         self.stats.bars += 1
         if self._unrecorded and self._clock.timestamp_ns() > 0:
-            waiting, self._unrecorded = self._unrecorded, {}
-            for strategy, status in waiting.values():
-                await self._record(strategy, status)
-        bar = event.bar
-        for strategy in self._strategies:
-            if strategy.strategy_id in self._faulted or not strategy.wants(bar.instrument_id):
+            return self._record_then_run(event.bar)
+        return self._run_from(event.bar, 0)
+
+    def _run_from(self, bar: Bar, start: int) -> Awaitable[None] | None:
+        strategies = self._strategies
+        instrument_id = bar.instrument_id
+        for index in range(start, len(strategies)):
+            strategy = strategies[index]
+            if strategy.strategy_id in self._faulted or not strategy.wants(instrument_id):
                 continue
             try:
                 signals = run_guarded(strategy, bar)
             except StrategyError as exc:
-                await self._fault(strategy, str(exc))
-                continue
+                return self._then_run(self._fault(strategy, str(exc)), bar, index + 1)
             if signals:  # most bars decide nothing
-                await self._publish(signals)
+                return self._then_run(self._publish(signals), bar, index + 1)
+        return None
+
+    async def _then_run(self, work: Awaitable[None], bar: Bar, start: int) -> None:
+        await work
+        rest = self._run_from(bar, start)
+        if rest is not None:
+            await rest
+
+    async def _record_then_run(self, bar: Bar) -> None:
+        waiting, self._unrecorded = self._unrecorded, {}
+        for strategy, status in waiting.values():
+            await self._record(strategy, status)
+        rest = self._run_from(bar, 0)
+        if rest is not None:
+            await rest
 
     async def _publish(self, signals: list[Signal]) -> None:
         for signal in signals:

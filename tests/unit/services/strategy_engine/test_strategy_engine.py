@@ -185,3 +185,35 @@ async def test_a_strategy_started_before_the_clock_has_a_time_is_not_dated_1970(
     assert record.status is StrategyStatus.RUNNING
     assert record.created_at == datetime(2026, 3, 3, 0, 1, tzinfo=UTC)  # the first bar's close
     await engine.stop()
+
+
+class Always(Strategy):
+    """Buys on every bar: each bar hands the engine's inline path a signal."""
+
+    name: ClassVar[str] = "always"
+
+    def on_bar(self, bar: Bar) -> None:
+        self.buy(bar, self.strategy_id)
+
+
+async def test_on_the_direct_bus_every_strategy_runs_after_one_signals_in_their_order() -> None:
+    from jts.bus.direct import DirectMessageBus
+
+    bus = DirectMessageBus()
+    seen: list[str] = []
+
+    async def on_signal(event: Event) -> None:
+        assert isinstance(event, SignalEvent)
+        seen.append(f"{event.signal.reason}@{event.signal.ts}")
+
+    bus.subscribe(topics.SIGNALS, on_signal, group="watch")
+    clock = SimClock(T0)
+    engine = StrategyEngine(bus, clock, [Always(strategy_id="a"), Always(strategy_id="b")])
+    await bus.start()
+    await engine.start()
+    bars = [bar(SAMSUNG, i, 100) for i in range(2)]
+    await publish_bars(bus, clock, bars)  # type: ignore[arg-type]
+    assert seen == [f"{s}@{b.close_ts}" for b in bars for s in ("a", "b")]
+    assert engine.stats.bars == 2
+    await engine.stop()
+    await bus.stop()
