@@ -22,6 +22,7 @@ from jts.backtest.fingerprint import fingerprint as run_fingerprint
 from jts.domain.enums import OrderStatus
 from jts.sim.universe import synthetic_krx_instruments
 from jts.storage.memory import MemoryStore
+from kafka_tools import unique_prefix
 
 pytestmark = [pytest.mark.acceptance, pytest.mark.postgres]
 
@@ -40,13 +41,31 @@ class Outcome:
 
 
 async def _run(
-    data_dir: Path, *, lanes: int, database_url: str | None = None, memory: bool = False
+    data_dir: Path,
+    *,
+    lanes: int,
+    database_url: str | None = None,
+    memory: bool = False,
+    kafka: str | None = None,
 ) -> Outcome:
+    """``kafka``: the broker to run over instead of the in-process bus (3 partitions a topic,
+    topics and groups of their own), every service its own consumer group."""
+    bus: dict[str, object] = {"lanes": lanes}
+    if kafka is not None:
+        bus = {
+            "kind": "kafka",
+            "kafka": {
+                "bootstrap_servers": kafka,
+                "topic_prefix": unique_prefix(),
+                "partitions": 3,
+                "lockstep": True,
+            },
+        }
     settings = load_settings(
         data_dir=data_dir,
         database_url=database_url,
         feed={"sessions": 1, "seed": 5},
-        bus={"lanes": lanes},
+        bus=bus,
         paper={"starting_cash": STARTING_CASH},
     )
     platform = await open_platform(
@@ -84,6 +103,23 @@ async def test_one_scenario_trades_alike_over_every_edge(tmp_path: Path, postgre
     edges = [("lanes 4 + PostgreSQL", 4, postgres_url, False), ("lanes 8 + memory", 8, None, True)]
     for edge, lanes, url, memory in edges:
         outcome = await _run(tmp_path / edge, lanes=lanes, database_url=url, memory=memory)
+        assert outcome.fills == baseline.fills, edge
+        assert outcome.cash == baseline.cash, edge
+        assert outcome.fingerprint == baseline.fingerprint, edge
+
+
+async def test_the_scenario_over_kafka_trades_as_in_process(
+    tmp_path: Path, postgres_url: str, kafka_bootstrap: str
+) -> None:
+    """Over Kafka only minute watermarks say when a minute's signals are all in."""
+    baseline = await _run(tmp_path / "lanes1-memory", lanes=1, memory=True)
+    assert len(baseline.fills) > 50, "the scenario should trade"
+    # (edge, database URL or None for SQLite, in-memory store)
+    edges = [("Kafka + SQLite", None, False), ("Kafka + PostgreSQL", postgres_url, False)]
+    for edge, url, memory in edges:
+        outcome = await _run(
+            tmp_path / edge, lanes=1, database_url=url, memory=memory, kafka=kafka_bootstrap
+        )
         assert outcome.fills == baseline.fills, edge
         assert outcome.cash == baseline.cash, edge
         assert outcome.fingerprint == baseline.fingerprint, edge

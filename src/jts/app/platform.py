@@ -18,11 +18,15 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
+from dataclasses import replace
 from pathlib import Path
 
 from jts.app.buses import inprocess_bus
+from jts.app.buses import kafka_bus
 from jts.app.datadir import prepare_data_dir
 from jts.app.equity import EquityCurve
+from jts.app.lockstep import SettledMarks
+from jts.app.lockstep import close_minute
 from jts.app.market_store import open_market_store
 from jts.app.service_config import kernel_config
 from jts.app.service_config import paper_config
@@ -34,6 +38,7 @@ from jts.brokers.paper.data import PaperMarketDataClient
 from jts.brokers.paper.execution import PaperExecutionClient
 from jts.brokers.paper.factory import build_paper_venue
 from jts.bus.inprocess import InProcessMessageBus
+from jts.bus.kafka import KafkaMessageBus
 from jts.core.clocks import SimClock
 from jts.domain.errors import ConfigurationError
 from jts.domain.instruments import Instrument
@@ -62,7 +67,7 @@ StepCallback = Callable[[MarketDataBatch], None]
 class Platform:
     settings: Settings
     clock: SimClock
-    bus: InProcessMessageBus
+    bus: InProcessMessageBus | KafkaMessageBus
     sql: SqlStore | MemoryStore
     bar_store: ClickHouseBarStore
     calendar: TradingCalendar
@@ -78,6 +83,8 @@ class Platform:
     steps: int = 0
     # Market time of this run's first minute: what this run did, apart from the stores' past.
     started_ts: int | None = None
+    # Over Kafka: minutes close by watermarks and lockstep waits for these (lockstep.py).
+    settled: SettledMarks | None = None
     _closed: bool = field(default=False, repr=False)
 
     async def run(
@@ -105,7 +112,11 @@ class Platform:
                     self.equity.add(batch.ts, self.kernel.portfolio.snapshot().equity)
                 await self.venue.on_batch(batch)
                 await self.kernel.collector.ingest(batch)
-                if lockstep:
+                if self.settled is not None:
+                    await close_minute(self.bus, batch.ts, "platform")
+                    if lockstep:
+                        await self.settled.wait(batch.ts)
+                elif lockstep:
                     await self.kernel.settle()
                 self.steps += 1
                 # After the drain: the settled minute, so the same seed gives the same curve.
@@ -219,7 +230,12 @@ async def _assemble(
     # Start where the stores left off: anything stamped before the first bar (reconciling
     # orders an interrupted run left open) carries the last recorded market time.
     clock = SimClock(recorded)
-    bus = inprocess_bus(settings)
+    # Over Kafka the services are separate consumer groups, and minutes close by marks.
+    bus = kafka_bus(settings) if settings.bus.kind == "kafka" else inprocess_bus(settings)
+    config = kernel_config(settings, universe_size=len(universe))
+    if settings.bus.kind == "kafka":
+        config = replace(config, watermarks=True)
+    settled = SettledMarks(bus, "platform-pacer") if config.watermarks else None
     venue = build_paper_venue(
         clock,
         paper_config(settings, history_limit=60),
@@ -254,7 +270,7 @@ async def _assemble(
             halts=FileHaltStore(settings.data_dir),
             dead_letters=DeadLetterFile(dead_letters_path(settings.data_dir)),
         ),
-        kernel_config(settings, universe_size=len(universe)),
+        config,
     )
     return Platform(
         settings=settings,
@@ -271,6 +287,7 @@ async def _assemble(
         kernel=kernel,
         journal=journal,
         resumed_from_ns=recorded,
+        settled=settled,
     )
 
 

@@ -26,8 +26,11 @@ from typing import Any
 from jts.app.buses import MarketTimeBus
 from jts.app.buses import kafka_bus
 from jts.app.live_feed import live_market_data
+from jts.app.lockstep import SettledMarks
+from jts.app.lockstep import close_minute
 from jts.app.market_store import open_market_store
 from jts.app.service_config import kernel_config
+from jts.app.service_config import minute_marks
 from jts.app.service_config import paper_config
 from jts.app.service_process import Closer
 from jts.app.service_process import Periodic
@@ -145,6 +148,9 @@ async def _market_data(
     client = PaperMarketDataClient(market.source, market.instruments)
     progress: dict[str, Any] = {"feed": market.description, "finished": False, "minutes": 0}
     pace = settings.feed.speed
+    marks = minute_marks(settings)
+    # In lockstep each minute waits for order execution and the portfolio (lockstep.py).
+    settled = SettledMarks(bus, "market-data-pacer") if settings.bus.kafka.lockstep else None
 
     async def feed(stop: asyncio.Event) -> None:
         await client.connect()
@@ -154,6 +160,10 @@ async def _market_data(
                     return
                 clock.set_time(batch.ts)
                 await collector.ingest(batch)
+                if marks:
+                    await close_minute(bus, batch.ts, "market-data")
+                if settled is not None:
+                    await _until_settled(settled, batch.ts, stop)
                 progress["minutes"] += 1
                 if pace > 0:
                     with contextlib.suppress(TimeoutError):
@@ -175,6 +185,15 @@ async def _market_data(
     )
 
 
+async def _until_settled(settled: SettledMarks, minute_ts: int, stop: asyncio.Event) -> None:
+    waiting = asyncio.create_task(settled.wait(minute_ts))
+    stopping = asyncio.create_task(stop.wait())
+    await asyncio.wait({waiting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    for task in (waiting, stopping):
+        task.cancel()
+    await asyncio.gather(waiting, stopping, return_exceptions=True)
+
+
 # -- strategy engine -------------------------------------------------------------------------
 
 
@@ -188,7 +207,13 @@ async def _strategy_engine(settings: Settings, bus: KafkaMessageBus) -> ServiceP
         instruments=[i.key for i in universe],
         params=settings.strategy.params,
     )
-    engine = build_strategy_engine(MarketTimeBus(bus, clock), clock, [strategy], sql.strategies)
+    engine = build_strategy_engine(
+        MarketTimeBus(bus, clock),
+        clock,
+        [strategy],
+        sql.strategies,
+        forward_marks=minute_marks(settings),
+    )
 
     def stats() -> Mapping[str, Any]:
         return {

@@ -5,6 +5,7 @@ from jts.ports.brokers import MarketDataClient
 from jts.ports.brokers import ReportHandler
 from jts.ports.bus import Handler
 from jts.ports.bus import MessageBus
+from jts.ports.bus import PartitionedBus
 from jts.ports.calendar import TradingCalendar
 from jts.ports.clock import Clock
 from jts.ports.clock import WallClock
@@ -38,6 +39,7 @@ __all__ = [
     "OrderRepository",
     "OutboxMessage",
     "OutboxRepository",
+    "PartitionedBus",
     "PositionRepository",
     "ReportHandler",
     "StatusChange",

@@ -46,7 +46,14 @@ class AsyncProducer:
         self._thread = threading.Thread(target=self._serve, name="kafka-producer", daemon=True)
         self._thread.start()
 
-    async def send(self, topic: str, key: bytes, value: bytes, headers: Headers = ()) -> Delivered:
+    async def send(
+        self,
+        topic: str,
+        key: bytes,
+        value: bytes,
+        headers: Headers = (),
+        partition: int | None = None,
+    ) -> Delivered:
         """Produce and wait for the acknowledgement; raises BusError when it cannot be had.
 
         ``produce`` is called before the first suspension point, so callers that start
@@ -62,9 +69,19 @@ class AsyncProducer:
 
         while True:
             try:
-                self._producer.produce(
-                    topic, value=value, key=key, headers=list(headers), on_delivery=delivered
-                )
+                if partition is None:
+                    self._producer.produce(
+                        topic, value=value, key=key, headers=list(headers), on_delivery=delivered
+                    )
+                else:
+                    self._producer.produce(
+                        topic,
+                        value=value,
+                        key=key,
+                        headers=list(headers),
+                        partition=partition,
+                        on_delivery=delivered,
+                    )
                 break
             except BufferError:
                 # librdkafka's queue is full: the broker is slow or away. Wait for room.
