@@ -16,6 +16,7 @@ import asyncio
 import logging
 import shutil
 from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 from dataclasses import replace
@@ -155,6 +156,7 @@ async def open_platform(
     sessions: int | None = None,
     resume: bool = False,
     store: MemoryStore | None = None,
+    strategy_ids: Sequence[str] | None = None,
 ) -> Platform:
     """Build every part of the embedded platform from ``settings`` (migrating the database).
 
@@ -162,7 +164,9 @@ async def open_platform(
     calendar knows); ``resume`` continues after the latest market time any store
     recorded, so market time only moves forward across restarts. ``store`` keeps
     orders, fills and positions in memory instead of the settings' database: nothing
-    of them survives the run, so there is nothing to resume.
+    of them survives the run, so there is nothing to resume. ``strategy_ids`` runs the
+    settings' strategy once under each id (competing strategies, in tests) instead of
+    once under ``strategy.id``.
     """
     if store is not None and resume:
         raise ConfigurationError("an in-memory store keeps nothing to resume from")
@@ -179,7 +183,9 @@ async def open_platform(
         await sql.close()
         raise
     try:
-        return await _assemble(settings, sql, bar_store, journal, instruments, sessions, resume)
+        return await _assemble(
+            settings, sql, bar_store, journal, instruments, sessions, resume, strategy_ids
+        )
     except BaseException:
         journal.close()
         await bar_store.close()
@@ -210,6 +216,7 @@ async def _assemble(
     instruments: list[Instrument] | None,
     sessions: int | None,
     resume: bool,
+    strategy_ids: Sequence[str] | None = None,
 ) -> Platform:
     calendar = calendar_for_venue("KRX")
     simulated = settings.feed.source == "simulated"
@@ -247,12 +254,15 @@ async def _assemble(
     # The paper venue keeps no books of its own between runs: replay the stored fills.
     for fill in sorted(await sql.fills.list(), key=lambda f: (f.ts, f.fill_id)):
         venue.engine.account.apply_fill(fill)
-    strategy = create_strategy(
-        settings.strategy.name,
-        strategy_id=settings.strategy.id,
-        instruments=list(by_id),
-        params=settings.strategy.params,
-    )
+    strategies = [
+        create_strategy(
+            settings.strategy.name,
+            strategy_id=strategy_id,
+            instruments=list(by_id),
+            params=settings.strategy.params,
+        )
+        for strategy_id in strategy_ids or [settings.strategy.id]
+    ]
     kernel = build_trading_kernel(
         KernelPorts(
             bus=bus,
@@ -266,7 +276,7 @@ async def _assemble(
             bar_store=bar_store,
             bar_journal=journal,
             instruments=by_id,
-            strategies=[strategy],
+            strategies=strategies,
             halts=FileHaltStore(settings.data_dir),
             dead_letters=DeadLetterFile(dead_letters_path(settings.data_dir)),
         ),
