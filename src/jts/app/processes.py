@@ -58,9 +58,14 @@ from jts.core.clocks import LiveClock
 from jts.core.clocks import MarketClock
 from jts.core.clocks import SimClock
 from jts.core.component import Component
+from jts.core.watermarks import STAGE_BARS
+from jts.core.watermarks import STAGE_VENUE
+from jts.core.watermarks import Watermark
+from jts.core.watermarks import broadcast
 from jts.domain.errors import ConfigurationError
 from jts.domain.events import BarEvent
 from jts.domain.events import Event
+from jts.domain.events import MinuteMark
 from jts.domain.instruments import Instrument
 from jts.ports import Clock
 from jts.ports import ExecutionClient
@@ -261,6 +266,8 @@ async def _order_execution(settings: Settings, bus: KafkaMessageBus) -> ServiceP
         instruments=universe,
         halts=FileHaltStore(settings.data_dir),
         dead_letters=DeadLetterFile(dead_letters_path(settings.data_dir)),
+        # The paper venue matches bars in its own process and marks each minute it did.
+        venue_marks=settings.execution.venue == "paper" and minute_marks(settings),
     )
     reconciler = Periodic("reconciliation", settings.serve.reconcile_interval, execution.reconcile)
 
@@ -346,9 +353,17 @@ async def _paper_venue(settings: Settings, bus: KafkaMessageBus) -> ServiceProce
     )
     api = build_venue_api(venue.execution, token=service_token(settings))
     counts = {"bars": 0}
+    marks = minute_marks(settings)
+
+    matched = Watermark(STAGE_BARS)
 
     async def on_bar(event: Event) -> None:
         if not isinstance(event, BarEvent):
+            if marks and isinstance(event, MinuteMark) and matched.observe(event):
+                # Every bar of the minute matched: order execution may size it (minute_marks).
+                assert matched.minute is not None
+                mark = MinuteMark.of(STAGE_VENUE, matched.minute, source="paper-venue")
+                await broadcast(bus, topics.SIGNALS, mark)
             return
         bar = event.bar
         # A bar reaches the venue when it closes, as in the embedded platform.

@@ -20,6 +20,7 @@ from jts.ports import PartitionedBus
 # The stages that mark minutes, in pipeline order.
 STAGE_BARS = "collector"  # on market.bars, after a minute's bars
 STAGE_SIGNALS = "strategy-engine"  # on signals, once a bars partition's minute is handled
+STAGE_VENUE = "paper-venue"  # on signals, once a remote paper venue matched a minute
 STAGE_ORDERS = "order-execution"  # on fills and control.marks, once the minute is sized
 STAGE_BOOKS = "portfolio"  # on control.marks, once the minute's bars and fills are booked
 

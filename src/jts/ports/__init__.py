@@ -1,5 +1,6 @@
 """Ports: the Protocols business code depends on; adapters implement them."""
 
+from jts.ports.brokers import CatchesUp
 from jts.ports.brokers import ExecutionClient
 from jts.ports.brokers import MarketDataClient
 from jts.ports.brokers import ReportHandler
@@ -28,6 +29,7 @@ __all__ = [
     "BacktestRunRepository",
     "BarJournal",
     "BarStore",
+    "CatchesUp",
     "Clock",
     "DeadLetter",
     "DeadLetterSink",

@@ -160,6 +160,7 @@ def build_execution(
     instruments: Mapping[str, Instrument],
     halts: TradingHaltStore | None = None,
     dead_letters: DeadLetterSink | None = None,
+    venue_marks: bool = False,
 ) -> OrderExecutionService:
     return OrderExecutionService(
         bus,
@@ -173,6 +174,7 @@ def build_execution(
         storage_retry=config.storage_retry,
         dead_letters=dead_letters,
         release_on_marks=config.watermarks,
+        venue_marks=venue_marks,
     )
 
 

@@ -7,6 +7,9 @@ partition) pair has marked a minute, no signal of it can still come, so the held
 are sized in the defined order, as ``settle`` does in process. Then this service says
 so twice: a mark on every ``fills`` partition (its fills so far are out, for the
 portfolio) and a ``settled`` mark on ``control.marks`` (for a feed running in lockstep).
+A venue in a process of its own (the paper venue) matches bars from the bus: then a
+minute also waits for the venue's mark, and its journal is read up to date first, so
+the minute is sized on the same books as in process.
 """
 
 from __future__ import annotations
@@ -18,9 +21,12 @@ from collections.abc import Callable
 from jts.core import topics
 from jts.core.watermarks import STAGE_ORDERS
 from jts.core.watermarks import STAGE_SIGNALS
-from jts.core.watermarks import Watermark
+from jts.core.watermarks import STAGE_VENUE
+from jts.core.watermarks import Watermarks
 from jts.core.watermarks import broadcast
 from jts.domain.events import MinuteMark
+from jts.ports import CatchesUp
+from jts.ports import ExecutionClient
 from jts.ports import MessageBus
 
 log = logging.getLogger("jts.execution.marks")
@@ -29,11 +35,22 @@ Release = Callable[[int], Awaitable[int]]
 
 
 class SignalMarks:
-    def __init__(self, release: Release, bus: MessageBus, name: str) -> None:
+    def __init__(
+        self,
+        release: Release,
+        bus: MessageBus,
+        name: str,
+        *,
+        venue: ExecutionClient | None = None,
+    ) -> None:
+        """``venue``: a venue in its own process that matches bars from the bus and marks
+        them (the paper venue): a minute waits for its mark too, and for its reports."""
         self._release = release
         self._bus = bus
         self._name = name
-        self._signals = Watermark(STAGE_SIGNALS)
+        stages = (STAGE_SIGNALS, STAGE_VENUE) if venue is not None else (STAGE_SIGNALS,)
+        self._signals = Watermarks(stages)
+        self._venue = venue
         self.settled: int | None = None
 
     async def observe(self, mark: MinuteMark) -> None:
@@ -41,6 +58,9 @@ class SignalMarks:
             return  # a copy, a stale mark, or lanes still open
         minute = self._signals.minute
         assert minute is not None
+        if isinstance(self._venue, CatchesUp):
+            # Its fills of this minute are in its journal: applied before any sizing.
+            await self._venue.catch_up()
         released = await self._release(minute)
         log.debug("minute %d complete: %d signal(s) released", minute, released)
         settled = MinuteMark.of(STAGE_ORDERS, minute, source=self._name)

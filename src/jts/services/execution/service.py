@@ -143,6 +143,7 @@ class OrderExecutionService(Component):
         wall_clock: WallClock | None = None,
         reserve_rules: ReserveRules | None = None,
         release_on_marks: bool = False,
+        venue_marks: bool = False,
     ) -> None:
         super().__init__(name)
         self._bus = bus
@@ -165,7 +166,11 @@ class OrderExecutionService(Component):
         self._held: list[SignalEvent] = []
         # Over Kafka nobody can call release_signals at the right time: signals are held
         # and released by the strategy engines' minute marks instead (``minute_marks.py``).
-        self.marks = SignalMarks(self.release_signals, bus, name) if release_on_marks else None
+        self.marks = (
+            SignalMarks(self.release_signals, bus, name, venue=client if venue_marks else None)
+            if release_on_marks
+            else None
+        )
         # Orders whose submit call has not returned: the venue may not know them yet, so
         # reconciliation must not conclude anything from its silence.
         self._in_flight: set[str] = set()
