@@ -65,11 +65,6 @@ async def test_a_lockstep_feed_waits_for_every_process_to_settle_each_minute(
     assert fills == await _in_process(cluster, feed={"sessions": 1})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open: with tight cash the separate processes diverge from the in-process run "
-    "(first at fill ~96 of 263 since the venue marks; at fill 18 before them); see NOTES",
-)
 async def test_with_tight_cash_the_processes_trade_as_one_process(
     cluster: Cluster,  # noqa: F811
     store: SqlStore,  # noqa: F811

@@ -67,6 +67,7 @@ from jts.domain.events import BarEvent
 from jts.domain.events import Event
 from jts.domain.events import MinuteMark
 from jts.domain.instruments import Instrument
+from jts.domain.market import Bar
 from jts.ports import Clock
 from jts.ports import ExecutionClient
 from jts.ports import MessageBus
@@ -356,20 +357,37 @@ async def _paper_venue(settings: Settings, bus: KafkaMessageBus) -> ServiceProce
     marks = minute_marks(settings)
 
     matched = Watermark(STAGE_BARS)
+    # With marks on, a minute's bars are matched together at its close, in instrument order
+    # as the embedded platform's ``on_batch`` does, not in the order keys were delivered.
+    waiting: list[tuple[int, Bar]] = []
 
-    async def on_bar(event: Event) -> None:
-        if not isinstance(event, BarEvent):
-            if marks and isinstance(event, MinuteMark) and matched.observe(event):
-                # Every bar of the minute matched: order execution may size it (minute_marks).
-                assert matched.minute is not None
-                mark = MinuteMark.of(STAGE_VENUE, matched.minute, source="paper-venue")
-                await broadcast(bus, topics.SIGNALS, mark)
-            return
-        bar = event.bar
+    async def match(bar: Bar) -> None:
         # A bar reaches the venue when it closes, as in the embedded platform.
         clock.observe(bar.close_ts)
         counts["bars"] += 1
         await venue.execution.on_bar(bar)
+
+    async def on_bar(event: Event) -> None:
+        if isinstance(event, BarEvent):
+            if marks:
+                waiting.append((event.ts, event.bar))
+            else:
+                await match(event.bar)
+            return
+        if marks and isinstance(event, MinuteMark) and matched.observe(event):
+            minute = matched.minute
+            assert minute is not None
+            due = sorted(
+                (item for item in waiting if item[0] <= minute),
+                key=lambda item: (item[0], item[1].instrument_id),
+            )
+            waiting[:] = [item for item in waiting if item[0] > minute]
+            for _, bar in due:
+                await match(bar)
+            # Every bar of the minute matched: order execution may size it (minute_marks).
+            await broadcast(
+                bus, topics.SIGNALS, MinuteMark.of(STAGE_VENUE, minute, source="paper-venue")
+            )
 
     bus.subscribe(topics.MARKET_BARS, on_bar, group="paper-venue")
 
