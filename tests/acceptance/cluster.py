@@ -44,6 +44,8 @@ class Cluster:
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     starts: dict[str, int] = field(default_factory=dict)
     held: dict[str, Port] = field(default_factory=dict)
+    # More settings for every service, e.g. ``JTS_BUS__KAFKA__LOCKSTEP``.
+    extra_env: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.held = {service: Port() for service in SERVICES}
@@ -67,6 +69,7 @@ class Cluster:
                 "JTS_LOG_LEVEL": "INFO",
             }
         )
+        env.update(self.extra_env)
         for service, port in self.ports.items():
             env[f"JTS_SERVE__{service.upper().replace('-', '_')}_PORT"] = str(port)
         return env

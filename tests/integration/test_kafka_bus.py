@@ -173,3 +173,49 @@ async def test_bad_messages_are_dead_lettered_with_the_reason_and_the_group_goes
     assert "unsupported version 99" in reasons[1]
     assert all(header(m, "jts-dlq-group") == "order-execution" for m in letters)
     assert all((header(m, "jts-dlq-source") or "").startswith(topic + "/") for m in letters)
+
+
+async def test_a_minute_mark_is_handled_after_everything_before_it_on_its_partition(
+    kafka_bootstrap: str,
+) -> None:
+    """Keys are handled concurrently, so a slow key would let a mark (a key of its own)
+    overtake it; marks are barriers instead. Everything is on the topic before the group
+    starts, so one batch holds the slow signals and the marks behind them."""
+    from jts.core.watermarks import STAGE_SIGNALS
+    from jts.core.watermarks import broadcast
+    from jts.domain.events import MinuteMark
+
+    config = KafkaConfig(kafka_bootstrap, topic_prefix=unique_prefix(), partitions=3)
+    publisher = KafkaMessageBus(config)
+    await publisher.start()
+    where: dict[str, int] = {}
+    try:
+        for n in range(12):
+            event = signal_event(f"KRX:00{n:04d}", n)
+            where[event.event_id] = (await publisher.send(topics.SIGNALS, event)).partition
+        await broadcast(publisher, topics.SIGNALS, MinuteMark.of(STAGE_SIGNALS, 60, source="t"))
+    finally:
+        await publisher.stop()
+
+    consumer = KafkaMessageBus(config)
+    handled: set[str] = set()
+    early: list[str] = []
+    marks: list[int] = []
+
+    async def handler(event: Event) -> None:
+        if isinstance(event, MinuteMark):
+            missing = [e for e, p in where.items() if p == event.partition and e not in handled]
+            early.extend(missing)
+            marks.append(event.partition)
+            return
+        await asyncio.sleep(0.2)  # slower than the mark would be
+        handled.add(event.event_id)
+
+    consumer.subscribe(topics.SIGNALS, handler, group="order-execution")
+    await consumer.start()
+    try:
+        await wait_for(lambda: len(marks) >= 3 and len(handled) >= len(where))
+    finally:
+        await consumer.stop()
+    assert sorted(marks) == [0, 1, 2]
+    assert early == [], "a mark was handled before signals published ahead of it"

@@ -14,6 +14,7 @@ from jts.domain.events import Event
 from jts.ports import Handler
 from jts.ports import InlineHandler
 from jts.ports import MessageBus
+from jts.ports import PartitionedBus
 
 
 def kafka_config(settings: Settings) -> KafkaConfig:
@@ -64,6 +65,18 @@ class MarketTimeBus:
 
     async def publish(self, topic: str, event: Event) -> None:
         await self.inner.publish(topic, event)
+
+    def partitions(self, topic: str) -> int:
+        """The inner bus's partitions (one for a bus without them): watermarks address each."""
+        inner = self.inner
+        return inner.partitions(topic) if isinstance(inner, PartitionedBus) else 1
+
+    async def publish_to(self, topic: str, event: Event, partition: int) -> None:
+        inner = self.inner
+        if isinstance(inner, PartitionedBus):
+            await inner.publish_to(topic, event, partition)
+        else:
+            await inner.publish(topic, event)
 
     def subscribe(self, topic: str, handler: Handler, *, group: str) -> None:
         clock = self.clock

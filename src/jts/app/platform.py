@@ -16,13 +16,18 @@ import asyncio
 import logging
 import shutil
 from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
+from dataclasses import replace
 from pathlib import Path
 
 from jts.app.buses import inprocess_bus
+from jts.app.buses import kafka_bus
 from jts.app.datadir import prepare_data_dir
 from jts.app.equity import EquityCurve
+from jts.app.lockstep import SettledMarks
+from jts.app.lockstep import close_minute
 from jts.app.market_store import open_market_store
 from jts.app.service_config import kernel_config
 from jts.app.service_config import paper_config
@@ -34,6 +39,7 @@ from jts.brokers.paper.data import PaperMarketDataClient
 from jts.brokers.paper.execution import PaperExecutionClient
 from jts.brokers.paper.factory import build_paper_venue
 from jts.bus.inprocess import InProcessMessageBus
+from jts.bus.kafka import KafkaMessageBus
 from jts.core.clocks import SimClock
 from jts.domain.errors import ConfigurationError
 from jts.domain.instruments import Instrument
@@ -62,7 +68,7 @@ StepCallback = Callable[[MarketDataBatch], None]
 class Platform:
     settings: Settings
     clock: SimClock
-    bus: InProcessMessageBus
+    bus: InProcessMessageBus | KafkaMessageBus
     sql: SqlStore | MemoryStore
     bar_store: ClickHouseBarStore
     calendar: TradingCalendar
@@ -78,6 +84,8 @@ class Platform:
     steps: int = 0
     # Market time of this run's first minute: what this run did, apart from the stores' past.
     started_ts: int | None = None
+    # Over Kafka: minutes close by watermarks and lockstep waits for these (lockstep.py).
+    settled: SettledMarks | None = None
     _closed: bool = field(default=False, repr=False)
 
     async def run(
@@ -105,7 +113,11 @@ class Platform:
                     self.equity.add(batch.ts, self.kernel.portfolio.snapshot().equity)
                 await self.venue.on_batch(batch)
                 await self.kernel.collector.ingest(batch)
-                if lockstep:
+                if self.settled is not None:
+                    await close_minute(self.bus, batch.ts, "platform")
+                    if lockstep:
+                        await self.settled.wait(batch.ts)
+                elif lockstep:
                     await self.kernel.settle()
                 self.steps += 1
                 # After the drain: the settled minute, so the same seed gives the same curve.
@@ -144,6 +156,7 @@ async def open_platform(
     sessions: int | None = None,
     resume: bool = False,
     store: MemoryStore | None = None,
+    strategy_ids: Sequence[str] | None = None,
 ) -> Platform:
     """Build every part of the embedded platform from ``settings`` (migrating the database).
 
@@ -151,7 +164,9 @@ async def open_platform(
     calendar knows); ``resume`` continues after the latest market time any store
     recorded, so market time only moves forward across restarts. ``store`` keeps
     orders, fills and positions in memory instead of the settings' database: nothing
-    of them survives the run, so there is nothing to resume.
+    of them survives the run, so there is nothing to resume. ``strategy_ids`` runs the
+    settings' strategy once under each id (competing strategies, in tests) instead of
+    once under ``strategy.id``.
     """
     if store is not None and resume:
         raise ConfigurationError("an in-memory store keeps nothing to resume from")
@@ -168,7 +183,9 @@ async def open_platform(
         await sql.close()
         raise
     try:
-        return await _assemble(settings, sql, bar_store, journal, instruments, sessions, resume)
+        return await _assemble(
+            settings, sql, bar_store, journal, instruments, sessions, resume, strategy_ids
+        )
     except BaseException:
         journal.close()
         await bar_store.close()
@@ -199,6 +216,7 @@ async def _assemble(
     instruments: list[Instrument] | None,
     sessions: int | None,
     resume: bool,
+    strategy_ids: Sequence[str] | None = None,
 ) -> Platform:
     calendar = calendar_for_venue("KRX")
     simulated = settings.feed.source == "simulated"
@@ -219,7 +237,12 @@ async def _assemble(
     # Start where the stores left off: anything stamped before the first bar (reconciling
     # orders an interrupted run left open) carries the last recorded market time.
     clock = SimClock(recorded)
-    bus = inprocess_bus(settings)
+    # Over Kafka the services are separate consumer groups, and minutes close by marks.
+    bus = kafka_bus(settings) if settings.bus.kind == "kafka" else inprocess_bus(settings)
+    config = kernel_config(settings, universe_size=len(universe))
+    if settings.bus.kind == "kafka":
+        config = replace(config, watermarks=True)
+    settled = SettledMarks(bus, "platform-pacer") if config.watermarks else None
     venue = build_paper_venue(
         clock,
         paper_config(settings, history_limit=60),
@@ -231,12 +254,15 @@ async def _assemble(
     # The paper venue keeps no books of its own between runs: replay the stored fills.
     for fill in sorted(await sql.fills.list(), key=lambda f: (f.ts, f.fill_id)):
         venue.engine.account.apply_fill(fill)
-    strategy = create_strategy(
-        settings.strategy.name,
-        strategy_id=settings.strategy.id,
-        instruments=list(by_id),
-        params=settings.strategy.params,
-    )
+    strategies = [
+        create_strategy(
+            settings.strategy.name,
+            strategy_id=strategy_id,
+            instruments=list(by_id),
+            params=settings.strategy.params,
+        )
+        for strategy_id in strategy_ids or [settings.strategy.id]
+    ]
     kernel = build_trading_kernel(
         KernelPorts(
             bus=bus,
@@ -250,11 +276,11 @@ async def _assemble(
             bar_store=bar_store,
             bar_journal=journal,
             instruments=by_id,
-            strategies=[strategy],
+            strategies=strategies,
             halts=FileHaltStore(settings.data_dir),
             dead_letters=DeadLetterFile(dead_letters_path(settings.data_dir)),
         ),
-        kernel_config(settings, universe_size=len(universe)),
+        config,
     )
     return Platform(
         settings=settings,
@@ -271,6 +297,7 @@ async def _assemble(
         kernel=kernel,
         journal=journal,
         resumed_from_ns=recorded,
+        settled=settled,
     )
 
 

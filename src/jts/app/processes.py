@@ -26,8 +26,11 @@ from typing import Any
 from jts.app.buses import MarketTimeBus
 from jts.app.buses import kafka_bus
 from jts.app.live_feed import live_market_data
+from jts.app.lockstep import SettledMarks
+from jts.app.lockstep import close_minute
 from jts.app.market_store import open_market_store
 from jts.app.service_config import kernel_config
+from jts.app.service_config import minute_marks
 from jts.app.service_config import paper_config
 from jts.app.service_process import Closer
 from jts.app.service_process import Periodic
@@ -55,10 +58,16 @@ from jts.core.clocks import LiveClock
 from jts.core.clocks import MarketClock
 from jts.core.clocks import SimClock
 from jts.core.component import Component
+from jts.core.watermarks import STAGE_BARS
+from jts.core.watermarks import STAGE_VENUE
+from jts.core.watermarks import Watermark
+from jts.core.watermarks import broadcast
 from jts.domain.errors import ConfigurationError
 from jts.domain.events import BarEvent
 from jts.domain.events import Event
+from jts.domain.events import MinuteMark
 from jts.domain.instruments import Instrument
+from jts.domain.market import Bar
 from jts.ports import Clock
 from jts.ports import ExecutionClient
 from jts.ports import MessageBus
@@ -145,6 +154,9 @@ async def _market_data(
     client = PaperMarketDataClient(market.source, market.instruments)
     progress: dict[str, Any] = {"feed": market.description, "finished": False, "minutes": 0}
     pace = settings.feed.speed
+    marks = minute_marks(settings)
+    # In lockstep each minute waits for order execution and the portfolio (lockstep.py).
+    settled = SettledMarks(bus, "market-data-pacer") if settings.bus.kafka.lockstep else None
 
     async def feed(stop: asyncio.Event) -> None:
         await client.connect()
@@ -154,6 +166,10 @@ async def _market_data(
                     return
                 clock.set_time(batch.ts)
                 await collector.ingest(batch)
+                if marks:
+                    await close_minute(bus, batch.ts, "market-data")
+                if settled is not None:
+                    await _until_settled(settled, batch.ts, stop)
                 progress["minutes"] += 1
                 if pace > 0:
                     with contextlib.suppress(TimeoutError):
@@ -175,6 +191,15 @@ async def _market_data(
     )
 
 
+async def _until_settled(settled: SettledMarks, minute_ts: int, stop: asyncio.Event) -> None:
+    waiting = asyncio.create_task(settled.wait(minute_ts))
+    stopping = asyncio.create_task(stop.wait())
+    await asyncio.wait({waiting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    for task in (waiting, stopping):
+        task.cancel()
+    await asyncio.gather(waiting, stopping, return_exceptions=True)
+
+
 # -- strategy engine -------------------------------------------------------------------------
 
 
@@ -188,7 +213,13 @@ async def _strategy_engine(settings: Settings, bus: KafkaMessageBus) -> ServiceP
         instruments=[i.key for i in universe],
         params=settings.strategy.params,
     )
-    engine = build_strategy_engine(MarketTimeBus(bus, clock), clock, [strategy], sql.strategies)
+    engine = build_strategy_engine(
+        MarketTimeBus(bus, clock),
+        clock,
+        [strategy],
+        sql.strategies,
+        forward_marks=minute_marks(settings),
+    )
 
     def stats() -> Mapping[str, Any]:
         return {
@@ -236,6 +267,8 @@ async def _order_execution(settings: Settings, bus: KafkaMessageBus) -> ServiceP
         instruments=universe,
         halts=FileHaltStore(settings.data_dir),
         dead_letters=DeadLetterFile(dead_letters_path(settings.data_dir)),
+        # The paper venue matches bars in its own process and marks each minute it did.
+        venue_marks=settings.execution.venue == "paper" and minute_marks(settings),
     )
     reconciler = Periodic("reconciliation", settings.serve.reconcile_interval, execution.reconcile)
 
@@ -321,15 +354,40 @@ async def _paper_venue(settings: Settings, bus: KafkaMessageBus) -> ServiceProce
     )
     api = build_venue_api(venue.execution, token=service_token(settings))
     counts = {"bars": 0}
+    marks = minute_marks(settings)
 
-    async def on_bar(event: Event) -> None:
-        if not isinstance(event, BarEvent):
-            return
-        bar = event.bar
+    matched = Watermark(STAGE_BARS)
+    # With marks on, a minute's bars are matched together at its close, in instrument order
+    # as the embedded platform's ``on_batch`` does, not in the order keys were delivered.
+    waiting: list[tuple[int, Bar]] = []
+
+    async def match(bar: Bar) -> None:
         # A bar reaches the venue when it closes, as in the embedded platform.
         clock.observe(bar.close_ts)
         counts["bars"] += 1
         await venue.execution.on_bar(bar)
+
+    async def on_bar(event: Event) -> None:
+        if isinstance(event, BarEvent):
+            if marks:
+                waiting.append((event.ts, event.bar))
+            else:
+                await match(event.bar)
+            return
+        if marks and isinstance(event, MinuteMark) and matched.observe(event):
+            minute = matched.minute
+            assert minute is not None
+            due = sorted(
+                (item for item in waiting if item[0] <= minute),
+                key=lambda item: (item[0], item[1].instrument_id),
+            )
+            waiting[:] = [item for item in waiting if item[0] > minute]
+            for _, bar in due:
+                await match(bar)
+            # Every bar of the minute matched: order execution may size it (minute_marks).
+            await broadcast(
+                bus, topics.SIGNALS, MinuteMark.of(STAGE_VENUE, minute, source="paper-venue")
+            )
 
     bus.subscribe(topics.MARKET_BARS, on_bar, group="paper-venue")
 

@@ -38,7 +38,14 @@ def kernel_config(settings: Settings, *, universe_size: int) -> KernelConfig:
             snapshot_every_bars=SNAPSHOT_EVERY_MINUTES * max(1, universe_size),
         ),
         storage_retry=StorageRetry(give_up_after=execution.storage_give_up_after),
+        watermarks=minute_marks(settings),
     )
+
+
+def minute_marks(settings: Settings) -> bool:
+    """Whether minutes complete by watermarks: over Kafka, when asked or in lockstep."""
+    kafka = settings.bus.kafka
+    return settings.bus.kind == "kafka" and (kafka.watermarks or kafka.lockstep)
 
 
 def paper_config(settings: Settings, *, history_limit: int | None = None) -> PaperConfig:

@@ -63,6 +63,14 @@ class KafkaSettings(_Section):
     partitions: int = Field(6, ge=1, le=1_000)
     replication_factor: int = Field(1, ge=1, le=10)
     client_id: str = "jts"
+    # Minute watermarks (``jts.core.watermarks``): market data closes each minute on every
+    # partition and order execution sizes a minute's signals only once every strategy
+    # engine lane has closed it, in one defined order. ``lockstep`` also has the feed wait
+    # for order execution and the portfolio to settle a minute before the next: a replay
+    # then trades the same as in process. Needs a feed whose batches are whole minutes
+    # (the simulated or a recorded feed); a live stream leaves them off.
+    watermarks: bool = False
+    lockstep: bool = False
 
 
 class BusSettings(_Section):

@@ -12,6 +12,8 @@ ORDERS_EVENTS: Final = "orders.events"
 FILLS: Final = "fills"
 RISK_ALERTS: Final = "risk.alerts"
 PORTFOLIO_SNAPSHOTS: Final = "portfolio.snapshots"
+# Watermarks between services: "order execution / portfolio settled minute m" (lockstep).
+MARKS: Final = "control.marks"
 
 ALL_TOPICS: Final = (
     MARKET_TICKS,
@@ -22,4 +24,5 @@ ALL_TOPICS: Final = (
     FILLS,
     RISK_ALERTS,
     PORTFOLIO_SNAPSHOTS,
+    MARKS,
 )

@@ -126,6 +126,67 @@ class SignalEvent(Event, tag="signal", frozen=True, kw_only=True):
         )
 
 
+class MinuteMark(Event, tag="minute.mark", frozen=True, kw_only=True):
+    """A watermark: ``stage`` has published everything it will for minutes <= ``minute_ts``.
+
+    Published on every partition of a topic (``partition`` of ``partitions``), after that
+    partition's events of the minute, so a consumer that has handled the mark has handled
+    everything before it there. ``origin`` of ``origins`` names the upstream lane the mark
+    vouches for (a strategy engine forwards one per ``market.bars`` partition), so a
+    downstream consumer knows the minute is complete once it holds every (origin,
+    partition) pair, however many instances forwarded them. Not a bar, signal or fill:
+    consumers that do not track minutes ignore it like any event they do not handle.
+    """
+
+    TYPE: ClassVar[str] = "minute.mark"
+
+    stage: str
+    minute_ts: int
+    origin: int = 0
+    origins: int = 1
+    partition: int = 0
+    partitions: int = 1
+
+    @classmethod
+    def of(
+        cls,
+        stage: str,
+        minute_ts: int,
+        *,
+        source: str,
+        origin: int = 0,
+        origins: int = 1,
+        partition: int = 0,
+        partitions: int = 1,
+    ) -> MinuteMark:
+        # One id per stage, minute and lane: a republished mark is dropped as a copy.
+        event_id = derived_event_id("mark", stage, minute_ts, origin, origins, partition)
+        return cls(
+            event_id=event_id,
+            ts=minute_ts,
+            source=source,
+            key=f"mark:{partition}",
+            stage=stage,
+            minute_ts=minute_ts,
+            origin=origin,
+            origins=origins,
+            partition=partition,
+            partitions=partitions,
+        )
+
+    def on(self, partition: int, partitions: int) -> MinuteMark:
+        """This mark as published on ``partition`` of ``partitions``."""
+        return MinuteMark.of(
+            self.stage,
+            self.minute_ts,
+            source=self.source,
+            origin=self.origin,
+            origins=self.origins,
+            partition=partition,
+            partitions=partitions,
+        )
+
+
 class _OrderFields(Event, frozen=True, kw_only=True):
     """An order's full state at the moment of the event.
 
@@ -446,4 +507,5 @@ EVENT_TYPES: dict[str, type[Event]] = _registry(
     FillEvent,
     PortfolioSnapshot,
     RiskAlert,
+    MinuteMark,
 )

@@ -1,11 +1,13 @@
 """Ports: the Protocols business code depends on; adapters implement them."""
 
+from jts.ports.brokers import CatchesUp
 from jts.ports.brokers import ExecutionClient
 from jts.ports.brokers import MarketDataClient
 from jts.ports.brokers import ReportHandler
 from jts.ports.bus import Handler
 from jts.ports.bus import InlineHandler
 from jts.ports.bus import MessageBus
+from jts.ports.bus import PartitionedBus
 from jts.ports.bus import awaiting
 from jts.ports.calendar import TradingCalendar
 from jts.ports.clock import Clock
@@ -29,6 +31,7 @@ __all__ = [
     "BacktestRunRepository",
     "BarJournal",
     "BarStore",
+    "CatchesUp",
     "Clock",
     "DeadLetter",
     "DeadLetterSink",
@@ -41,6 +44,7 @@ __all__ = [
     "OrderRepository",
     "OutboxMessage",
     "OutboxRepository",
+    "PartitionedBus",
     "PositionRepository",
     "ReportHandler",
     "StatusChange",

@@ -7,6 +7,7 @@ from collections.abc import Awaitable
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Protocol
+from typing import runtime_checkable
 
 from jts.domain.fills import Fill
 from jts.domain.instruments import Instrument
@@ -95,3 +96,12 @@ class ExecutionClient(Protocol):
         ...
 
     async def account(self) -> AccountState: ...
+
+
+@runtime_checkable
+class CatchesUp(Protocol):
+    """An execution client whose reports arrive by polling: it can fetch what is there now."""
+
+    async def catch_up(self) -> None:
+        """Hand every report the venue holds now to the report handler."""
+        ...

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from collections.abc import Callable
 from typing import Protocol
+from typing import runtime_checkable
 
 from jts.domain.events import Event
 
@@ -58,4 +59,21 @@ class MessageBus(Protocol):
 
     async def drain(self) -> None:
         """Wait until every event published so far has been handled."""
+        ...
+
+
+@runtime_checkable
+class PartitionedBus(Protocol):
+    """A bus whose topics have partitions a publisher can address (Kafka).
+
+    Watermarks (``MinuteMark``) go to every partition of a topic so each consumer,
+    whatever partitions it owns, sees the mark after that partition's events.
+    """
+
+    def partitions(self, topic: str) -> int:
+        """How many partitions ``topic`` has."""
+        ...
+
+    async def publish_to(self, topic: str, event: Event, partition: int) -> None:
+        """Publish ``event`` on one partition of ``topic``, whatever its key says."""
         ...

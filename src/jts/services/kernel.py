@@ -87,6 +87,8 @@ class KernelConfig:
     sizing: SizingConfig = field(default_factory=SizingConfig)
     portfolio: PortfolioConfig = field(default_factory=PortfolioConfig)
     storage_retry: StorageRetry = field(default_factory=StorageRetry)
+    # Over Kafka: minutes complete by watermarks (``jts.core.watermarks``), not by settle.
+    watermarks: bool = False
 
 
 @dataclass(slots=True)
@@ -142,8 +144,10 @@ def build_strategy_engine(
     clock: Clock,
     strategies: Sequence[Strategy],
     records: StrategyRepository,
+    *,
+    forward_marks: bool = False,
 ) -> StrategyEngine:
-    return StrategyEngine(bus, clock, strategies, records)
+    return StrategyEngine(bus, clock, strategies, records, forward_marks=forward_marks)
 
 
 def build_execution(
@@ -157,6 +161,7 @@ def build_execution(
     instruments: Mapping[str, Instrument],
     halts: TradingHaltStore | None = None,
     dead_letters: DeadLetterSink | None = None,
+    venue_marks: bool = False,
 ) -> OrderExecutionService:
     return OrderExecutionService(
         bus,
@@ -169,6 +174,8 @@ def build_execution(
         halts=halts,
         storage_retry=config.storage_retry,
         dead_letters=dead_letters,
+        release_on_marks=config.watermarks,
+        venue_marks=venue_marks,
     )
 
 
@@ -181,7 +188,13 @@ def build_portfolio(
     fills: FillRepository,
 ) -> PortfolioService:
     return PortfolioService(
-        bus, clock, positions, fills, config.portfolio, storage_retry=config.storage_retry
+        bus,
+        clock,
+        positions,
+        fills,
+        config.portfolio,
+        storage_retry=config.storage_retry,
+        settle_marks=config.watermarks,
     )
 
 
@@ -197,7 +210,11 @@ def build_trading_kernel(ports: KernelPorts, config: KernelConfig | None = None)
             bar_journal=ports.bar_journal,
         ),
         strategy_engine=build_strategy_engine(
-            ports.bus, ports.clock, ports.strategies, ports.strategy_records
+            ports.bus,
+            ports.clock,
+            ports.strategies,
+            ports.strategy_records,
+            forward_marks=config.watermarks,
         ),
         execution=build_execution(
             ports.bus,

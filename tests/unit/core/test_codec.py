@@ -18,6 +18,7 @@ from jts.domain.events import EVENT_TYPES
 from jts.domain.events import BarEvent
 from jts.domain.events import Event
 from jts.domain.events import FillEvent
+from jts.domain.events import MinuteMark
 from jts.domain.events import OrderPending
 from jts.domain.events import OrderStatusChanged
 from jts.domain.events import PortfolioSnapshot
@@ -110,6 +111,7 @@ def _all_events() -> list[Event]:
             halted=True,
             client_order_id="OUTSIDE1",
         ),
+        MinuteMark.of("strategy-engine", TS, source="se", origin=2, origins=3).on(1, 3),
     ]
 
 

@@ -80,6 +80,8 @@ class RemotePaperExecutionClient:
         self._handler: ReportHandler | None = None
         self._http: httpx.AsyncClient | None = None
         self._poller: asyncio.Task[None] | None = None
+        # The poller and catch_up hand reports over one at a time, each seq once.
+        self._handing = asyncio.Lock()
 
     def set_report_handler(self, handler: ReportHandler) -> None:
         self._handler = handler
@@ -210,8 +212,26 @@ class RemotePaperExecutionClient:
                 )
                 self.last_seq = 0
                 continue
-            if self._handler is None:
-                raise ConfigurationError(f"{self.venue}: set a report handler before trading")
+            if not await self._hand_over(page):
+                await asyncio.sleep(1.0)
+
+    async def catch_up(self) -> None:
+        """Hand over every report the venue's journal holds now, without waiting for more.
+
+        Over Kafka in lockstep, order execution sizes a minute only once the venue
+        matched it (its minute mark) and these reports are applied, as in process.
+        """
+        while True:
+            answer = await self._call("GET", "/reports", params={"after": self.last_seq, "wait": 0})
+            page = _parse(ReportPage.model_validate_json, answer.content)
+            if not page.reports or page.head < self.last_seq or not await self._hand_over(page):
+                return
+
+    async def _hand_over(self, page: ReportPage) -> bool:
+        """The page's reports not yet handled, in order; False when one was not taken."""
+        if self._handler is None:
+            raise ConfigurationError(f"{self.venue}: set a report handler before trading")
+        async with self._handing:
             for item in page.reports:
                 if item.seq <= self.last_seq:
                     continue
@@ -220,9 +240,9 @@ class RemotePaperExecutionClient:
                 except Exception:
                     # Not taken (the database is away, say): ask for it again, never skip it.
                     log.exception("%s: report %d not handled; retrying", self.venue, item.seq)
-                    await asyncio.sleep(1.0)
-                    break
+                    return False
                 self.last_seq = item.seq
+        return True
 
 
 def _reason(answer: httpx.Response) -> str:

@@ -25,6 +25,7 @@ from jts.bus.kafka.consumer import GroupStats
 from jts.bus.kafka.producer import AsyncProducer
 from jts.bus.kafka.producer import Delivered
 from jts.bus.kafka.topics import ensure_topics
+from jts.bus.kafka.topics import partition_counts
 from jts.core import topics as topic_names
 from jts.core.codec import encode_event
 from jts.core.component import Component
@@ -63,6 +64,7 @@ class KafkaMessageBus(Component):
         self._producer = AsyncProducer(config)
         self._groups: dict[str, GroupConsumer] = {}
         self.published = 0
+        self._partitions: dict[str, int] = {}
 
     # -- MessageBus port ---------------------------------------------------------------
 
@@ -121,13 +123,23 @@ class KafkaMessageBus(Component):
             outcomes.append(None)
         return outcomes
 
-    async def send(self, topic: str, event: Event) -> Delivered:
+    def partitions(self, topic: str) -> int:
+        """Partitions of ``topic`` as the broker reported them at start."""
+        return self._partitions.get(topic, self.config.partitions)
+
+    async def publish_to(self, topic: str, event: Event, partition: int) -> None:
+        """Publish on one partition (a watermark goes to each of them)."""
+        await self.send(topic, event, partition)
+
+    async def send(self, topic: str, event: Event, partition: int | None = None) -> Delivered:
         """Publish and say where the event landed (partition and offset)."""
-        delivered = await (await self._produce(topic, event))
+        delivered = await (await self._produce(topic, event, partition))
         self.published += 1
         return delivered
 
-    async def _produce(self, topic: str, event: Event) -> asyncio.Future[Delivered]:
+    async def _produce(
+        self, topic: str, event: Event, partition: int | None = None
+    ) -> asyncio.Future[Delivered]:
         if self.state not in (ComponentState.RUNNING, ComponentState.STARTING):
             raise BusError(f"Kafka bus is {self.state}: start() it before publishing to {topic!r}")
         headers = [
@@ -136,7 +148,11 @@ class KafkaMessageBus(Component):
             (HEADER_PRODUCED_NS, str(time.time_ns()).encode("ascii")),
         ]
         return await self._producer.produce(
-            self.config.topic(topic), event.key.encode("utf-8"), encode_event(event), headers
+            self.config.topic(topic),
+            event.key.encode("utf-8"),
+            encode_event(event),
+            headers,
+            partition,
         )
 
     async def health(self) -> BusHealth:
@@ -153,6 +169,7 @@ class KafkaMessageBus(Component):
 
     async def _on_start(self) -> None:
         await ensure_topics(self.config, self._topics)
+        self._partitions = await partition_counts(self.config, self._topics)
         self._producer.start()
         for group in self._groups.values():
             await group.start()

@@ -37,6 +37,7 @@ from confluent_kafka import TopicPartition
 from jts.bus.kafka.config import HEADER_DLQ_GROUP
 from jts.bus.kafka.config import HEADER_DLQ_REASON
 from jts.bus.kafka.config import HEADER_DLQ_SOURCE
+from jts.bus.kafka.config import HEADER_TYPE
 from jts.bus.kafka.config import KafkaConfig
 from jts.bus.kafka.producer import AsyncProducer
 from jts.core.codec import decode_event
@@ -46,6 +47,7 @@ from jts.domain.errors import DataError
 from jts.domain.errors import DomainError
 from jts.domain.errors import StorageError
 from jts.domain.events import Event
+from jts.domain.events import MinuteMark
 from jts.ports import Handler
 
 log = logging.getLogger("jts.bus.kafka")
@@ -53,6 +55,7 @@ log = logging.getLogger("jts.bus.kafka")
 _OUTAGES = (StorageError, BrokerError, BusError, OSError, TimeoutError)
 _REFUSALS = (DataError, DomainError)
 _MAX_BACKOFF = 5.0
+_MARK_TYPE = MinuteMark.TYPE.encode("utf-8")
 
 
 @dataclass(slots=True)
@@ -146,12 +149,16 @@ class GroupConsumer:
     async def _handle_batch(self, batch: Sequence[Message]) -> None:
         """Keys of the batch concurrently, each key's messages in order; then store offsets.
 
+        A watermark (``minute.mark``) is a barrier: it is handled only after every message
+        before it in the batch, so a consumer that has the mark of a partition has handled
+        everything published there before it, whatever key it had.
+
         A partition's offset moves only past messages that were all handled: if shutdown
         interrupts one key, the partition resumes at that key's first unhandled message
         (other keys' messages after it are delivered again and dropped as copies).
         """
-        by_key: dict[tuple[str, int, bytes], list[Message]] = {}
         by_partition: dict[tuple[str, int], list[Message]] = {}
+        segments: list[list[Message]] = [[]]
         for message in batch:
             error = message.error()
             if error is not None:
@@ -160,9 +167,19 @@ class GroupConsumer:
                 continue
             where = (message.topic() or "", message.partition() or 0)
             by_partition.setdefault(where, []).append(message)
-            by_key.setdefault((*where, message.key() or b""), []).append(message)
+            if _is_mark(message):
+                segments += [[message], []]
+            else:
+                segments[-1].append(message)
         done: set[tuple[str, int, int]] = set()
-        await asyncio.gather(*(self._handle_key(msgs, done) for msgs in by_key.values()))
+        for segment in segments:
+            by_key: dict[tuple[str, int, bytes], list[Message]] = {}
+            for message in segment:
+                where = (message.topic() or "", message.partition() or 0)
+                by_key.setdefault((*where, message.key() or b""), []).append(message)
+            await asyncio.gather(*(self._handle_key(msgs, done) for msgs in by_key.values()))
+            if any(_where(m) not in done for m in segment):
+                break  # stopping inside a segment: the barrier after it is not passed
         consumer = self._consumer
         assert consumer is not None
         for (topic, partition), messages in by_partition.items():
@@ -279,6 +296,17 @@ class GroupConsumer:
         # so the next owner of these partitions starts after it.
         _commit(consumer)
         self.stats.assigned = []
+
+
+def _where(message: Message) -> tuple[str, int, int]:
+    return (message.topic() or "", message.partition() or 0, message.offset() or 0)
+
+
+def _is_mark(message: Message) -> bool:
+    for header in message.headers() or []:
+        if header[0] == HEADER_TYPE:
+            return bool(header[1] == _MARK_TYPE)
+    return False
 
 
 def _fetch(consumer: Consumer, most: int, wait: float) -> list[Message]:

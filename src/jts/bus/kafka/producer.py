@@ -46,16 +46,28 @@ class AsyncProducer:
         self._thread = threading.Thread(target=self._serve, name="kafka-producer", daemon=True)
         self._thread.start()
 
-    async def send(self, topic: str, key: bytes, value: bytes, headers: Headers = ()) -> Delivered:
+    async def send(
+        self,
+        topic: str,
+        key: bytes,
+        value: bytes,
+        headers: Headers = (),
+        partition: int | None = None,
+    ) -> Delivered:
         """Produce and wait for the acknowledgement; raises BusError when it cannot be had.
 
         ``produce`` is called before the first suspension point, so callers that start
         sends in order (one task after another) keep that order per partition.
         """
-        return await (await self.produce(topic, key, value, headers))
+        return await (await self.produce(topic, key, value, headers, partition))
 
     async def produce(
-        self, topic: str, key: bytes, value: bytes, headers: Headers = ()
+        self,
+        topic: str,
+        key: bytes,
+        value: bytes,
+        headers: Headers = (),
+        partition: int | None = None,
     ) -> asyncio.Future[Delivered]:
         """Hand the message to librdkafka; the future is its acknowledgement.
 
@@ -73,9 +85,19 @@ class AsyncProducer:
 
         while True:
             try:
-                self._producer.produce(
-                    topic, value=value, key=key, headers=list(headers), on_delivery=delivered
-                )
+                if partition is None:
+                    self._producer.produce(
+                        topic, value=value, key=key, headers=list(headers), on_delivery=delivered
+                    )
+                else:
+                    self._producer.produce(
+                        topic,
+                        value=value,
+                        key=key,
+                        headers=list(headers),
+                        partition=partition,
+                        on_delivery=delivered,
+                    )
                 break
             except BufferError:
                 # librdkafka's queue is full: the broker is slow or away. Wait for room.

@@ -53,3 +53,22 @@ def _create(config: KafkaConfig, names: list[str]) -> list[str]:
     if created:
         log.info("created Kafka topics: %s", ", ".join(created))
     return created
+
+
+async def partition_counts(config: KafkaConfig, logical_topics: Iterable[str]) -> dict[str, int]:
+    """How many partitions each topic really has (a topic made before may differ from config)."""
+    names = {config.topic(logical): logical for logical in logical_topics}
+    return await asyncio.to_thread(_counts, config, names)
+
+
+def _counts(config: KafkaConfig, names: dict[str, str]) -> dict[str, int]:
+    admin = AdminClient(config.admin_properties())
+    try:
+        metadata = admin.list_topics(timeout=10).topics
+    except KafkaException as exc:
+        raise BusError(f"Kafka at {config.bootstrap_servers} did not answer: {exc}") from exc
+    return {
+        logical: len(metadata[name].partitions)
+        for name, logical in names.items()
+        if name in metadata and metadata[name].partitions
+    }

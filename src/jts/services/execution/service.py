@@ -57,6 +57,7 @@ from jts.domain.errors import StorageUnavailable
 from jts.domain.errors import UnknownOrder
 from jts.domain.events import Event
 from jts.domain.events import FillEvent
+from jts.domain.events import MinuteMark
 from jts.domain.events import OrderPending
 from jts.domain.events import OrderStatusChanged
 from jts.domain.events import SignalEvent
@@ -88,6 +89,7 @@ from jts.services.execution.foreign import FOREIGN_MODIFY
 from jts.services.execution.foreign import FOREIGN_ORDER
 from jts.services.execution.foreign import AccountGuard
 from jts.services.execution.foreign import MemoryHaltStore
+from jts.services.execution.minute_marks import SignalMarks
 from jts.services.execution.outbox import OutboxConfig
 from jts.services.execution.outbox import OutboxRelay
 from jts.services.execution.own_positions import OwnPositions
@@ -142,6 +144,8 @@ class OrderExecutionService(Component):
         dead_letters: DeadLetterSink | None = None,
         wall_clock: WallClock | None = None,
         reserve_rules: ReserveRules | None = None,
+        release_on_marks: bool = False,
+        venue_marks: bool = False,
     ) -> None:
         super().__init__(name)
         self._bus = bus
@@ -165,6 +169,13 @@ class OrderExecutionService(Component):
         # Signals waiting for ``release_signals`` while signals are held (see there).
         self.hold_signals = False
         self._held: list[SignalEvent] = []
+        # Over Kafka nobody can call release_signals at the right time: signals are held
+        # and released by the strategy engines' minute marks instead (``minute_marks.py``).
+        self.marks = (
+            SignalMarks(self.release_signals, bus, name, venue=client if venue_marks else None)
+            if release_on_marks
+            else None
+        )
         # Orders whose submit call has not returned: the venue may not know them yet, so
         # reconciliation must not conclude anything from its silence.
         self._in_flight: set[str] = set()
@@ -217,8 +228,10 @@ class OrderExecutionService(Component):
 
     async def handle_signal(self, event: Event) -> None:
         if not isinstance(event, SignalEvent):
+            if self.marks is not None and isinstance(event, MinuteMark):
+                await self.marks.observe(event)
             return
-        if self.hold_signals:
+        if self.hold_signals or self.marks is not None:
             self._held.append(event)
             return
         await self._handle_signal_event(event)
@@ -228,8 +241,11 @@ class OrderExecutionService(Component):
         """How many signals wait for ``release_signals``."""
         return len(self._held)
 
-    async def release_signals(self) -> int:
+    async def release_signals(self, through: int | None = None) -> int:
         """Size the held signals one at a time in a defined order; returns how many.
+
+        ``through``: only those stamped at or before that market time (a minute marked
+        complete); later ones stay held.
 
         Signals of one market minute compete for the same cash, and which one gets it
         must not depend on which bus lane or partition delivered first. A driver that
@@ -240,6 +256,9 @@ class OrderExecutionService(Component):
         freeing its reservation) lands in between.
         """
         held, self._held = self._held, []
+        if through is not None:
+            self._held = [e for e in held if e.ts > through]
+            held = [e for e in held if e.ts <= through]
         if not held:
             return 0
         held.sort(key=_signal_order)

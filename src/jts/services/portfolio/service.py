@@ -22,9 +22,14 @@ from decimal import Decimal
 from jts.core import topics
 from jts.core.component import Component
 from jts.core.storage_retry import StorageRetry
+from jts.core.watermarks import STAGE_BARS
+from jts.core.watermarks import STAGE_BOOKS
+from jts.core.watermarks import STAGE_ORDERS
+from jts.core.watermarks import Watermarks
 from jts.domain.events import BarEvent
 from jts.domain.events import Event
 from jts.domain.events import FillEvent
+from jts.domain.events import MinuteMark
 from jts.domain.events import PortfolioSnapshot
 from jts.domain.events import PositionSnapshot
 from jts.domain.fills import Fill
@@ -62,8 +67,12 @@ class PortfolioService(Component):
         name: str = "portfolio",
         *,
         storage_retry: StorageRetry | None = None,
+        settle_marks: bool = False,
     ) -> None:
         super().__init__(name)
+        # Over Kafka: a minute is booked once its bars and order execution's fills are in
+        # (their marks); then a ``settled`` mark goes to ``control.marks`` for the feed.
+        self._marks = Watermarks((STAGE_BARS, STAGE_ORDERS)) if settle_marks else None
         self.config = config or PortfolioConfig()
         self._bus = bus
         self._clock = clock
@@ -104,6 +113,7 @@ class PortfolioService(Component):
 
     async def handle_fill(self, event: Event) -> None:
         if not isinstance(event, FillEvent):
+            await self._observe(event)
             return
         fill = event.fill
         async with self._writing:
@@ -128,6 +138,8 @@ class PortfolioService(Component):
     def mark_bar(self, event: Event) -> Awaitable[None] | None:
         """``handle_bar`` as an inline handler: a plain call, a coroutine only for a snapshot."""
         if not isinstance(event, BarEvent):
+            if isinstance(event, MinuteMark):
+                return self._observe(event)
             return None
         bar = event.bar
         self._closes[bar.instrument_id] = bar.close
@@ -138,6 +150,14 @@ class PortfolioService(Component):
         if self._bars_since_snapshot >= self.config.snapshot_every_bars:
             return self._publish_snapshot()
         return None
+
+    async def _observe(self, event: Event) -> None:
+        marks = self._marks
+        if marks is None or not isinstance(event, MinuteMark) or not marks.observe(event):
+            return
+        assert marks.minute is not None
+        settled = MinuteMark.of(STAGE_BOOKS, marks.minute, source=self.name)
+        await self._bus.publish(topics.MARKS, settled)
 
     def _apply(self, fill: Fill) -> bool:
         if fill.fill_id in self._applied:

@@ -18,9 +18,13 @@ from dataclasses import field
 
 from jts.core import topics
 from jts.core.component import Component
+from jts.core.watermarks import STAGE_BARS
+from jts.core.watermarks import STAGE_SIGNALS
+from jts.core.watermarks import broadcast
 from jts.domain.errors import StrategyError
 from jts.domain.events import BarEvent
 from jts.domain.events import Event
+from jts.domain.events import MinuteMark
 from jts.domain.events import SignalEvent
 from jts.domain.market import Bar
 from jts.domain.signals import Signal
@@ -53,8 +57,12 @@ class StrategyEngine(Component):
         strategies: Sequence[Strategy],
         repository: StrategyRepository | None = None,
         name: str = "strategy-engine",
+        *,
+        forward_marks: bool = False,
     ) -> None:
         super().__init__(name)
+        # Over Kafka: pass the collector's minute marks on to ``signals`` (see _forward).
+        self.forward_marks = forward_marks
         self._bus = bus
         self._clock = clock
         self._strategies = list(strategies)
@@ -96,6 +104,8 @@ class StrategyEngine(Component):
         hands the rest of the bar, the strategies after it included, to one.
         """
         if not isinstance(event, BarEvent):
+            if isinstance(event, MinuteMark) and self.forward_marks:
+                return self._forward(event)
             return None
         self.stats.bars += 1
         if self._unrecorded and self._clock.timestamp_ns() > 0:
@@ -138,6 +148,24 @@ class StrategyEngine(Component):
                 topics.SIGNALS,
                 SignalEvent.from_signal(signal, ts=self._clock.timestamp_ns(), source=self.name),
             )
+
+    async def _forward(self, mark: MinuteMark) -> None:
+        """The minute is handled on ``mark``'s partition: say so on every ``signals`` partition.
+
+        The bus delivers the mark after every bar before it on its partition, and each of
+        their signals was acknowledged when published, so the forwarded mark follows them.
+        It names the bars partition it vouches for; order execution waits for all of them.
+        """
+        if mark.stage != STAGE_BARS:
+            return
+        forwarded = MinuteMark.of(
+            STAGE_SIGNALS,
+            mark.minute_ts,
+            source=self.name,
+            origin=mark.partition,
+            origins=mark.partitions,
+        )
+        await broadcast(self._bus, topics.SIGNALS, forwarded)
 
     async def _fault(self, strategy: Strategy, reason: str) -> None:
         log.error("strategy %s faulted: %s", strategy.strategy_id, reason)
