@@ -21,6 +21,9 @@ from confluent_kafka import Producer
 from jts.bus.kafka.config import KafkaConfig
 from jts.domain.errors import BusError
 
+# librdkafka's RD_KAFKA_PARTITION_UA, ``produce``'s default: the partitioner picks by key.
+_BY_KEY = -1
+
 Headers = Sequence[tuple[str, bytes]]
 
 
@@ -85,19 +88,14 @@ class AsyncProducer:
 
         while True:
             try:
-                if partition is None:
-                    self._producer.produce(
-                        topic, value=value, key=key, headers=list(headers), on_delivery=delivered
-                    )
-                else:
-                    self._producer.produce(
-                        topic,
-                        value=value,
-                        key=key,
-                        headers=list(headers),
-                        partition=partition,
-                        on_delivery=delivered,
-                    )
+                self._producer.produce(
+                    topic,
+                    value=value,
+                    key=key,
+                    headers=list(headers),
+                    partition=_BY_KEY if partition is None else partition,
+                    on_delivery=delivered,
+                )
                 break
             except BufferError:
                 # librdkafka's queue is full: the broker is slow or away. Wait for room.
