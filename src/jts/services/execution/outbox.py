@@ -90,40 +90,26 @@ class OutboxRelay(Component):
         self.stats = OutboxStats()
 
     async def deliver(self, messages: Sequence[OutboxMessage]) -> None:
-        """Publish committed ``messages`` in order; a failure leaves the rest to the sweep."""
-        if self._pipelined is not None and len(messages) > 1:
-            await self._deliver_pipelined(self._pipelined, messages)
-            return
-        for message in messages:
-            try:
-                await self._bus.publish(message.topic, message.event)
-            except JtsError as exc:
-                self.stats.failed += 1
-                log.warning(
-                    "outbox: %s %s not published (%s); the sweep will retry",
-                    message.topic,
-                    message.event.event_id,
-                    exc,
-                )
-                return
-            self._published.append(message.event.event_id)
-            self.stats.delivered += 1
-        if len(self._published) >= self._config.mark_batch:
-            await self.flush_marks()
+        """Publish committed ``messages`` in order; a failure leaves the rest to the sweep.
 
-    async def _deliver_pipelined(
-        self, bus: PipelinedBus, messages: Sequence[OutboxMessage]
-    ) -> None:
-        """All of ``messages`` on their way before any acknowledgement is awaited.
-
-        Over Kafka each publish waited for its broker acknowledgement before the next
-        was produced: an order's NEW, pending and SUBMITTED were three round trips on
-        the way to the venue. Here they are one. Only those up to the first refused are
-        recorded as published; the sweep publishes the rest again (copies that
+        Over a pipelined bus (Kafka) all of them are on their way before any
+        acknowledgement is awaited: an order's NEW, pending and SUBMITTED are one broker
+        round trip on the way to the venue, not three. Only those up to the first refused
+        are recorded as published; the sweep publishes the rest again (copies that
         consumers drop by event id).
         """
-        outcomes = await bus.publish_all([(m.topic, m.event) for m in messages])
-        for message, failure in zip(messages, outcomes, strict=True):
+        outcomes: list[BusError | None] | None = None
+        if self._pipelined is not None and len(messages) > 1:
+            outcomes = await self._pipelined.publish_all([(m.topic, m.event) for m in messages])
+        for index, message in enumerate(messages):
+            failure: JtsError | None = None
+            if outcomes is not None:
+                failure = outcomes[index]
+            else:
+                try:
+                    await self._bus.publish(message.topic, message.event)
+                except JtsError as exc:
+                    failure = exc
             if failure is not None:
                 self.stats.failed += 1
                 log.warning(
@@ -132,7 +118,7 @@ class OutboxRelay(Component):
                     message.event.event_id,
                     failure,
                 )
-                break
+                return
             self._published.append(message.event.event_id)
             self.stats.delivered += 1
         if len(self._published) >= self._config.mark_batch:
