@@ -150,8 +150,8 @@ class OrderExecutionService(Component):
         super().__init__(name)
         self._bus = bus
         # The outbox ages its rows on wall time, whatever ``clock`` trading runs on.
-        self.relay = OutboxRelay(bus, outbox, outbox_config, clock=wall_clock or LiveClock())
         self._wall = wall_clock or LiveClock()
+        self.relay = OutboxRelay(bus, outbox, outbox_config, clock=self._wall)
         # Sizing's view of the venue account, not a venue read per signal (venue_account.py).
         self._account = VenueAccount(client, self._wall)
         self._clock = clock
@@ -518,9 +518,9 @@ class OrderExecutionService(Component):
     async def _submit(self, order: Order) -> None:
         """Hand a stored SUBMITTED order to the venue; UNKNOWN when the call fails."""
         try:
-            await self._client.submit_order(order)
-        except BrokerError as exc:
-            await self._mark_unknown(order, f"submit failed: {exc}")
+            failure = await self._send(order)
+            if failure is not None:
+                await self._mark_unknown(order, failure)
         finally:
             self._in_flight.discard(order.client_order_id)
 
